@@ -1,0 +1,37 @@
+# Every target installs what it needs into .venv by itself: on a fresh clone, `make mock` and
+# `make test` are the only two commands a user has to know.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8080
+SEED ?= 1
+BASE_URL ?=
+KNOWN_IDS ?=
+UNKNOWN_IDS ?=
+
+.PHONY: install test lint spec mock conformance bench soak golden clean
+
+install: $(STAMP)
+
+# The stamp is rebuilt whenever the declared or the pinned dependencies change.
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+spec: $(STAMP)
+	$(BIN)/openapi-spec-validator openapi.yaml
+
+clean:
+	rm -rf $(VENV) reports .pytest_cache .mypy_cache .ruff_cache
