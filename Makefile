@@ -10,6 +10,7 @@ SEED ?= 1
 BASE_URL ?=
 KNOWN_IDS ?=
 UNKNOWN_IDS ?=
+ARGS ?=
 
 .PHONY: install test lint spec mock conformance bench soak golden clean
 
@@ -29,6 +30,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# Serves the mock in the foreground; pass options with ARGS, e.g. make mock ARGS='--workers 2'.
+mock: $(STAMP)
+	$(BIN)/python -m mockserver --host $(HOST) --port $(PORT) --seed $(SEED) $(ARGS)
 
 spec: $(STAMP)
 	$(BIN)/openapi-spec-validator openapi.yaml

@@ -1,0 +1,69 @@
+"""`python -m mockserver`: serve the mock with uvicorn."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+import uvicorn
+from connexion import AsyncApp
+
+from mockserver.app import create_app
+from mockserver.cli import (
+    SETTINGS_VARIABLE,
+    OptionError,
+    settings_from_arguments,
+    settings_from_environment,
+    settings_to_environment,
+)
+from mockserver.fixtures import FixtureError
+
+
+def worker_app() -> AsyncApp:
+    """App factory for uvicorn's worker processes: the settings come from the parent."""
+    return create_app(settings_from_environment(os.environ[SETTINGS_VARIABLE]))
+
+
+def main(arguments: Sequence[str] | None = None) -> int:
+    try:
+        settings = settings_from_arguments(arguments)
+        # Built once here even with several workers, so a bad fixture stops start-up at once.
+        app = create_app(settings)
+    except (OptionError, FixtureError) as error:
+        print(f"mockserver: error: {error}", file=sys.stderr)
+        return 2
+    loopback = settings.host in {"127.0.0.1", "localhost", "::1"}
+    exposure = "loopback only" if loopback else "EXPOSED to the network"
+    signatures = "verified" if settings.signature_keys else "not checked"
+    print(
+        f"mockserver: serving GET /statistics/record and /rosetta-open/statistics/record on "
+        f"http://{settings.host}:{settings.port or '(free port)'} ({exposure}; --host changes it), "
+        f"seed {settings.seed}, {settings.workers} worker(s), signatures {signatures}",
+        file=sys.stderr,
+        flush=True,
+    )
+    if settings.workers > 1:
+        os.environ[SETTINGS_VARIABLE] = settings_to_environment(settings)
+        uvicorn.run(
+            "mockserver.__main__:worker_app",
+            factory=True,
+            workers=settings.workers,
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level,
+            timeout_graceful_shutdown=10,
+        )
+    else:
+        uvicorn.run(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level,
+            timeout_graceful_shutdown=10,
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

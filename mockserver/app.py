@@ -1,0 +1,118 @@
+"""The Connexion application: the contract, its validator, the handler and the error mapping."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Callable, MutableMapping
+from datetime import UTC, datetime
+from typing import Any
+
+from connexion import AsyncApp
+from connexion.middleware import MiddlewarePosition
+from connexion.middleware.main import ConnexionMiddleware
+from connexion.middleware.security import SecurityMiddleware
+from connexion.options import SwaggerUIOptions
+from connexion.resolver import Resolver
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from contract import OPERATION_PATH, PRODUCTION_PREFIX, SPEC_PATH, operation
+from mockserver.config import Settings
+from mockserver.errors import BusinessError
+from mockserver.fixtures import FixtureSet, load_folder
+from mockserver.generator import Vocabulary
+from mockserver.handlers import (
+    PARSED_QUERY,
+    Clock,
+    RequestIds,
+    make_error_handler,
+    make_record_handler,
+)
+from mockserver.scenarios import FaultInjector
+from mockserver.signatures import SignatureVerifier
+from mockserver.store import RecordStore
+from mockserver.validation import ParameterRule, compile_rules, parse_query
+
+logger = logging.getLogger("mockserver")
+OPERATION_ID = "getStatisticsRecord"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_request_id() -> str:
+    return secrets.token_hex(16)
+
+
+def make_parameter_validator(rules: tuple[ParameterRule, ...]) -> type:
+    """A Connexion parameter validator class that applies the compiled contract rules."""
+
+    class ContractParameterValidator:
+        def __init__(self, *_args: Any, **_kwargs: Any) -> None:
+            pass
+
+        def validate(self, scope: MutableMapping[str, Any]) -> None:
+            scope[PARSED_QUERY] = parse_query(rules, scope.get("query_string", b""))
+
+    return ContractParameterValidator
+
+
+class SignatureMiddleware:
+    """Verifies signatures on the API's path before validation, when keys are configured."""
+
+    def __init__(self, app: ASGIApp, verifier: SignatureVerifier) -> None:
+        self._app = app
+        self._verifier = verifier
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].endswith(OPERATION_PATH):
+            headers = {
+                name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]
+            }
+            self._verifier.verify(headers)
+        await self._app(scope, receive, send)
+
+
+def create_app(
+    settings: Settings,
+    clock: Clock = utc_now,
+    request_ids: RequestIds = new_request_id,
+    now_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
+) -> AsyncApp:
+    """The mock as an ASGI app; raises FixtureError if a fixture file is wrong."""
+    fixtures = load_folder(settings.fixtures) if settings.fixtures else FixtureSet.empty()
+    store = RecordStore(
+        settings.seed, Vocabulary.from_faker(settings.seed), fixtures, settings.fixtures_only
+    )
+    faults = FaultInjector(settings.fault_rate, settings.latency_ms)
+    handler = make_record_handler(store, faults, clock, request_ids)
+    rules = compile_rules(operation()["parameters"])
+    # Signatures are ours to verify (SignatureMiddleware); Connexion's security middleware would
+    # only look for handler functions the contract does not name.
+    middlewares = [
+        m for m in ConnexionMiddleware.default_middlewares if m is not SecurityMiddleware
+    ]
+    app = AsyncApp(
+        __name__,
+        middlewares=middlewares,
+        validator_map={"parameter": make_parameter_validator(rules)},
+        swagger_ui_options=SwaggerUIOptions(swagger_ui=settings.swagger_ui),
+    )
+    resolver = Resolver(
+        function_resolver=lambda operation_id: {OPERATION_ID: handler}[operation_id]
+    )
+    for base_path in ("", PRODUCTION_PREFIX):
+        app.add_api(SPEC_PATH, base_path=base_path, resolver=resolver)
+    error_handler = make_error_handler(clock, request_ids, settings.http_200_errors)
+    app.add_error_handler(BusinessError, error_handler)
+    app.add_error_handler(Exception, error_handler)
+    if settings.signature_keys:
+        verifier = SignatureVerifier(
+            settings.signature_keys, settings.signature_skew_seconds, now_ms
+        )
+        app.add_middleware(
+            SignatureMiddleware, position=MiddlewarePosition.BEFORE_VALIDATION, verifier=verifier
+        )
+    return app

@@ -1,0 +1,160 @@
+"""Command line to Settings, and Settings across worker processes: the process's only edge."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any
+
+from mockserver.config import DEFAULT_FIXTURES, Settings
+
+SETTINGS_VARIABLE = "MOCKSERVER_SETTINGS"
+KEYS_VARIABLE = "MOCKSERVER_SIGNATURE_KEYS"
+
+
+class OptionError(ValueError):
+    """A command-line option that cannot be used."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m mockserver",
+        description=(
+            "Mock of the Stardust GET /statistics/record API, driven by openapi.yaml. "
+            "Records are deterministic: the same --seed and request give the same data."
+        ),
+    )
+    add = parser.add_argument
+    add(
+        "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)"
+    )
+    add(
+        "--port",
+        type=int,
+        default=8080,
+        help="port to listen on (default 8080; 0 picks a free one)",
+    )
+    add("--seed", type=int, default=1, help="seed of the generated data (default 1)")
+    add(
+        "--fixtures",
+        type=Path,
+        default=DEFAULT_FIXTURES,
+        help="folder of fixture files (default fixtures/)",
+    )
+    add("--no-fixtures", action="store_true", help="load no fixture files")
+    add(
+        "--fixtures-only",
+        action="store_true",
+        help="only fixture IDs exist; any other answers 53003",
+    )
+    add(
+        "--http-200-errors",
+        action="store_true",
+        help="answer every business outcome with HTTP 200 (the code stays in the body)",
+    )
+    add(
+        "--fault-rate",
+        type=float,
+        default=0.0,
+        help="share of requests answered 5000, 0..1 (default 0)",
+    )
+    add(
+        "--latency-ms", type=int, default=0, help="latency added to every answer, in ms (default 0)"
+    )
+    add("--workers", type=int, default=1, help="worker processes (default 1)")
+    add(
+        "--signature-keys",
+        type=Path,
+        help=f"JSON file of {{accessKey: secretKey}}: verify X-STARDUST-KEY/X-TS/X-SIGN "
+        f"(also ${KEYS_VARIABLE} with the same JSON)",
+    )
+    add(
+        "--signature-skew",
+        type=int,
+        default=300,
+        help="accepted clock skew of X-TS, in seconds (default 300)",
+    )
+    add("--no-swagger-ui", action="store_true", help="do not serve Swagger UI at /ui")
+    add("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    return parser
+
+
+def _signature_keys(path: Path | None, environment_value: str | None) -> dict[str, str]:
+    if path is None and not environment_value:
+        return {}
+    source = str(path) if path is not None else f"${KEYS_VARIABLE}"
+    try:
+        text = path.read_text(encoding="utf-8") if path is not None else str(environment_value)
+        keys = json.loads(text)
+    except (OSError, json.JSONDecodeError) as error:
+        # The message names the source, never its content: it holds secrets.
+        raise OptionError(f"{source}: cannot be read as JSON ({type(error).__name__})") from None
+    if (
+        not isinstance(keys, dict)
+        or not keys
+        or not all(isinstance(k, str) and k and isinstance(v, str) and v for k, v in keys.items())
+    ):
+        raise OptionError(
+            f"{source}: must be a non-empty JSON object of accessKey: secretKey strings"
+        )
+    return keys
+
+
+def settings_from_arguments(
+    arguments: Sequence[str] | None = None, environment: dict[str, str] | None = None
+) -> Settings:
+    """Parse and check the options; an impossible value is an OptionError naming the option."""
+    options = build_parser().parse_args(arguments)
+    environment = dict(os.environ) if environment is None else environment
+    try:
+        ipaddress.ip_address(options.host)
+    except ValueError:
+        if options.host != "localhost":
+            raise OptionError(f"--host: {options.host!r} is not an IP address") from None
+    if not 0 <= options.port <= 65535:
+        raise OptionError(f"--port: {options.port} is not a port number")
+    if not 0.0 <= options.fault_rate <= 1.0:
+        raise OptionError(f"--fault-rate: {options.fault_rate} is not between 0 and 1")
+    if not 0 <= options.latency_ms <= 60_000:
+        raise OptionError(f"--latency-ms: {options.latency_ms} is not between 0 and 60000")
+    if not 1 <= options.workers <= 64:
+        raise OptionError(f"--workers: {options.workers} is not between 1 and 64")
+    if options.signature_skew < 0:
+        raise OptionError(f"--signature-skew: {options.signature_skew} is negative")
+    fixtures = None if options.no_fixtures else options.fixtures
+    if options.fixtures_only and fixtures is None:
+        raise OptionError("--fixtures-only: needs fixtures, but --no-fixtures was given")
+    return Settings(
+        host=options.host,
+        port=options.port,
+        seed=options.seed,
+        fixtures=fixtures,
+        fixtures_only=options.fixtures_only,
+        http_200_errors=options.http_200_errors,
+        fault_rate=options.fault_rate,
+        latency_ms=options.latency_ms,
+        workers=options.workers,
+        signature_keys=_signature_keys(options.signature_keys, environment.get(KEYS_VARIABLE)),
+        signature_skew_seconds=options.signature_skew,
+        swagger_ui=not options.no_swagger_ui,
+        log_level=options.log_level,
+    )
+
+
+def settings_to_environment(settings: Settings) -> str:
+    """Settings as JSON, for worker processes started by uvicorn."""
+    data: dict[str, Any] = asdict(settings)
+    data["fixtures"] = str(settings.fixtures) if settings.fixtures else None
+    data["signature_keys"] = dict(settings.signature_keys)
+    return json.dumps(data)
+
+
+def settings_from_environment(text: str) -> Settings:
+    data = json.loads(text)
+    fixtures = Path(data.pop("fixtures")) if data.get("fixtures") else None
+    return replace(Settings(**{**data, "fixtures": None}), fixtures=fixtures)

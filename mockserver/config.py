@@ -1,0 +1,29 @@
+"""The mock's configuration: one frozen object, built once from the command line."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the server's behaviour depends on; passed down, never read from globals."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    seed: int = 1
+    fixtures: Path | None = DEFAULT_FIXTURES
+    fixtures_only: bool = False
+    http_200_errors: bool = False
+    fault_rate: float = 0.0
+    latency_ms: int = 0
+    workers: int = 1
+    # Access key -> secret key. Empty: signatures are not verified.
+    signature_keys: Mapping[str, str] = field(default_factory=dict)
+    signature_skew_seconds: int = 300
+    swagger_ui: bool = True
+    log_level: str = "info"
