@@ -15,7 +15,7 @@ import orjson
 
 from mockserver.errors import UnknownAnnotationRequest
 from mockserver.fixtures import FixtureSet
-from mockserver.generator import Plan, Vocabulary, make_plan, make_record
+from mockserver.generator import Plan, Vocabulary, WalkCache, make_plan, make_record
 
 MAX_PAGE_SIZE = 1000
 CHUNK = 128
@@ -73,6 +73,7 @@ class RecordStore:
         self._chunks: BoundedCache[tuple[str, int], tuple[bytes, ...]] = BoundedCache(
             chunk_cache_size
         )
+        self._walks = WalkCache()
 
     def is_known(self, annotation_request_id: str) -> bool:
         if annotation_request_id in self._fixtures.unknown:
@@ -94,7 +95,8 @@ class RecordStore:
         def compute() -> tuple[bytes, ...]:
             stop = min(plan.count, (index + 1) * CHUNK)
             return tuple(
-                orjson.dumps(make_record(plan, position)) for position in range(index * CHUNK, stop)
+                orjson.dumps(make_record(plan, position, self._walks))
+                for position in range(index * CHUNK, stop)
             )
 
         return self._chunks.get((plan.annotation_request_id, index), compute)
