@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from itertools import pairwise
 from collections.abc import Iterable
 from typing import Any
 
@@ -113,7 +114,7 @@ def history_problems(history: list[Record]) -> list[str]:
         problems.append(f"task {first['taskId']} starts with action {first['actionType']}")
     if first["status"] == 0 and len(history) > 1:
         problems.append(f"task {first['taskId']} failed creation but goes on")
-    for before, after in zip(history, history[1:], strict=False):
+    for before, after in pairwise(history):
         where = f"task {after['taskId']} record {after['id']}"
         if after["actionType"] == 0:
             problems.append(f"{where}: initialised twice")
@@ -128,9 +129,11 @@ def history_problems(history: list[Record]) -> list[str]:
                 problems.append(f"{where}: acted on by someone other than who accepted it")
             if after["poolName"] != before["poolName"]:
                 problems.append(f"{where}: finished in another pool than it was accepted in")
-        if after["actionType"] in {7, 8, 9, 17, 14} and after["poolType"] in IN_PROGRESS:
-            if before["actionType"] != 13:
-                problems.append(f"{where}: work finished without being accepted")
+        finishes_work = (
+            after["actionType"] in {7, 8, 9, 17, 14} and after["poolType"] in IN_PROGRESS
+        )
+        if finishes_work and before["actionType"] != 13:
+            problems.append(f"{where}: work finished without being accepted")
         if before["status"] in {11, 16, 17} and after["actionType"] != 6:
             problems.append(f"{where}: a completed task acts without being sent back")
         new_instances = after["instanceSum"] - before["instanceSum"]

@@ -107,7 +107,7 @@ def test_record_counts_vary_from_none_to_thousands() -> None:
 
 
 def test_a_deep_record_replays_only_its_own_task(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Generation by position: the 2,000,000th record costs one task's walk, not the records before it."""
+    """The 2,000,000th record costs one task's walk, not the records before it."""
     plan = make_plan(1, VOCABULARY, "deep", PinnedRequest(count=2_500_000))
     calls = 0
     original = workflow.TaskWalk.next
