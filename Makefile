@@ -40,3 +40,8 @@ spec: $(STAMP)
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache .mypy_cache .ruff_cache
+
+# Rewrites tests/golden/ from the current generator: run it only for a deliberate data change
+# (a generator change or a Faker upgrade) and review the diff.
+golden: $(STAMP)
+	$(BIN)/python -m tests.golden

@@ -75,6 +75,12 @@ class RecordStore:
         )
         self._walks = WalkCache()
 
+    def cached_plans(self) -> int:
+        return len(self._plans)
+
+    def cached_chunks(self) -> int:
+        return len(self._chunks)
+
     def is_known(self, annotation_request_id: str) -> bool:
         if annotation_request_id in self._fixtures.unknown:
             return False

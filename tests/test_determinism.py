@@ -1,0 +1,51 @@
+"""Same seed and request, same records, across processes and hash seeds; golden files pin them."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+from faker import VERSION as FAKER_VERSION
+
+from tests import golden
+from tests.servers import mock_server
+
+# Golden files were written with this Faker; the project pins it exactly (pyproject.toml).
+PINNED_FAKER = "40.63.0"
+
+
+def served(base_url: str) -> dict[str, Any]:
+    pages = {}
+    with httpx.Client(base_url=base_url, timeout=30.0) as client:
+        for ids, offset, limit in golden.REQUESTS:
+            response = client.get(f"/statistics/record?{golden.query(ids, offset, limit)}")
+            assert response.status_code == 200, response.text
+            pages[golden.query(ids, offset, limit)] = response.json()["data"]
+    return pages
+
+
+def test_faker_is_the_pinned_version() -> None:
+    assert FAKER_VERSION == PINNED_FAKER
+
+
+def test_generated_data_match_the_golden_files() -> None:
+    expected = json.loads(golden.path().read_text(encoding="utf-8"))
+    assert golden.compute() == expected, "generated data drifted: review, then `make golden`"
+
+
+def test_two_processes_with_different_hash_seeds_serve_identical_data() -> None:
+    with mock_server("--seed", "1", environment={"PYTHONHASHSEED": "1"}) as first:
+        one = served(first.base_url)
+    with mock_server("--seed", "1", environment={"PYTHONHASHSEED": "4242"}) as second:
+        two = served(second.base_url)
+    assert one == two
+    assert one == json.loads(golden.path().read_text(encoding="utf-8"))
+
+
+def test_a_different_seed_serves_different_data() -> None:
+    with mock_server("--seed", "2") as other:
+        pages = served(other.base_url)
+    expected = json.loads(golden.path().read_text(encoding="utf-8"))
+    generated = golden.query(("golden-a",), 1, 20)
+    assert pages[generated] != expected[generated]

@@ -1,0 +1,99 @@
+"""Pages: one stable order sliced without overlap, and caches that change nothing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mockserver.errors import UnknownAnnotationRequest
+from mockserver.fixtures import FixtureSet
+from mockserver.generator import PinnedRequest, Vocabulary
+from mockserver.store import MAX_PAGE_SIZE, RecordStore
+
+VOCABULARY = Vocabulary.from_faker(1)
+FIXTURES = FixtureSet(
+    pinned={
+        "small": PinnedRequest(count=37),
+        "medium": PinnedRequest(count=1234),
+        "none": PinnedRequest(count=0),
+    },
+    unknown=frozenset({"missing"}),
+)
+
+
+def store(**options: bool) -> RecordStore:
+    return RecordStore(1, VOCABULARY, FIXTURES, **options)
+
+
+def ids(records: list[bytes]) -> list[int]:
+    return [json.loads(record)["id"] for record in records]
+
+
+@given(
+    limit=st.integers(1, 300),
+    requests=st.sets(st.sampled_from(["small", "medium", "none", "other"]), min_size=1),
+)
+@settings(max_examples=25, deadline=None)
+def test_pages_never_overlap_and_add_up_to_count(limit: int, requests: set[str]) -> None:
+    records = store()
+    first = records.page(sorted(requests), 1, limit)
+    seen: list[int] = []
+    offset = 1
+    while True:
+        page = records.page(sorted(requests), offset, limit)
+        assert page.count == first.count, "count is the same on every page"
+        if not page.records:
+            break
+        assert len(page.records) <= limit
+        seen.extend(ids(page.records))
+        offset += 1
+    assert len(seen) == first.count
+    assert seen == sorted(set(seen)), "ids ascending and unique across pages and requests"
+
+
+def test_the_order_of_requests_in_the_query_does_not_matter() -> None:
+    records = store()
+    assert records.page(["small", "medium"], 2, 50) == records.page(["medium", "small"], 2, 50)
+
+
+def test_limit_above_1000_is_capped() -> None:
+    page = store().page(["medium"], 1, 5000)
+    assert len(page.records) == MAX_PAGE_SIZE
+    assert store().page(["medium"], 2, 5000).records == store().page(["medium"], 2, 1000).records
+
+
+def test_a_page_past_the_last_is_empty_with_the_true_count() -> None:
+    page = store().page(["small"], 10**6, 10)
+    assert page.records == [] and page.count == 37
+
+
+def test_unknown_request_answers_53003_even_among_known_ones() -> None:
+    with pytest.raises(UnknownAnnotationRequest):
+        store().page(["small", "missing"], 1, 10)
+
+
+def test_fixtures_only_mode_knows_only_fixture_ids() -> None:
+    with pytest.raises(UnknownAnnotationRequest):
+        store(fixtures_only=True).page(["other"], 1, 10)
+    assert store(fixtures_only=True).page(["small"], 1, 10).count == 37
+
+
+def test_cached_pages_are_byte_identical_to_fresh_ones() -> None:
+    warm = store()
+    for offset in (1, 2, 3, 2, 1):
+        warm.page(["medium", "other"], offset, 100)
+    for offset in (1, 3, 7):
+        assert warm.page(["medium", "other"], offset, 100) == store().page(
+            ["medium", "other"], offset, 100
+        )
+
+
+def test_caches_stay_bounded() -> None:
+    records = RecordStore(1, VOCABULARY, FIXTURES, plan_cache_size=8, chunk_cache_size=4)
+    for index in range(50):
+        records.page([f"bounded-{index}"], 1, 10)
+    assert records.cached_plans() <= 8
+    assert records.cached_chunks() <= 4
