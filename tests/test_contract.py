@@ -6,6 +6,8 @@ from the documentation (as settled in docs/decisions.md) fails a test.
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Iterator
 from typing import Any
 
@@ -76,7 +78,11 @@ def test_annotation_request_id_is_a_required_array_of_short_strings() -> None:
     assert param["style"] == "form" and param["explode"] is True
     assert param["schema"]["type"] == "array"
     assert param["schema"]["minItems"] == 1
-    assert param["schema"]["items"] == {"type": "string", "minLength": 1, "maxLength": 255}
+    items = param["schema"]["items"]
+    assert (items["type"], items["minLength"], items["maxLength"]) == ("string", 1, 255)
+    assert re.fullmatch(items["pattern"], "7d44b43b-3bbd-4f53-9f95-b7c0217d8d5b")
+    for bad in ("a,b", "a\x00b", "a\nb", "a\x7fb"):
+        assert not re.search(items["pattern"], bad), bad
     assert "255 bytes" in param["description"]
 
 
