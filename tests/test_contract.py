@@ -7,7 +7,6 @@ from the documentation (as settled in docs/decisions.md) fails a test.
 from __future__ import annotations
 
 import re
-
 from collections.abc import Iterator
 from typing import Any
 
