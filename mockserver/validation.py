@@ -115,14 +115,15 @@ def _array(rule: ParameterRule, values: list[str]) -> tuple[str, ...]:
             )
         if _CONTROL.search(item):
             raise InvalidParameter(rule.name, "values must not contain control characters")
-    unique = tuple(dict.fromkeys(items))
-    if len(unique) < rule.min_items:
+    # The cap counts values as sent, duplicates included, as the contract's maxItems does;
+    # duplicates then count once for the records (decision D7).
+    if len(items) < rule.min_items:
         raise InvalidParameter(rule.name, f"needs at least {rule.min_items} value(s)")
-    if rule.max_items is not None and len(unique) > rule.max_items:
+    if rule.max_items is not None and len(items) > rule.max_items:
         raise InvalidParameter(
-            rule.name, f"accepts at most {rule.max_items} values, got {len(unique)}"
+            rule.name, f"accepts at most {rule.max_items} values, got {len(items)}"
         )
-    return unique
+    return tuple(dict.fromkeys(items))
 
 
 def parse_query(rules: Sequence[ParameterRule], query_string: bytes) -> dict[str, Any]:

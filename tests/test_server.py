@@ -93,6 +93,9 @@ def test_pages_served_never_overlap_and_add_up(client: httpx.Client) -> None:
         ("annotationRequestId=a&limit=0", 400, 4005, "limit must be an integer >= 1"),
         ("annotationRequestId=a&offset=abc", 400, 4005, "offset must be an integer"),
         ("annotationRequestId=" + "%C3%A9" * 128, 400, 4005, "at most 255 bytes"),
+        # maxItems counts the values as sent: 101 copies of one ID are 101 values (D9).
+        ("annotationRequestId=" + ",".join(["a"] * 101), 400, 4005, "at most 100 values, got 101"),
+        ("&".join(["annotationRequestId=a"] * 101), 400, 4005, "at most 100 values, got 101"),
     ],
 )
 def test_outcomes_come_in_the_envelope(
