@@ -60,7 +60,6 @@ class Options:
     secret_key: str | None = field(default=None, repr=False)
     report_dir: Path = DEFAULT_REPORT_DIR
     max_examples: int = 20
-    seed: int = 1
     phases: tuple[str, ...] = PHASES
     timeout_seconds: float = 30.0
 

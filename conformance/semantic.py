@@ -134,7 +134,7 @@ def walk(target: Target, annotation_request_id: str) -> Walk | None:
         return None
     count = probe.count
     # Enough pages to see page boundaries, few enough to stay fast.
-    limit = max(2, math.ceil(count / TARGET_PAGES))
+    limit = min(LIMIT_CAP, max(2, math.ceil(count / TARGET_PAGES)))
     result = Walk(annotation_request_id, limit, count, probe)
     last = result.last_page
     if count <= MAX_WALKED_RECORDS:

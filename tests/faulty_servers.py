@@ -53,6 +53,7 @@ FAULTS = (
     "bad_request_id",
     "bad_date",
     "status_mismatch",
+    "undocumented_status",
     "wrong_type",
     "missing_field",
     "server_error_on_bad_input",
@@ -214,6 +215,8 @@ class FaultyServer:
         status = HTTP_STATUS[code]
         if fault == "status_mismatch" and code == 53003:
             status = 400
+        if fault == "undocumented_status" and code == 4005:
+            status = 422
         if fault == "http_200_for_errors":
             status = 200
         if fault == "text_content_type":
