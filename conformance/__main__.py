@@ -33,28 +33,60 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     add = parser.add_argument
-    add("--base-url", help="server to check, e.g. http://host:port/rosetta-open (default: the mock)")
-    add("--known-id", action="append", default=[], metavar="ID",
-        help="an annotation request ID the server knows (repeatable; commas separate IDs)")
+    add(
+        "--base-url", help="server to check, e.g. http://host:port/rosetta-open (default: the mock)"
+    )
+    add(
+        "--known-id",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="an annotation request ID the server knows (repeatable; commas separate IDs)",
+    )
     add("--known-ids-file", type=Path, metavar="FILE", help="file of known IDs, one a line")
-    add("--unknown-id", action="append", default=[], metavar="ID",
-        help="an ID the server must answer with 53003 (repeatable; commas separate IDs)")
+    add(
+        "--unknown-id",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="an ID the server must answer with 53003 (repeatable; commas separate IDs)",
+    )
     add("--unknown-ids-file", type=Path, metavar="FILE", help="file of unknown IDs, one a line")
-    add("--exclude-check", action="append", default=[], metavar="NAME", choices=ALL_CHECKS,
-        help="switch a check off, for servers known to differ (repeatable); see --list-checks")
-    add("--http-200-errors", action="store_true",
-        help="the server answers every business outcome with HTTP 200 (the code in the body)")
+    add(
+        "--exclude-check",
+        action="append",
+        default=[],
+        metavar="NAME",
+        choices=ALL_CHECKS,
+        help="switch a check off, for servers known to differ (repeatable); see --list-checks",
+    )
+    add(
+        "--http-200-errors",
+        action="store_true",
+        help="the server answers every business outcome with HTTP 200 (the code in the body)",
+    )
     add("--access-key", help=f"access key: sign every request (also ${ACCESS_KEY_VARIABLE})")
     add("--secret-key", help=f"secret key for signing (also ${SECRET_KEY_VARIABLE})")
-    add("--phase", action="append", choices=PHASES,
-        help="run only this phase (repeatable; default: both)")
-    add("--max-examples", type=int, default=20,
-        help="Schemathesis examples per phase (default 20)")
-    add("--report-dir", type=Path, default=DEFAULT_REPORT_DIR,
-        help=f"where the JUnit XML and the summary go (default {DEFAULT_REPORT_DIR})")
+    add(
+        "--phase",
+        action="append",
+        choices=PHASES,
+        help="run only this phase (repeatable; default: both)",
+    )
+    add("--max-examples", type=int, default=20, help="Schemathesis examples per phase (default 20)")
+    add(
+        "--report-dir",
+        type=Path,
+        default=DEFAULT_REPORT_DIR,
+        help=f"where the JUnit XML and the summary go (default {DEFAULT_REPORT_DIR})",
+    )
     add("--timeout", type=float, default=30.0, help="per-request timeout in seconds (default 30)")
-    add("--fixtures", type=Path, default=DEFAULT_FIXTURES,
-        help="fixture folder of the mock started without --base-url (default fixtures/)")
+    add(
+        "--fixtures",
+        type=Path,
+        default=DEFAULT_FIXTURES,
+        help="fixture folder of the mock started without --base-url (default fixtures/)",
+    )
     add("--seed", type=int, default=1, help="seed of the mock started without --base-url")
     add("--list-checks", action="store_true", help="list the checks and exit")
     return parser  # fmt: skip
@@ -106,7 +138,9 @@ def main(argv: Sequence[str] | None = None, environment: Mapping[str, str] | Non
         print("\n".join(ALL_CHECKS))
         return 0
     try:
-        options = options_from_arguments(arguments, os.environ if environment is None else environment)
+        options = options_from_arguments(
+            arguments, os.environ if environment is None else environment
+        )
     except OptionError as error:
         parser.error(str(error))
     with ExitStack() as stack:

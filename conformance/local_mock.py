@@ -48,8 +48,10 @@ def local_mock(
 ) -> Iterator[LocalMock]:
     """`python -m mockserver` on a free loopback port, stopped on exit."""
     port = _free_port()
-    command = [sys.executable, "-m", "mockserver", "--host", "127.0.0.1", "--port", str(port),
-               "--seed", str(seed), "--fixtures", str(fixtures), "--log-level", "warning"]  # fmt: skip
+    command = [
+        *(sys.executable, "-m", "mockserver", "--host", "127.0.0.1", "--port", str(port)),
+        *("--seed", str(seed), "--fixtures", str(fixtures), "--log-level", "warning"),
+    ]
     if http_200_errors:
         command.append("--http-200-errors")
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

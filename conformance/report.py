@@ -59,7 +59,10 @@ def junit(verdict: Verdict) -> ElementTree.ElementTree:
         time=f"{verdict.seconds:.3f}",
     )
     ElementTree.SubElement(
-        ElementTree.SubElement(suite, "properties"), "property", name="base_url", value=verdict.base_url
+        ElementTree.SubElement(suite, "properties"),
+        "property",
+        name="base_url",
+        value=verdict.base_url,
     )
     for name in names:
         case = ElementTree.SubElement(

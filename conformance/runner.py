@@ -18,7 +18,9 @@ def run(options: Options) -> Verdict:
     started = time.monotonic()
     options.report_dir.mkdir(parents=True, exist_ok=True)
     failures: list[Failure] = []
-    not_run = {check: "excluded (--exclude-check)" for check in ALL_CHECKS if not options.enabled(check)}
+    not_run = {
+        check: "excluded (--exclude-check)" for check in ALL_CHECKS if not options.enabled(check)
+    }
     if "schemathesis" in options.phases:
         found, log = schemathesis_phase.run(options)
         (options.report_dir / "schemathesis.log").write_text(log, encoding="utf-8")

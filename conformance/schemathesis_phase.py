@@ -147,5 +147,7 @@ def run(options: Options) -> tuple[list[Failure], str]:
         failures = parse_events(handle)
     if result.returncode != 0 and not failures:
         tail = " | ".join(log.strip().splitlines()[-5:])
-        failures.append(Failure("schemathesis", f"Schemathesis exited with errors: {tail}", "", PHASE))
+        failures.append(
+            Failure("schemathesis", f"Schemathesis exited with errors: {tail}", "", PHASE)
+        )
     return failures, log

@@ -11,6 +11,7 @@ import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import pairwise
 from typing import Any
 
 import httpx
@@ -89,7 +90,9 @@ class Target:
     def get(
         self, ids: Sequence[str], offset: int | None = None, limit: int | None = None
     ) -> Exchange:
-        params: list[tuple[str, str | int]] = [("annotationRequestId", item) for item in ids]
+        params: list[tuple[str, str | int | float | bool | None]] = [
+            ("annotationRequestId", item) for item in ids
+        ]
         if offset is not None:
             params.append(("offset", offset))
         if limit is not None:
@@ -141,7 +144,9 @@ def walk(target: Target, annotation_request_id: str) -> Walk | None:
         offsets = list(range(1, last + 1))
     else:
         offsets = sorted({1, 2, 3, last - 1, last})
-    result.pages = [(offset, target.get([annotation_request_id], offset, limit)) for offset in offsets]
+    result.pages = [
+        (offset, target.get([annotation_request_id], offset, limit)) for offset in offsets
+    ]
     result.past_last = [
         target.get([annotation_request_id], last + 1, limit),
         target.get([annotation_request_id], INT32_MAX, limit),
@@ -267,8 +272,8 @@ def check_past_last_page_empty(phase: Phase) -> Iterator[Failure]:
                 yield phase.fail(
                     "past_last_page_empty",
                     f"{result.annotation_request_id!r}: past the last page ({result.last_page}) "
-                    f"answered code {exchange.code!r}, count {exchange.count!r}, records {shown!r}; "
-                    f"expected 2000, count {result.count}, []",
+                    f"answered code {exchange.code!r}, count {exchange.count!r}, "
+                    f"records {shown!r}; expected 2000, count {result.count}, []",
                     exchange,
                 )
 
@@ -309,7 +314,7 @@ def check_ordering(phase: Phase) -> Iterator[Failure]:
             ids = exchange.record_ids
             if not all(_is_int(record_id) for record_id in ids):
                 continue
-            if any(a >= b for a, b in zip(ids, ids[1:], strict=False)):
+            if any(a >= b for a, b in pairwise(ids)):
                 yield phase.fail(
                     "ordering",
                     f"{result.annotation_request_id!r}: page {offset} is not in ascending id "
@@ -360,15 +365,16 @@ def check_instance_info_sum(phase: Phase) -> Iterator[Failure]:
     """`instanceInfo` values sum to modifyInstanceNum + modifyAttributesNum ({} when 0)."""
     for record, exchange in _records(phase):
         info = record.get("instanceInfo")
-        numbers = (record.get("modifyInstanceNum"), record.get("modifyAttributesNum"))
-        if not isinstance(info, Mapping) or not all(_is_int(n) for n in numbers):
+        instances, attributes = record.get("modifyInstanceNum"), record.get("modifyAttributesNum")
+        if not isinstance(info, Mapping) or not (_is_int(instances) and _is_int(attributes)):
             continue  # a shape error: known_id_schema reports it
         values = list(info.values())
+        expected = int(instances) + int(attributes)
         if not all(_is_int(value) and value >= 0 for value in values):
             problem = f"values {values} are not all non-negative integers"
-        elif sum(values) != sum(numbers):
-            problem = f"sums to {sum(values)}, modifyInstanceNum + modifyAttributesNum is " + str(
-                sum(numbers)
+        elif sum(values) != expected:
+            problem = (
+                f"sums to {sum(values)}; modifyInstanceNum + modifyAttributesNum is {expected}"
             )
         else:
             continue
@@ -474,4 +480,3 @@ def run(options: Options) -> Result:
             failures += list(function(phase))[:MAX_FAILURES_PER_CHECK]
         failures += envelope_failures(options, target.exchanges)
     return Result(failures, not_run)
-

@@ -168,7 +168,9 @@ def parse(raw_query: bytes, fault: str | None) -> Query:
     ids: list[str] = []
     for value in values.get("annotationRequestId", []):
         for item in value.split(","):
-            limit_of = len(item) if fault == "id_bytes_counted_as_characters" else len(item.encode())
+            limit_of = (
+                len(item) if fault == "id_bytes_counted_as_characters" else len(item.encode())
+            )
             maximum = 254 if fault == "id_255_bytes_rejected" else MAX_ID_BYTES
             if not item or limit_of > maximum or any(ord(c) < 32 or ord(c) == 127 for c in item):
                 raise InvalidParameter("annotationRequestId")
