@@ -89,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add("--seed", type=int, default=1, help="seed of the mock started without --base-url")
     add("--list-checks", action="store_true", help="list the checks and exit")
-    return parser  # fmt: skip
+    return parser
 
 
 def _ids(values: Iterable[str], file: Path | None, option: str) -> tuple[str, ...]:

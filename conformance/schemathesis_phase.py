@@ -115,7 +115,8 @@ def parse_events(lines: Iterator[str]) -> list[Failure]:
                 seen.add(key)
                 method, uri, headers = _request_of(interactions.get(case_id))
                 seen_response = _body_excerpt(interactions.get(case_id))
-                detail = f"{failure.get('title', '')}: {message}".strip(": ")
+                title = str(failure.get("title") or "")
+                detail = message if title in ("", message) else f"{title}: {message}"
                 if seen_response:
                     detail += f"\n{seen_response}"
                 failures.append(

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import pairwise
-from typing import Any
+from typing import Any, TypeGuard
 
 import httpx
 from openapi_schema_validator import OAS30Validator
@@ -181,7 +181,7 @@ class Phase:
         return Failure(name, message, exchange.curl if exchange else "", PHASE)
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -203,6 +203,14 @@ def check_known_id_schema(phase: Phase) -> Iterator[Failure]:
             )
     for result in phase.walks:
         for _, exchange in result.pages:
+            if exchange.code != SUCCESS:
+                yield phase.fail(
+                    "known_id_schema",
+                    f"known ID {result.annotation_request_id!r} answered code {exchange.code!r} "
+                    f"(HTTP {exchange.status}), expected 2000",
+                    exchange,
+                )
+                continue
             error = next(iter(validator.iter_errors(exchange.body)), None)
             if error is not None:
                 where = "/".join(str(part) for part in error.absolute_path)
@@ -340,7 +348,14 @@ def check_determinism(phase: Phase) -> Iterator[Failure]:
             continue
         for offset, first in (result.pages[0], result.pages[-1]):
             again = phase.target.get([result.annotation_request_id], offset, result.limit)
-            if first.page != again.page:
+            if first.code != again.code:
+                yield phase.fail(
+                    "determinism",
+                    f"{result.annotation_request_id!r}: page {offset} answered code "
+                    f"{first.code!r}, then {again.code!r} to the same request",
+                    again,
+                )
+            elif first.page != again.page:
                 before, after = first.records or [], again.records or []
                 differing = next(
                     (a.get("id") for a, b in zip(before, after, strict=False) if a != b), None
@@ -366,10 +381,10 @@ def check_instance_info_sum(phase: Phase) -> Iterator[Failure]:
     for record, exchange in _records(phase):
         info = record.get("instanceInfo")
         instances, attributes = record.get("modifyInstanceNum"), record.get("modifyAttributesNum")
-        if not isinstance(info, Mapping) or not (_is_int(instances) and _is_int(attributes)):
+        if not isinstance(info, Mapping) or not _is_int(instances) or not _is_int(attributes):
             continue  # a shape error: known_id_schema reports it
         values = list(info.values())
-        expected = int(instances) + int(attributes)
+        expected = instances + attributes
         if not all(_is_int(value) and value >= 0 for value in values):
             problem = f"values {values} are not all non-negative integers"
         elif sum(values) != expected:
