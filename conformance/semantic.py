@@ -494,6 +494,16 @@ def run(options: Options) -> Result:
             if name == "unknown_id_53003" and not options.unknown_ids:
                 not_run[name] = "no unknown annotation request ID given (--unknown-id)"
                 continue
-            failures += list(function(phase))[:MAX_FAILURES_PER_CHECK]
+            try:
+                failures += list(function(phase))[:MAX_FAILURES_PER_CHECK]
+            except httpx.HTTPError as error:
+                # A request that got no answer at all: the check could not be carried out.
+                curl = ""
+                if isinstance(error, httpx.RequestError):
+                    request = error.request
+                    signing = {k: v for k, v in request.headers.items() if k.startswith("x-")}
+                    curl = curl_line("GET", str(request.url), signing)
+                message = f"no answer: {type(error).__name__}: {error}"
+                failures.append(Failure(name, message, curl, PHASE))
         failures += envelope_failures(options, target.exchanges)
     return Result(failures, not_run)
