@@ -39,6 +39,7 @@ SEMANTIC_CHECKS = (
     "determinism",
     "instance_info_sum",
     "enum_membership",
+    "multiple_ids",
     "id_byte_length",
     "unknown_id_53003",
 )

@@ -32,6 +32,7 @@ INT32_MAX = 2_147_483_647
 MAX_WALKED_RECORDS = 3000
 TARGET_PAGES = 12
 MAX_FAILURES_PER_CHECK = 5
+MAX_IDS_TOGETHER = 5
 # 255 bytes of UTF-8 made of multi-byte characters, and one byte more.
 IDS_OF_255_BYTES = ("é" * 127 + "a", "€" * 85)
 IDS_OF_256_BYTES = ("é" * 128, "€" * 85 + "a")
@@ -416,6 +417,33 @@ def check_enum_membership(phase: Phase) -> Iterator[Failure]:
 
 
 @check
+def check_multiple_ids(phase: Phase) -> Iterator[Failure]:
+    """Several IDs in one request: `count` adds theirs up, repeated or comma-separated alike."""
+    walks = phase.walks[:MAX_IDS_TOGETHER]
+    if len(walks) < 2:
+        return
+    ids = [result.annotation_request_id for result in walks]
+    total = sum(result.count for result in walks)
+    repeated = phase.target.get(ids, 1, TARGET_PAGES)
+    if repeated.count != total:
+        yield phase.fail(
+            "multiple_ids",
+            f"{ids!r} together answered count {repeated.count!r} (code {repeated.code!r}); "
+            f"their counts add up to {total}",
+            repeated,
+        )
+        return
+    joined = phase.target.get([",".join(ids)], 1, TARGET_PAGES)
+    if joined.count != total or joined.record_ids != repeated.record_ids:
+        yield phase.fail(
+            "multiple_ids",
+            f"{ids!r} comma-separated answered code {joined.code!r}, count {joined.count!r}, "
+            f"ids {joined.record_ids}; repeated: count {total}, ids {repeated.record_ids}",
+            joined,
+        )
+
+
+@check
 def check_id_byte_length(phase: Phase) -> Iterator[Failure]:
     """An ID is limited to 255 bytes of UTF-8, not 255 characters."""
     for item in IDS_OF_255_BYTES:
@@ -490,6 +518,9 @@ def run(options: Options) -> Result:
                 continue
             if name in NEEDS_KNOWN_IDS and not options.known_ids:
                 not_run[name] = "no known annotation request ID given (--known-id)"
+                continue
+            if name == "multiple_ids" and len(options.known_ids) < 2:
+                not_run[name] = "needs two known annotation request IDs (--known-id)"
                 continue
             if name == "unknown_id_53003" and not options.unknown_ids:
                 not_run[name] = "no unknown annotation request ID given (--unknown-id)"

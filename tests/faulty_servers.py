@@ -75,6 +75,8 @@ FAULTS = (
     "id_bytes_counted_as_characters",
     "id_255_bytes_rejected",
     "unknown_id_answers_2000",
+    "only_first_id_counted",
+    "comma_not_split",
     "http_200_for_errors",
 )
 
@@ -167,7 +169,7 @@ def parse(raw_query: bytes, fault: str | None) -> Query:
         values.setdefault(name, []).append(value)
     ids: list[str] = []
     for value in values.get("annotationRequestId", []):
-        for item in value.split(","):
+        for item in [value] if fault == "comma_not_split" else value.split(","):
             limit_of = (
                 len(item) if fault == "id_bytes_counted_as_characters" else len(item.encode())
             )
@@ -230,6 +232,8 @@ class FaultyServer:
     def page(self, query: Query) -> Response:
         fault = self.fault
         total = sum(count_of(item) for item in query.annotation_request_ids)
+        if fault == "only_first_id_counted":
+            total = count_of(query.annotation_request_ids[0])
         limit = query.limit if fault == "limit_not_capped" else min(query.limit, 1000)
         start = (query.offset - 1) * limit
         if fault == "off_by_one_page" and query.offset > 1:

@@ -90,6 +90,8 @@ CAUGHT_BY = {
     "id_bytes_counted_as_characters": (SEMANTIC, "id_byte_length"),
     "id_255_bytes_rejected": (SEMANTIC, "id_byte_length"),
     "unknown_id_answers_2000": (SEMANTIC, "unknown_id_53003"),
+    "only_first_id_counted": (SEMANTIC, "multiple_ids"),
+    "comma_not_split": (SEMANTIC, "multiple_ids"),
 }
 
 RUNS = {
