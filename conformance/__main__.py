@@ -10,7 +10,7 @@ from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
 
-from conformance.config import ALL_CHECKS, DEFAULT_REPORT_DIR, PHASES, Options
+from conformance.config import ALL_CHECKS, DEFAULT_REPORT_DIR, DESCRIPTIONS, PHASES, Options
 from conformance.local_mock import DEFAULT_FIXTURES, local_mock
 from conformance.report import summary
 from conformance.runner import JUNIT_NAME, run
@@ -135,7 +135,7 @@ def main(argv: Sequence[str] | None = None, environment: Mapping[str, str] | Non
     parser = build_parser()
     arguments = parser.parse_args(argv)
     if arguments.list_checks:
-        print("\n".join(ALL_CHECKS))
+        print("\n".join(f"{name:30} {DESCRIPTIONS[name]}" for name in ALL_CHECKS))
         return 0
     try:
         options = options_from_arguments(

@@ -24,6 +24,7 @@ import pytest
 from conformance.__main__ import main
 from conformance.config import (
     ALL_CHECKS,
+    DESCRIPTIONS,
     ENVELOPE_CHECKS,
     SCHEMATHESIS_CHECKS,
     SEMANTIC_CHECKS,
@@ -374,4 +375,5 @@ def test_known_ids_come_from_options_and_files(tmp_path: Path) -> None:
 
 def test_check_names_are_unique_and_grouped() -> None:
     assert len(set(ALL_CHECKS)) == len(ALL_CHECKS)
+    assert set(DESCRIPTIONS) == set(ALL_CHECKS)
     assert set(ALL_CHECKS) == set(SCHEMATHESIS_CHECKS) | set(ENVELOPE_CHECKS) | set(SEMANTIC_CHECKS)
