@@ -377,3 +377,16 @@ def test_check_names_are_unique_and_grouped() -> None:
     assert len(set(ALL_CHECKS)) == len(ALL_CHECKS)
     assert set(DESCRIPTIONS) == set(ALL_CHECKS)
     assert set(ALL_CHECKS) == set(SCHEMATHESIS_CHECKS) | set(ENVELOPE_CHECKS) | set(SEMANTIC_CHECKS)
+
+
+def test_excluded_schemathesis_and_envelope_checks_are_not_registered(tmp_path: Path) -> None:
+    from conformance import schemathesis_phase
+
+    excluded = frozenset({"not_a_server_error", "envelope_date"})
+    options = Options(base_url="http://127.0.0.1:1", excluded=excluded)
+    command = schemathesis_phase.command(options, tmp_path)
+    checks = command[command.index("--checks") + 1].split(",")
+    assert "not_a_server_error" not in checks and "status_code_conformance" in checks
+    environment = schemathesis_phase.environment(options)
+    assert "envelope_date" not in environment["CONFORMANCE_ENVELOPE_CHECKS"].split(",")
+    assert "envelope_request_id" in environment["CONFORMANCE_ENVELOPE_CHECKS"].split(",")
