@@ -9,6 +9,7 @@ with the mock server, so that a bug common to both could not hide.
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 import secrets
 import threading
@@ -17,7 +18,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import count as counter
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -46,7 +46,7 @@ HTTP_STATUS = {2000: 200, 4005: 400, 53003: 404, 5000: 500}
 MAX_ID_BYTES = 255
 INT32_MAX = 2_147_483_647
 
-# Fault name -> the rule it breaks. Tests assert each is caught by the check named alongside.
+# One fault each; tests/test_conformance.py names the check meant to catch each one.
 FAULTS = (
     "success_true_on_error",
     "data_on_error",
@@ -196,7 +196,6 @@ class FaultyServer:
         if fault is not None and fault not in FAULTS:
             raise ValueError(f"unknown fault {fault!r}")
         self.fault = fault
-        self._calls = counter()
 
     def envelope(self, code: int, data: Any) -> Response:
         body: dict[str, Any] = {
@@ -224,8 +223,6 @@ class FaultyServer:
         if fault == "http_200_for_errors":
             status = 200
         if fault == "text_content_type":
-            import json
-
             return PlainTextResponse(json.dumps(body), status_code=status)
         return JSONResponse(body, status_code=status)
 
@@ -269,7 +266,6 @@ class FaultyServer:
         return result
 
     async def endpoint(self, request: Request) -> Response:
-        next(self._calls)
         try:
             query = parse(request.scope["query_string"], self.fault)
         except InvalidParameter:
@@ -277,9 +273,9 @@ class FaultyServer:
                 return self.envelope(5000, None)
             return self.envelope(4005, None)
         if self.fault == "unknown_id_answers_2000":
-            return self.page(Query(tuple(i for i in query.annotation_request_ids
-                                         if i not in UNKNOWN) or ("nothing",),
-                                   query.offset, query.limit))  # fmt: skip
+            # Unknown IDs are dropped, as if they had no records.
+            known = tuple(i for i in query.annotation_request_ids if i not in UNKNOWN)
+            return self.page(Query(known or ("nothing",), query.offset, query.limit))
         if any(item in UNKNOWN for item in query.annotation_request_ids):
             return self.envelope(53003, None)
         return self.page(query)
