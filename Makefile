@@ -35,6 +35,14 @@ lint: $(STAMP)
 mock: $(STAMP)
 	$(BIN)/python -m mockserver --host $(HOST) --port $(PORT) --seed $(SEED) $(ARGS)
 
+# Checks a server against the contract, e.g. make conformance BASE_URL=http://host:port/prefix
+# KNOWN_IDS=a,b UNKNOWN_IDS=x; without BASE_URL it starts the mock and checks it. Reports go
+# to reports/conformance/; ARGS='...' passes more options (python -m conformance --help).
+conformance: $(STAMP)
+	$(BIN)/python -m conformance $(strip $(if $(BASE_URL),--base-url '$(BASE_URL)') \
+		$(if $(KNOWN_IDS),--known-id '$(KNOWN_IDS)') \
+		$(if $(UNKNOWN_IDS),--unknown-id '$(UNKNOWN_IDS)') $(ARGS))
+
 spec: $(STAMP)
 	$(BIN)/openapi-spec-validator openapi.yaml
 
