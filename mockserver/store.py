@@ -18,7 +18,7 @@ from mockserver.fixtures import FixtureSet
 from mockserver.generator import Plan, Vocabulary, WalkCache, make_plan, make_record
 
 MAX_PAGE_SIZE = 1000
-CHUNK = 128
+CHUNK = 32
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -100,8 +100,10 @@ class RecordStore:
     def _chunk(self, plan: Plan, index: int) -> tuple[bytes, ...]:
         def compute() -> tuple[bytes, ...]:
             stop = min(plan.count, (index + 1) * CHUNK)
+            # orjson's bytes keep the buffer it wrote into (4 kB or more for a 400-byte record):
+            # a copy of the exact size is what the cache should hold.
             return tuple(
-                orjson.dumps(make_record(plan, position, self._walks))
+                bytes(memoryview(orjson.dumps(make_record(plan, position, self._walks))))
                 for position in range(index * CHUNK, stop)
             )
 
