@@ -67,7 +67,7 @@ def make_record_handler(
             raise scenario.forced()
         faults.maybe_fail()
         page = store.page(query["annotationRequestId"], query["offset"], query["limit"])
-        body = success_body(page.count, page.records, stamp(), request_ids())
+        body = success_body(page.count, page.runs, stamp(), request_ids())
         return Response(body, status_code=200, media_type=JSON)
 
     return get_statistics_record
