@@ -31,7 +31,8 @@ class Tally:
     measuring: bool = False
     stopping: bool = False
     sent: int = 0
-    latencies_ns: list[int] = field(default_factory=list)
+    # Latencies by path as given on the command line (before `{n}` is written out).
+    latencies_ns: list[list[int]] = field(default_factory=list)
     not_ok: int = 0
     bytes_read: int = 0
 
@@ -47,6 +48,10 @@ class Figures:
     errors: int
     mean_response_bytes: float
     client_cpu_share: float
+    # By path as given, in order: paths asked in turn in one run share the same conditions.
+    p50_by_path_ms: list[float]
+    p99_by_path_ms: list[float]
+    mean_by_path_ms: list[float]
 
 
 def percentile(sorted_values: Sequence[int], share: float) -> int:
@@ -74,6 +79,7 @@ class Connection(asyncio.Protocol):
         self._buffer = bytearray()
         self._expected = -1
         self._started_ns = 0
+        self._path = 0
         self._ok = False
         self._transport: asyncio.Transport | None = None
 
@@ -89,7 +95,9 @@ class Connection(asyncio.Protocol):
             return
         assert self._transport is not None
         # One count for all connections: requests are asked in order, each once per round.
-        request = self._requests[tally.sent % len(self._requests)]
+        index = tally.sent % len(self._requests)
+        request = self._requests[index]
+        self._path = index % len(tally.latencies_ns)
         tally.sent += 1
         self._started_ns = time.perf_counter_ns()
         self._transport.write(request)
@@ -115,7 +123,7 @@ class Connection(asyncio.Protocol):
         finished_ns = time.perf_counter_ns()
         tally = self._tally
         if tally.measuring:
-            tally.latencies_ns.append(finished_ns - self._started_ns)
+            tally.latencies_ns[self._path].append(finished_ns - self._started_ns)
             tally.bytes_read += self._expected
             if not self._ok:
                 tally.not_ok += 1
@@ -162,6 +170,7 @@ async def run(
     host: str,
     port: int,
     paths: Sequence[str],
+    templates: int,
     connections: int,
     warmup: float,
     duration: float,
@@ -170,7 +179,7 @@ async def run(
     """Load the server for `warmup` + `duration` seconds; only the second part is counted."""
     loop = asyncio.get_running_loop()
     requests = build_requests(host, port, paths)
-    tally = Tally()
+    tally = Tally(latencies_ns=[[] for _ in range(templates)])
     futures: list[asyncio.Future[None]] = []
     for _ in range(connections):
         done: asyncio.Future[None] = loop.create_future()
@@ -190,7 +199,8 @@ async def run(
     tally.stopping = True
     results = await asyncio.wait_for(asyncio.gather(*futures, return_exceptions=True), 10.0)
     errors = sum(1 for result in results if isinstance(result, BaseException))
-    latencies = sorted(tally.latencies_ns)
+    by_path = [sorted(latencies) for latencies in tally.latencies_ns]
+    latencies = sorted(latency for path in by_path for latency in path)
     cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)
     count = len(latencies)
     return Figures(
@@ -203,6 +213,11 @@ async def run(
         errors=errors,
         mean_response_bytes=round(tally.bytes_read / count, 1) if count else 0.0,
         client_cpu_share=round(cpu / elapsed, 3),
+        p50_by_path_ms=[round(percentile(path, 0.50) / 1e6, 3) for path in by_path],
+        p99_by_path_ms=[round(percentile(path, 0.99) / 1e6, 3) for path in by_path],
+        mean_by_path_ms=[
+            round(sum(path) / len(path) / 1e6, 3) if path else 0.0 for path in by_path
+        ],
     )
 
 
@@ -234,6 +249,7 @@ def main(arguments: Sequence[str] | None = None) -> int:
             options.host,
             options.port,
             expand(options.paths, sequence),
+            len(options.paths),
             options.connections,
             options.warmup,
             options.duration,
