@@ -12,7 +12,7 @@ KNOWN_IDS ?=
 UNKNOWN_IDS ?=
 ARGS ?=
 
-.PHONY: install test lint spec mock conformance bench soak golden clean
+.PHONY: install test lint spec mock conformance bench profile soak golden clean
 
 install: $(STAMP)
 
@@ -45,6 +45,15 @@ conformance: $(STAMP)
 
 spec: $(STAMP)
 	$(BIN)/openapi-spec-validator openapi.yaml
+
+# The mock against a bare Starlette ceiling under the same uvicorn options and load generator;
+# prints the table and writes it to reports/bench.md. A few minutes; loopback only.
+bench: $(STAMP)
+	$(BIN)/python -m bench $(ARGS)
+
+# Where a request's time goes, in-process under cProfile (no sockets): QUERY='...' to choose.
+profile: $(STAMP)
+	$(BIN)/python -m bench.profile $(if $(QUERY),'$(QUERY)',)
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache .mypy_cache .ruff_cache

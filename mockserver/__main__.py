@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import uvicorn
 from connexion import AsyncApp
+from starlette.types import ASGIApp
 
 from mockserver.app import create_app
 from mockserver.cli import (
@@ -17,12 +18,30 @@ from mockserver.cli import (
     settings_from_environment,
     settings_to_environment,
 )
+from mockserver.config import Settings
 from mockserver.fixtures import FixtureError
 
 
 def worker_app() -> AsyncApp:
     """App factory for uvicorn's worker processes: the settings come from the parent."""
     return create_app(settings_from_environment(os.environ[SETTINGS_VARIABLE]))
+
+
+def serve(app: ASGIApp | str, settings: Settings) -> None:
+    """Run uvicorn on an app, or on an app factory's import path (for several workers).
+
+    The benchmark's ceiling is served through here too, so both run under the same options.
+    """
+    uvicorn.run(
+        app,
+        factory=isinstance(app, str),
+        workers=settings.workers if isinstance(app, str) else None,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        access_log=settings.access_log,
+        timeout_graceful_shutdown=10,
+    )
 
 
 def main(arguments: Sequence[str] | None = None) -> int:
@@ -45,23 +64,9 @@ def main(arguments: Sequence[str] | None = None) -> int:
     )
     if settings.workers > 1:
         os.environ[SETTINGS_VARIABLE] = settings_to_environment(settings)
-        uvicorn.run(
-            "mockserver.__main__:worker_app",
-            factory=True,
-            workers=settings.workers,
-            host=settings.host,
-            port=settings.port,
-            log_level=settings.log_level,
-            timeout_graceful_shutdown=10,
-        )
+        serve("mockserver.__main__:worker_app", settings)
     else:
-        uvicorn.run(
-            app,
-            host=settings.host,
-            port=settings.port,
-            log_level=settings.log_level,
-            timeout_graceful_shutdown=10,
-        )
+        serve(app, settings)
     return 0
 
 

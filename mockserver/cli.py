@@ -81,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add("--no-swagger-ui", action="store_true", help="do not serve Swagger UI at /ui")
     add("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    add("--no-access-log", action="store_true", help="do not log every request (faster)")
     return parser
 
 
@@ -143,6 +144,7 @@ def settings_from_arguments(
         signature_skew_seconds=options.signature_skew,
         swagger_ui=not options.no_swagger_ui,
         log_level=options.log_level,
+        access_log=not options.no_access_log,
     )
 
 

@@ -27,3 +27,5 @@ class Settings:
     signature_skew_seconds: int = 300
     swagger_ui: bool = True
     log_level: str = "info"
+    # uvicorn's access log costs a good share of a small request's time (see README, Performance).
+    access_log: bool = True

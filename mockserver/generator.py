@@ -114,7 +114,16 @@ def _layout(count: int, decay: float) -> tuple[int, ...]:
     def total(tasks: int) -> int:
         return sum(int(tasks * factor) for factor in factors)
 
-    low, high = 1, count
+    # total(t) is within MAX_STEPS of t * sum(factors), so the answer lies in a narrow bracket
+    # around count / sum(factors): a few halvings instead of log2(count). Widened if need be, so
+    # the answer is the one the search over [1, count] finds.
+    per_task = sum(factors)
+    low = max(1, int((count - MAX_STEPS - 1) / per_task) - 1)
+    high = min(count, int((count + MAX_STEPS + 1) / per_task) + 2)
+    while low > 1 and total(low) > count:
+        low = max(1, low // 2)
+    while high < count and total(high + 1) <= count:
+        high = min(count, high * 2)
     while low < high:
         middle = (low + high + 1) // 2
         if total(middle) <= count:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime
-from typing import Any
 
-from connexion import request as current_request
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.responses import Response
+from starlette.types import Scope
 
 from mockserver.envelope import error_body, success_body
 from mockserver.errors import BusinessError, InvalidParameter, ServiceHiccup
@@ -19,24 +18,46 @@ from mockserver.store import RecordStore
 PARSED_QUERY = "stardust.query"
 JSON = "application/json"
 
-Clock = Callable[[], datetime]
+# Seconds since the epoch, as time.time gives them.
+Clock = Callable[[], float]
 RequestIds = Callable[[], str]
+Handler = Callable[[Scope], Awaitable[Response]]
 
 
-def stamp(clock: Clock) -> str:
-    return clock().strftime("%Y-%m-%d %H:%M:%S")
+class DateStamp:
+    """The envelope's `date`, formatted once per second rather than once per response."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._second = -1
+        self._text = ""
+
+    def __call__(self) -> str:
+        second = int(self._clock())
+        if second != self._second:
+            self._text = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(second))
+            self._second = second
+        return self._text
+
+
+def header(scope: Scope, name: bytes) -> str | None:
+    """The first value of a header (`name` in lower case, as ASGI servers give names)."""
+    for key, value in scope["headers"]:
+        if key == name:
+            text: str = value.decode("latin-1")
+            return text
+    return None
 
 
 def make_record_handler(
-    store: RecordStore, faults: FaultInjector, clock: Clock, request_ids: RequestIds
-) -> Callable[..., Awaitable[Response]]:
-    """The handler of `getStatisticsRecord`, closed over its collaborators."""
+    store: RecordStore, faults: FaultInjector, stamp: DateStamp, request_ids: RequestIds
+) -> Handler:
+    """The handler of `getStatisticsRecord`, closed over its collaborators; it takes the scope."""
 
-    async def get_statistics_record(**_connexion_arguments: Any) -> Response:
+    async def get_statistics_record(scope: Scope) -> Response:
         # The contract-driven validator has already parsed the query (see validation.py).
-        scope = current_request.scope
         query = scope[PARSED_QUERY]
-        scenario = parse_prefer(current_request.headers.get("prefer"))
+        scenario = parse_prefer(header(scope, b"prefer"))
         delay_ms = scenario.delay_ms + faults.latency_ms
         if delay_ms:
             await asyncio.sleep(delay_ms / 1000)
@@ -46,14 +67,14 @@ def make_record_handler(
             raise scenario.forced()
         faults.maybe_fail()
         page = store.page(query["annotationRequestId"], query["offset"], query["limit"])
-        body = success_body(page.count, page.records, stamp(clock), request_ids())
+        body = success_body(page.count, page.runs, stamp(), request_ids())
         return Response(body, status_code=200, media_type=JSON)
 
     return get_statistics_record
 
 
 def make_error_handler(
-    clock: Clock, request_ids: RequestIds, http_200_errors: bool
+    stamp: DateStamp, request_ids: RequestIds, http_200_errors: bool
 ) -> Callable[[ConnexionRequest, Exception], ConnexionResponse]:
     """Every failure, expected or not, as the API's envelope; a bug never shows a traceback."""
 
@@ -63,7 +84,7 @@ def make_error_handler(
             status_code=200 if http_200_errors else outcome.http_status,
             mimetype=JSON,
             content_type=JSON,
-            body=error_body(outcome, stamp(clock), request_ids()),
+            body=error_body(outcome, stamp(), request_ids()),
         )
 
     return handle

@@ -1,54 +1,56 @@
-"""The envelope rules as pure functions: one row per way to keep or break each."""
+"""The envelope built from pre-serialised records is the JSON the plain encoder would write."""
 
 from __future__ import annotations
 
-from typing import Any
-
+import orjson
 import pytest
 
-from conformance.envelope import RULES
-from conformance.failures import curl_line
+from mockserver.envelope import error_body, success_body
+from mockserver.errors import UnknownAnnotationRequest
+from mockserver.handlers import DateStamp
 
-GOOD = {
-    "code": 2000,
-    "message": "Success",
-    "data": {"count": 0, "data": []},
-    "date": "2025-04-08 14:20:00",
-    "requestId": "9876543210abcdef9876543210abcdef",
-    "success": True,
-}
-ERROR = {**GOOD, "code": 53003, "data": None, "success": False}
+RECORDS = [{"id": 1, "name": "a"}, {"id": 2, "instanceInfo": {}}, {"id": 3, "name": "c,d"}]
 
 
-@pytest.mark.parametrize(
-    ("rule", "status", "body", "http_200", "broken"),
-    [
-        ("envelope_success_matches_code", 200, GOOD, False, False),
-        ("envelope_success_matches_code", 404, ERROR, False, False),
-        ("envelope_success_matches_code", 404, {**ERROR, "success": True}, False, True),
-        ("envelope_success_matches_code", 200, {**GOOD, "success": "true"}, False, True),
-        ("envelope_data_null_on_error", 404, ERROR, False, False),
-        ("envelope_data_null_on_error", 404, {**ERROR, "data": {}}, False, True),
-        ("envelope_data_null_on_error", 200, {**GOOD, "data": None}, False, True),
-        ("envelope_request_id", 200, {**GOOD, "requestId": "9876543210ABCDEF" * 2}, False, True),
-        ("envelope_request_id", 200, {**GOOD, "requestId": "ab" * 15}, False, True),
-        ("envelope_date", 200, {**GOOD, "date": "2025-04-08T14:20:00Z"}, False, True),
-        ("envelope_date", 200, {**GOOD, "date": "2025-02-30 10:00:00"}, False, True),
-        ("envelope_date", 200, {**GOOD, "date": "2024-02-29 23:59:59"}, False, False),
-        ("envelope_http_status", 200, GOOD, False, False),
-        ("envelope_http_status", 401, {**ERROR, "code": 402}, False, False),
-        ("envelope_http_status", 200, ERROR, False, True),
-        ("envelope_http_status", 200, ERROR, True, False),
-        ("envelope_http_status", 404, ERROR, True, True),
-        ("envelope_http_status", 500, {**ERROR, "code": 9999}, False, True),
-    ],
-)
-def test_rule(rule: str, status: int, body: dict[str, Any], http_200: bool, broken: bool) -> None:
-    message = RULES[rule](status, body, http_200)
-    assert (message is not None) is broken, message
+def envelope(count: int, records: list[dict[str, object]]) -> bytes:
+    return orjson.dumps(
+        {
+            "code": 2000,
+            "message": "Success",
+            "data": {"count": count, "data": records},
+            "date": "2026-01-02 03:04:05",
+            "requestId": "ab" * 16,
+            "success": True,
+        }
+    )
 
 
-def test_curl_line_quotes_what_the_shell_would_split() -> None:
-    line = curl_line("GET", "http://127.0.0.1:1/statistics/record?a=1&b=2", {"X-TS": "1"})
-    assert line == "curl -sS -i -H 'X-TS: 1' 'http://127.0.0.1:1/statistics/record?a=1&b=2'"
-    assert curl_line("POST", "http://h/x").startswith("curl -sS -i -X POST ")
+@pytest.mark.parametrize("size", [0, 1, 3], ids=["empty", "one", "several"])
+def test_success_body_equals_the_encoded_envelope(size: int) -> None:
+    serialised = [orjson.dumps(record) for record in RECORDS[:size]]
+    body = success_body(1930, serialised, "2026-01-02 03:04:05", "ab" * 16)
+    assert body == envelope(1930, RECORDS[:size])
+
+
+def test_runs_of_several_records_make_the_same_body_as_single_records() -> None:
+    singles = [orjson.dumps(record) for record in RECORDS]
+    runs = [b",".join(singles[:2]), singles[2]]
+    date, request_id = "2026-01-02 03:04:05", "ab" * 16
+    assert success_body(3, runs, date, request_id) == success_body(3, singles, date, request_id)
+
+
+def test_error_body_has_null_data() -> None:
+    body = orjson.loads(error_body(UnknownAnnotationRequest(), "2026-01-02 03:04:05", "ab" * 16))
+    assert body["code"] == 53003 and body["data"] is None and body["success"] is False
+
+
+def test_the_date_is_formatted_in_utc_and_follows_the_clock() -> None:
+    now = [1_767_323_045.9]  # 2026-01-02 03:04:05.9 UTC
+    stamp = DateStamp(lambda: now[0])
+    assert stamp() == "2026-01-02 03:04:05"
+    now[0] += 0.05
+    assert stamp() == "2026-01-02 03:04:05"
+    now[0] += 1.0
+    assert stamp() == "2026-01-02 03:04:06"
+    now[0] += 86_400
+    assert stamp() == "2026-01-03 03:04:06"

@@ -10,10 +10,12 @@ from hypothesis import strategies as st
 
 from mockserver import workflow
 from mockserver.generator import (
+    MAX_RECORDS,
     MAX_STEPS,
     PinnedRequest,
     Vocabulary,
     WalkCache,
+    _layout,
     make_plan,
     make_record,
     record_count,
@@ -158,3 +160,28 @@ def test_the_history_rules_catch_a_broken_history() -> None:
     assert history_problems(swapped) != []
     late_start = [{**history[0], "actionType": 5}, *history[1:]]
     assert history_problems(late_start) != []
+
+
+def layout_by_full_bisection(count: int, decay: float) -> tuple[int, ...]:
+    """The layout as first written: bisection over every task count from 1 to `count`."""
+    if count == 0:
+        return ()
+    factors = [decay**step for step in range(MAX_STEPS)]
+    low, high = 1, count
+    while low < high:
+        middle = (low + high + 1) // 2
+        if sum(int(middle * factor) for factor in factors) <= count:
+            low = middle
+        else:
+            high = middle - 1
+    alive = [int(low * factor) for factor in factors]
+    alive[0] += count - sum(alive)
+    while alive and alive[-1] == 0:
+        alive.pop()
+    return tuple(alive)
+
+
+@given(count=st.integers(0, MAX_RECORDS), decay=st.floats(0.80, 0.94))
+@settings(max_examples=300, deadline=None)
+def test_the_narrow_layout_search_finds_what_the_full_one_finds(count: int, decay: float) -> None:
+    assert _layout(count, decay) == layout_by_full_bisection(count, decay)

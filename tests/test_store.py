@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mockserver.errors import UnknownAnnotationRequest
 from mockserver.fixtures import FixtureSet
-from mockserver.generator import PinnedRequest, Vocabulary
+from mockserver.generator import PinnedRequest, Vocabulary, make_record
 from mockserver.store import MAX_PAGE_SIZE, RecordStore
 
 VOCABULARY = Vocabulary.from_faker(1)
@@ -97,3 +98,18 @@ def test_caches_stay_bounded() -> None:
         records.page([f"bounded-{index}"], 1, 10)
     assert records.cached_plans() <= 8
     assert records.cached_chunks() <= 4
+
+
+@pytest.mark.parametrize(
+    ("offset", "limit"),
+    [(1, 10), (4, 10), (1, 1000), (2, 7), (3, 31)],
+    ids=["first", "inside-a-chunk", "many-chunks", "across-a-boundary", "odd-size"],
+)
+def test_page_records_are_the_generator_records_serialised(offset: int, limit: int) -> None:
+    records = store()
+    plan = records.plan("medium")
+    page = records.page(["medium"], offset, limit)
+    start = (offset - 1) * limit
+    positions = range(start, min(start + limit, plan.count))
+    assert page.records == [orjson.dumps(make_record(plan, p)) for p in positions]
+    assert b",".join(page.runs) == b",".join(page.records)

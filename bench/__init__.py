@@ -1,0 +1,1 @@
+"""The benchmark of the mock against a bare Starlette ceiling (`make bench`)."""

@@ -1,0 +1,401 @@
+"""`make bench`: the mock against a bare Starlette ceiling, same server options, same client.
+
+For every scenario the ceiling (pre-built bytes of the mock's own answer) and the mock are
+loaded one after the other by the same load generator, each server on one core and the client
+on the other. The table gives requests per second and p50/p99 latency, each as a ratio to the
+ceiling; the machine is noisy, so the ratios within one run are the figures that count. Then
+the mock is asked for 100,000 distinct annotation requests and its resident size is read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from bench.loadgen import Figures
+
+ROOT = Path(__file__).resolve().parent.parent
+REPORTS = ROOT / "reports"
+HOST = "127.0.0.1"
+# The same options for both servers: they reach uvicorn through mockserver's serve().
+SERVER_OPTIONS = ("--log-level", "warning", "--no-access-log")
+SERVER_CPU = 0
+CLIENT_CPU = 1
+LARGE = "large-annotation-request"
+RECORDS = "/statistics/record"
+TWENTY_IDS = ",".join(f"bench-{index}" for index in range(20))
+MEMORY_REQUESTS = 5_000
+MEMORY_IDS_PER_REQUEST = 20
+MEMORY_LIMIT_MB = 200.0
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    label: str
+    path: str
+    # Pages asked once each, `{n}` in the path running through these numbers.
+    sequence: range | None = None
+
+    def first_path(self) -> str:
+        return self.path.replace("{n}", str(self.sequence[0])) if self.sequence else self.path
+
+
+SCENARIOS = (
+    Scenario("page10", "10-record page", f"{RECORDS}?annotationRequestId={LARGE}&limit=10"),
+    Scenario("page1000", "1000-record page", f"{RECORDS}?annotationRequestId={LARGE}&limit=1000"),
+    Scenario(
+        "deep10",
+        "deep page: 10 records from record 1,000,001",
+        f"{RECORDS}?annotationRequestId={LARGE}&limit=10&offset=100001",
+    ),
+    Scenario(
+        "deep1000",
+        "deep page: 1000 records from record 1,000,001",
+        f"{RECORDS}?annotationRequestId={LARGE}&limit=1000&offset=1001",
+    ),
+    Scenario(
+        "ids20",
+        "20 annotation requests in one query, 10 records",
+        f"{RECORDS}?annotationRequestId={TWENTY_IDS}&limit=10",
+    ),
+    Scenario(
+        "walk10",
+        "paging from the first page, 10 records, each page once",
+        f"{RECORDS}?annotationRequestId={LARGE}&limit=10&offset={{n}}",
+        range(1, 60_001),
+    ),
+    Scenario(
+        "walkdeep10",
+        "paging from record 1,000,001, 10 records, each page once",
+        f"{RECORDS}?annotationRequestId={LARGE}&limit=10&offset={{n}}",
+        range(100_001, 160_001),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A first and a deep page asked in turn in one run: the same conditions for both."""
+
+    name: str
+    label: str
+    first: str
+    deep: str
+    sequence: range | None = None
+
+
+FIRST10 = f"{RECORDS}?annotationRequestId={LARGE}&limit=10&offset=1"
+COMPARISONS = (
+    Comparison("deep10", "10 records: offset 1 and 100001", FIRST10, SCENARIOS[2].path),
+    Comparison(
+        "deep1000",
+        "1000 records: offset 1 and 1001",
+        f"{RECORDS}?annotationRequestId={LARGE}&limit=1000&offset=1",
+        SCENARIOS[3].path,
+    ),
+    # Pages 10,000.. hold records 100,000.. (every task's first step); pages 110,000.. hold
+    # records 1,100,000.. (step 3). Each page is asked once, so each is generated.
+    Comparison(
+        "cold10",
+        "10 records, each page once: offsets 10000.. and 110000..",
+        f"{RECORDS}?annotationRequestId={LARGE}&limit=10&offset={{n}}",
+        f"{RECORDS}?annotationRequestId={LARGE}&limit=10&offset=1{{n}}",
+        range(10_000, 70_000),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Row:
+    scenario: Scenario
+    mock: Figures
+    ceiling: Figures
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def pin_to_server_cpu() -> None:
+    os.sched_setaffinity(0, {SERVER_CPU})
+
+
+@contextmanager
+def server(module: str, *arguments: str, probe: str, pin: bool) -> Iterator[tuple[int, int]]:
+    """`python -m module` on a free loopback port; yields (port, pid) once it answers `probe`."""
+    port = free_port()
+    command = [sys.executable, "-m", module, *arguments, "--port", str(port), *SERVER_OPTIONS]
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        preexec_fn=pin_to_server_cpu if pin else None,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                error = process.stderr.read().decode() if process.stderr else ""
+                raise RuntimeError(f"{module} exited with {process.returncode}: {error}")
+            try:
+                if httpx.get(f"http://{HOST}:{port}{probe}", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{module} did not answer within 60 s")
+            time.sleep(0.2)
+        yield port, process.pid
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def load(
+    port: int,
+    *paths: str,
+    sequence: range | None,
+    connections: int,
+    warmup: float,
+    duration: float,
+    max_requests: int,
+    pin: bool,
+) -> Figures:
+    """One run of the load generator, in a process of its own."""
+    command = [
+        sys.executable,
+        "-m",
+        "bench.loadgen",
+        "--port",
+        str(port),
+        "--connections",
+        str(connections),
+        "--warmup",
+        str(warmup),
+        "--duration",
+        str(duration),
+        "--max-requests",
+        str(max_requests),
+    ]
+    if pin:
+        command += ["--cpu", str(CLIENT_CPU)]
+    if sequence is not None:
+        command += ["--sequence", f"{sequence.start}:{sequence.stop}"]
+    command += paths
+    timeout = warmup + duration + 60
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, timeout=timeout, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"load generator failed: {done.stderr.decode()[-2000:]}")
+    return Figures(**json.loads(done.stdout))
+
+
+def resident_mb(pid: int) -> tuple[float, float]:
+    """(current, peak) resident size of a process, in MB."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        fields[name] = value.strip()
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+def ratio(value: float, reference: float) -> str:
+    return f"{value / reference:.2f}" if reference else "-"
+
+
+def render(
+    rows: Sequence[Row],
+    compared: Sequence[tuple[Comparison, Figures]],
+    memory: dict[str, float],
+    options: argparse.Namespace,
+    pinned: bool,
+) -> str:
+    by_name = {row.scenario.name: row for row in rows}
+    lines = [
+        f"# make bench: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        "",
+        f"Machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}. "
+        f"Servers: uvicorn `{' '.join(SERVER_OPTIONS)}`"
+        + (f", pinned to CPU {SERVER_CPU}; client on CPU {CLIENT_CPU}" if pinned else "")
+        + f". Client: {options.connections} keep-alive connections, "
+        f"{options.warmup:g} s warm-up, {options.duration:g} s measured per server and scenario.",
+        "",
+        "| scenario | mock req/s | ceiling req/s | ratio | mock p50 ms | ceiling p50 ms | ratio "
+        "| mock p99 ms | ceiling p99 ms | ratio |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for row in rows:
+        mock, ceiling = row.mock, row.ceiling
+        lines.append(
+            f"| {row.scenario.label} | {mock.requests_per_second:,.0f} "
+            f"| {ceiling.requests_per_second:,.0f} "
+            f"| {ratio(mock.requests_per_second, ceiling.requests_per_second)} "
+            f"| {mock.p50_ms:.2f} | {ceiling.p50_ms:.2f} | {ratio(mock.p50_ms, ceiling.p50_ms)} "
+            f"| {mock.p99_ms:.2f} | {ceiling.p99_ms:.2f} | {ratio(mock.p99_ms, ceiling.p99_ms)} |"
+        )
+    failures = [
+        f"{row.scenario.name} ({server}: {figures.not_ok} not 200, {figures.errors} errors)"
+        for row in rows
+        for server, figures in (("mock", row.mock), ("ceiling", row.ceiling))
+        if figures.not_ok or figures.errors
+    ]
+    client_cpu = max(max(row.mock.client_cpu_share, row.ceiling.client_cpu_share) for row in rows)
+    lines += [
+        "",
+        f"Ratios are mock / ceiling. Busiest client: {client_cpu:.0%} of its core "
+        "(below 100%: the client was not the limit). "
+        + (f"Failed requests: {', '.join(failures)}." if failures else "Every answer was a 200."),
+        "",
+        "First and deep pages of `large-annotation-request`, asked in turn in one run on one "
+        "connection (the mock):",
+        "",
+        "| pages | first p50 ms | deep p50 ms | deep / first | first mean ms | deep mean ms "
+        "| deep / first | first p99 ms | deep p99 ms | deep / first |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for comparison, figures in compared:
+        (first50, deep50), (first99, deep99) = figures.p50_by_path_ms, figures.p99_by_path_ms
+        first_mean, deep_mean = figures.mean_by_path_ms
+        lines.append(
+            f"| {comparison.label} | {first50:.3f} | {deep50:.3f} | {ratio(deep50, first50)} "
+            f"| {first_mean:.3f} | {deep_mean:.3f} | {ratio(deep_mean, first_mean)} "
+            f"| {first99:.3f} | {deep99:.3f} | {ratio(deep99, first99)} |"
+        )
+    lines += ["", "## Targets", ""]
+    page10, page1000 = by_name["page10"].mock, by_name["page1000"].mock
+    share = page10.requests_per_second / by_name["page10"].ceiling.requests_per_second
+    lines.append(
+        f"- 10-record page at >= 25% of the ceiling's throughput: {share:.0%} "
+        f"({'met' if share >= 0.25 else 'MISSED'})"
+    )
+    big = page1000.requests_per_second / page10.requests_per_second
+    lines.append(
+        f"- 1000-record page at >= 50% of the mock's 10-record throughput: {big:.0%} "
+        f"({'met' if big >= 0.50 else 'MISSED'})"
+    )
+    for comparison, figures in compared:
+        first50, deep50 = figures.p50_by_path_ms
+        first_mean, deep_mean = figures.mean_by_path_ms
+        slower50, slower_mean = deep50 / first50 - 1, deep_mean / first_mean - 1
+        met = slower50 <= 0.10 and slower_mean <= 0.10
+        lines.append(
+            f"- deep page within 10% of the first page's latency (p50 and mean), "
+            f"{comparison.label}: p50 {slower50:+.0%}, mean {slower_mean:+.0%} "
+            f"({'met' if met else 'MISSED'})"
+        )
+    rss = memory["after_mb"]
+    lines.append(
+        f"- resident size under {MEMORY_LIMIT_MB:.0f} MB after {memory['ids']:,.0f} distinct "
+        f"annotation requests ({MEMORY_REQUESTS:,} requests of {MEMORY_IDS_PER_REQUEST} IDs, "
+        f"{memory['seconds']:.0f} s): {rss:.0f} MB, peak {memory['peak_mb']:.0f} MB, "
+        f"{memory['before_mb']:.0f} MB before ({'met' if rss < MEMORY_LIMIT_MB else 'MISSED'})"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def main(arguments: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds measured per run")
+    parser.add_argument("--warmup", type=float, default=1.0, help="seconds before measuring")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--only", nargs="*", help="scenario names to run (default: all)")
+    parser.add_argument("--output", type=Path, default=REPORTS / "bench.md")
+    options = parser.parse_args(arguments)
+    # One core for the server, one for the client: without two, both share what there is.
+    pinned = hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) >= 2
+    scenarios = [s for s in SCENARIOS if not options.only or s.name in options.only]
+    bodies = REPORTS / "bench-bodies"
+    bodies.mkdir(parents=True, exist_ok=True)
+    run = {
+        "connections": options.connections,
+        "warmup": options.warmup,
+        "duration": options.duration,
+        "max_requests": 5_000_000,
+        "pin": pinned,
+    }
+    rows: list[Row] = []
+    with server("mockserver", probe=SCENARIOS[0].path, pin=pinned) as (mock_port, mock_pid):
+        for scenario in scenarios:
+            answer = httpx.get(f"http://{HOST}:{mock_port}{scenario.first_path()}", timeout=60)
+            answer.raise_for_status()
+            (bodies / f"{scenario.name}.json").write_bytes(answer.content)
+        ceiling_server = server(
+            "bench.ceiling", str(bodies), probe=f"/{scenarios[0].name}", pin=pinned
+        )
+        with ceiling_server as (ceiling_port, _):
+            for scenario in scenarios:
+                print(f"bench: {scenario.name} ...", file=sys.stderr, flush=True)
+                ceiling = load(ceiling_port, f"/{scenario.name}", sequence=None, **run)
+                mock = load(mock_port, scenario.path, sequence=scenario.sequence, **run)
+                rows.append(Row(scenario, mock, ceiling))
+        compared: list[tuple[Comparison, Figures]] = []
+        for comparison in COMPARISONS if not options.only else ():
+            print(f"bench: {comparison.name}, first and deep in turn ...", file=sys.stderr)
+            # One connection: with several, a request's latency is mostly its wait behind the
+            # others, the same for both kinds; alone, it is what serving the page costs.
+            figures = load(
+                mock_port,
+                comparison.first,
+                comparison.deep,
+                sequence=comparison.sequence,
+                **{**run, "connections": 1},
+            )
+            compared.append((comparison, figures))
+        print("bench: memory ...", file=sys.stderr, flush=True)
+        before, _ = resident_mb(mock_pid)
+        ids = ",".join(f"mem-{{n}}-{index}" for index in range(MEMORY_IDS_PER_REQUEST))
+        started = time.monotonic()
+        asked = load(
+            mock_port,
+            f"{RECORDS}?annotationRequestId={ids}&limit=10",
+            sequence=range(MEMORY_REQUESTS),
+            connections=options.connections,
+            warmup=0.0,
+            duration=600.0,
+            max_requests=MEMORY_REQUESTS,
+            pin=pinned,
+        )
+        if asked.requests != MEMORY_REQUESTS or asked.not_ok or asked.errors:
+            raise RuntimeError(f"memory run did not complete: {asked}")
+        after, peak = resident_mb(mock_pid)
+        memory = {
+            "ids": float(MEMORY_REQUESTS * MEMORY_IDS_PER_REQUEST),
+            "before_mb": before,
+            "after_mb": after,
+            "peak_mb": peak,
+            "seconds": time.monotonic() - started,
+        }
+    if options.only:
+        # Targets compare scenarios with each other: without all of them, print the raw figures.
+        for row in rows:
+            print(json.dumps({"scenario": row.scenario.name, **asdict(row)}, default=str))
+        print(json.dumps(memory))
+        return 0
+    table = render(rows, compared, memory, options, pinned)
+    options.output.parent.mkdir(parents=True, exist_ok=True)
+    options.output.write_text(table, encoding="utf-8")
+    print(table)
+    print(f"(written to {options.output})")
+    return 0

@@ -1,0 +1,61 @@
+"""Several workers, one set of data: any worker, and any instance with the same seed."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.servers import mock_server
+
+QUERIES = (
+    "annotationRequestId=7d44b43b-3bbd-4f53-9f95-b7c0217d8d5b&limit=25&offset=3",
+    "annotationRequestId=large-annotation-request&limit=1000&offset=1001",
+    "annotationRequestId=large-annotation-request&limit=10&offset=100001",
+    "annotationRequestId=workers-a,workers-b,workers-c&limit=200",
+    "annotationRequestId=workers-d&limit=50&offset=2",
+)
+ROUNDS = 12
+
+
+def data_of(base_url: str, query: str) -> str:
+    """The `data` of one answer, asked on a connection of its own so any worker may take it."""
+    response = httpx.get(f"{base_url}/statistics/record?{query}", timeout=30.0)
+    assert response.status_code == 200, response.text
+    return json.dumps(response.json()["data"], sort_keys=True)
+
+
+def worker_pids(parent: int) -> list[int]:
+    """uvicorn's worker processes: the parent's children started by multiprocessing's spawn."""
+    children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+    return [
+        int(pid) for pid in children if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    ]
+
+
+def cpu_ticks(pid: int) -> int:
+    """User plus system CPU time of a process, in clock ticks."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return int(fields[11]) + int(fields[12])
+
+
+@pytest.mark.slow
+def test_two_workers_serve_the_data_of_one_worker_with_the_same_seed() -> None:
+    with mock_server("--seed", "1") as single:
+        expected = {query: data_of(single.base_url, query) for query in QUERIES}
+    with mock_server("--seed", "1", "--workers", "2") as pair:
+        workers = worker_pids(pair.process.pid)
+        assert len(workers) == 2
+        before = {pid: cpu_ticks(pid) for pid in workers}
+        asked = [query for _ in range(ROUNDS) for query in QUERIES]
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            answers = list(pool.map(lambda query: data_of(pair.base_url, query), asked))
+        after = {pid: cpu_ticks(pid) for pid in workers}
+    served: dict[str, set[str]] = {}
+    for query, data in zip(asked, answers, strict=True):
+        served.setdefault(query, set()).add(data)
+    assert served == {query: {data} for query, data in expected.items()}
+    assert all(after[pid] > before[pid] for pid in workers), "both workers answered requests"
