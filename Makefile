@@ -11,6 +11,7 @@ BASE_URL ?=
 KNOWN_IDS ?=
 UNKNOWN_IDS ?=
 ARGS ?=
+DURATION ?= 60
 
 .PHONY: install test lint spec mock conformance bench soak golden clean
 
@@ -34,6 +35,11 @@ lint: $(STAMP)
 # Serves the mock in the foreground; pass options with ARGS, e.g. make mock ARGS='--workers 2'.
 mock: $(STAMP)
 	$(BIN)/python -m mockserver --host $(HOST) --port $(PORT) --seed $(SEED) $(ARGS)
+
+# Loopback only and bounded: a fresh mock, 32 clients for DURATION seconds (default 60) after a
+# warm-up; fails on any error or on resident-memory growth beyond 16 MiB. Report in reports/.
+soak: $(STAMP)
+	$(BIN)/python -m soak --duration $(DURATION)
 
 spec: $(STAMP)
 	$(BIN)/openapi-spec-validator openapi.yaml

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import socket
@@ -35,11 +36,9 @@ def address(base_url: str) -> tuple[str, int]:
 def exchange(base_url: str, request: bytes, timeout: float = 15.0) -> RawResponse | None:
     """Send `request` as is and read one response; None if the server closed without one."""
     with socket.create_connection(address(base_url), timeout=timeout) as sock:
-        try:
+        # The server may answer and close before it has read everything we send.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             sock.sendall(request)
-        except (BrokenPipeError, ConnectionResetError):
-            # The server may answer and close before it has read everything we send.
-            pass
         received = b""
         while True:
             try:

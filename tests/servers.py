@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import socket
 import subprocess
@@ -36,9 +37,11 @@ class RunningServer:
         # The pipe must be read while the server runs: once its buffer (64 KiB) is full of
         # access-log lines (a long URL fills it at once), the server blocks writing its log and
         # stops answering.
+        stream = self.process.stdout
+        assert isinstance(stream, io.BufferedReader)
+
         def drain() -> None:
-            assert self.process.stdout is not None
-            for chunk in iter(lambda: self.process.stdout.read1(65536), b""):  # type: ignore[union-attr]
+            for chunk in iter(lambda: stream.read1(65536), b""):
                 self._chunks.append(chunk)
 
         self._reader = threading.Thread(target=drain, daemon=True)

@@ -29,7 +29,8 @@ def negative_mock() -> Iterator[RunningServer]:
 @schema.parametrize()
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_generated_request_gets_a_server_error(
-    case: schemathesis.Case, negative_mock: RunningServer
+    case: schemathesis.Case,  # type: ignore[type-arg]
+    negative_mock: RunningServer,
 ) -> None:
     response = case.call(base_url=negative_mock.base_url, timeout=10)
     assert response.status_code < 500, (response.status_code, response.text)

@@ -40,7 +40,9 @@ def utf8(text: str) -> bytes:
     return "".join(f"%{byte:02X}" for byte in text.encode()).encode()
 
 
-# (target, extra headers, method, HTTP status, business code or None, fragment of the message)
+# (target, extra headers, method, HTTP status, business code or None, fragment of the message,
+# id). One row per line, read as a table: formatting and line length are off for it.
+# fmt: off
 CORPUS: list[Any] = [
     # Missing, empty, repeated and unknown parameters.
     (PATH, b"", b"GET", 400, 4005, "annotationRequestId is required", "no-query"),
@@ -157,6 +159,7 @@ CORPUS: list[Any] = [
     (b"*", b"", b"GET", 404, None, "Not Found", "asterisk-form"),
     (b"http://elsewhere" + query(b"annotationRequestId=a"), b"", b"GET", 200, 2000, "Success", "absolute-form"),
 ]
+# fmt: on
 
 
 def assert_well_formed(response: RawResponse, code: int | None, fragment: str) -> None:

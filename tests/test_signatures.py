@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import time
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +14,6 @@ import pytest
 from openapi_schema_validator import OAS30Validator
 
 from contract import schema
-from mockserver import signatures
 from mockserver.errors import (
     AuthenticationFailed,
     BusinessError,
@@ -121,7 +120,7 @@ def test_the_comparison_is_constant_time(
         compared.append((a, b))
         return compare_digest(a, b)
 
-    monkeypatch.setattr(signatures.hmac, "compare_digest", spy)
+    monkeypatch.setattr(hmac, "compare_digest", spy)
     verifier.verify(signed())
     with pytest.raises(WrongSignature):
         verifier.verify(signed(secret="wrong"))
@@ -181,7 +180,7 @@ def test_the_server_verifies_signatures(
     response = httpx.get(
         f"{signed_mock.base_url}{prefix}/statistics/record",
         params={"annotationRequestId": "x", "limit": 1},
-        headers=headers,  # type: ignore[arg-type]
+        headers=headers,
     )
     assert response.status_code == status
     body = response.json()
