@@ -11,6 +11,7 @@ BASE_URL ?=
 KNOWN_IDS ?=
 UNKNOWN_IDS ?=
 ARGS ?=
+DURATION ?= 60
 
 .PHONY: install test lint spec mock conformance bench profile soak golden clean
 
@@ -42,6 +43,11 @@ conformance: $(STAMP)
 	$(BIN)/python -m conformance $(strip $(if $(BASE_URL),--base-url '$(BASE_URL)') \
 		$(if $(KNOWN_IDS),--known-id '$(KNOWN_IDS)') \
 		$(if $(UNKNOWN_IDS),--unknown-id '$(UNKNOWN_IDS)') $(ARGS))
+
+# Loopback only and bounded: a fresh mock, 32 clients for DURATION seconds (default 60) after a
+# warm-up; fails on any error or on resident-memory growth beyond 16 MiB. Report in reports/.
+soak: $(STAMP)
+	$(BIN)/python -m soak --duration $(DURATION)
 
 spec: $(STAMP)
 	$(BIN)/openapi-spec-validator openapi.yaml

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -62,6 +63,10 @@ def main(arguments: Sequence[str] | None = None) -> int:
         file=sys.stderr,
         flush=True,
     )
+    # uvicorn re-raises the signal that stopped it once it has drained the requests in flight;
+    # with the default handler that re-raise kills the process (exit -15) after a clean
+    # shutdown. A no-op handler makes SIGTERM end in `return 0`, as supervisors expect.
+    signal.signal(signal.SIGTERM, lambda _signal, _frame: None)
     if settings.workers > 1:
         os.environ[SETTINGS_VARIABLE] = settings_to_environment(settings)
         serve("mockserver.__main__:worker_app", settings)

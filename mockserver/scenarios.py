@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass
 
 from mockserver.errors import FORCEABLE, BusinessError, InvalidParameter, ServiceHiccup
 
 MAX_DELAY_MS = 60_000
+# ASCII digits only: str.isdigit() also accepts characters such as "²" (a Latin-1 header byte)
+# that int() refuses, which turned a bad header into a 500.
+_NUMBER = re.compile(r"[0-9]{1,6}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +38,7 @@ def parse_prefer(header: str | None) -> Scenario:
         name, value = name.strip().lower(), value.strip().strip('"')
         if name not in {"code", "delay"}:
             continue
-        if not value.isdigit() or len(value) > 6:
+        if not _NUMBER.fullmatch(value):
             raise InvalidParameter(
                 "Prefer", f"{name} must be a non-negative integer, got {value!r}"
             )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Callable, Mapping
 
 from mockserver.errors import AuthenticationFailed, SignatureExpired, WrongSignature
@@ -15,6 +16,8 @@ from mockserver.errors import AuthenticationFailed, SignatureExpired, WrongSigna
 HEADER_KEY = "x-stardust-key"
 HEADER_TS = "x-ts"
 HEADER_SIGN = "x-sign"
+# ASCII digits only: str.isdigit() also accepts characters such as "²" that int() refuses.
+_TIMESTAMP = re.compile(r"[0-9]{1,15}")
 
 
 def sign(timestamp_ms: str, secret_key: str, access_key: str) -> str:
@@ -48,7 +51,7 @@ class SignatureVerifier:
             raise AuthenticationFailed()
         if not matches:
             raise WrongSignature()
-        if not timestamp.isdigit() or len(timestamp) > 15:
+        if not _TIMESTAMP.fullmatch(timestamp):
             raise WrongSignature()
         if abs(self._now_ms() - int(timestamp)) > self._skew_ms:
             raise SignatureExpired()

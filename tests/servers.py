@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -28,11 +30,28 @@ def free_port() -> int:
 class RunningServer:
     base_url: str
     process: subprocess.Popen[bytes]
+    _chunks: list[bytes] = field(default_factory=list)
+    _reader: threading.Thread | None = None
+
+    def start_draining(self) -> None:
+        # The pipe must be read while the server runs: once its buffer (64 KiB) is full of
+        # access-log lines (a long URL fills it at once), the server blocks writing its log and
+        # stops answering.
+        stream = self.process.stdout
+        assert isinstance(stream, io.BufferedReader)
+
+        def drain() -> None:
+            for chunk in iter(lambda: stream.read1(65536), b""):
+                self._chunks.append(chunk)
+
+        self._reader = threading.Thread(target=drain, daemon=True)
+        self._reader.start()
 
     def output(self) -> str:
         """What the server printed, once it has stopped."""
-        assert self.process.stdout is not None
-        return self.process.stdout.read().decode(errors="replace")
+        if self._reader is not None:
+            self._reader.join(timeout=10)
+        return b"".join(self._chunks).decode(errors="replace")
 
 
 def wait_until_serving(
@@ -62,6 +81,7 @@ def mock_server(
         command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
     server = RunningServer(f"http://127.0.0.1:{port}", process)
+    server.start_draining()
     try:
         wait_until_serving(server.base_url, process)
         yield server

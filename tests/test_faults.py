@@ -1,0 +1,220 @@
+"""Faults: slow and vanishing clients, SIGTERM with a request in flight, bad start-up input."""
+
+from __future__ import annotations
+
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.rawhttp import address
+from tests.servers import ROOT, RunningServer, free_port, mock_server
+
+DOC_ID = "7d44b43b-3bbd-4f53-9f95-b7c0217d8d5b"
+
+
+def test_a_stalled_half_request_does_not_stall_others(mock: RunningServer) -> None:
+    stalled = []
+    try:
+        for _ in range(20):
+            sock = socket.create_connection(address(mock.base_url), timeout=5)
+            sock.sendall(b"GET /statistics/record?annotationRequestId=a HTTP/1.1\r\nHost: x\r\n")
+            stalled.append(sock)
+        started = time.monotonic()
+        for _ in range(5):
+            response = httpx.get(
+                f"{mock.base_url}/statistics/record", params={"annotationRequestId": DOC_ID}
+            )
+            assert response.status_code == 200
+        # Generous: a stalled server would not answer at all before httpx's own timeout.
+        assert time.monotonic() - started < 4.0
+    finally:
+        for sock in stalled:
+            sock.close()
+
+
+def test_a_client_reading_slowly_does_not_stall_others(mock: RunningServer) -> None:
+    slow = socket.create_connection(address(mock.base_url), timeout=5)
+    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    try:
+        # Large pages, never read: the server's send buffer fills and it must wait on this
+        # client alone.
+        target = f"/statistics/record?annotationRequestId={DOC_ID}&limit=1000"
+        slow.sendall(
+            f"GET {target} HTTP/1.1\r\nHost: x\r\n\r\n".encode() * 20,
+        )
+        time.sleep(0.3)
+        response = httpx.get(
+            f"{mock.base_url}/statistics/record", params={"annotationRequestId": "x"}, timeout=5
+        )
+        assert response.status_code == 200
+        assert slow.recv(100).startswith(b"HTTP/1.1 200")
+    finally:
+        slow.close()
+
+
+def test_clients_that_disconnect_mid_request_do_not_hurt_the_server(mock: RunningServer) -> None:
+    for part in (
+        b"GET /statistics/record?annotationRe",
+        b"GET /statistics/record?annotationRequestId=a HTTP/1.1\r\nHost: x\r\n",
+        b"GET /statistics/record?annotationRequestId=a HTTP/1.1\r\nContent-Length: 100\r\n\r\nab",
+    ):
+        with socket.create_connection(address(mock.base_url), timeout=5) as sock:
+            sock.sendall(part)
+    # A client that leaves while its (delayed) answer is being prepared.
+    with socket.create_connection(address(mock.base_url), timeout=5) as sock:
+        sock.sendall(
+            b"GET /statistics/record?annotationRequestId=a HTTP/1.1\r\nHost: x\r\n"
+            b"Prefer: delay=200\r\n\r\n"
+        )
+    time.sleep(0.4)
+    response = httpx.get(f"{mock.base_url}/statistics/record", params={"annotationRequestId": "a"})
+    assert response.status_code == 200
+    assert mock.process.poll() is None
+
+
+def test_sigterm_drains_the_request_in_flight_and_exits_zero() -> None:
+    with mock_server() as server:
+        answers: list[httpx.Response] = []
+
+        def slow_request() -> None:
+            answers.append(
+                httpx.get(
+                    f"{server.base_url}/statistics/record",
+                    params={"annotationRequestId": DOC_ID},
+                    headers={"Prefer": "delay=1500"},
+                    timeout=15,
+                )
+            )
+
+        worker = threading.Thread(target=slow_request)
+        worker.start()
+        time.sleep(0.5)
+        server.process.send_signal(signal.SIGTERM)
+        worker.join(timeout=15)
+        assert server.process.wait(timeout=15) == 0
+    assert len(answers) == 1
+    assert answers[0].status_code == 200 and answers[0].json()["code"] == 2000
+    assert "Finished server process" in server.output()
+
+
+def start_up(*arguments: str) -> subprocess.CompletedProcess[str]:
+    """`python -m mockserver` expected to refuse to start."""
+    return subprocess.run(
+        [sys.executable, "-m", "mockserver", "--port", str(free_port()), *arguments],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+RECORD = """    - id: 1
+      status: 1
+      campaignId: c
+      taskId: 2
+      poolName: p
+      poolType: 0
+      folderId: 3
+      aliceName: a
+      createdTime: '2025-04-01 10:00:00'
+      actionType: 0
+      instanceInfo: {}
+      modifyInstanceNum: 0
+      modifyAttributesNum: 0
+      instanceSum: 0
+      attributesSum: 0
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("annotationRequests: [unclosed\n", "cannot be read"),
+        ("annotationRequests:\n  - id: a\n    count: -1\n", "annotationRequests[0].count"),
+        ("annotationRequests:\n  - id: a\n    count: 99999999999999\n", "count"),
+        (
+            "annotationRequests:\n  - id: a\n    count: 5\n    records:\n"
+            + RECORD.replace("status: 1", "status: seven"),
+            "annotationRequests[0].records[0].status",
+        ),
+        ("annotationRequests:\n  - id: a\n    count: 1\n    colour: red\n", "colour: unknown key"),
+    ],
+    ids=["broken-yaml", "negative-count", "count-out-of-range", "wrong-type", "unknown-key"],
+)
+def test_a_bad_fixture_stops_start_up_naming_file_and_place(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    (tmp_path / "broken.yaml").write_text(text, encoding="utf-8")
+    result = start_up("--fixtures", str(tmp_path))
+    assert result.returncode != 0
+    assert "broken.yaml" in result.stderr and expected in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        (["--port", "70000"], "--port: 70000 is not a port number"),
+        (["--fault-rate", "2"], "--fault-rate: 2.0 is not between 0 and 1"),
+        (["--latency-ms", "-5"], "--latency-ms"),
+        (["--workers", "0"], "--workers"),
+        (["--signature-skew", "-1"], "--signature-skew"),
+        (["--host", "not an address"], "--host"),
+        (["--signature-keys", "/nonexistent/keys.json"], "/nonexistent/keys.json: cannot be read"),
+        (["--seed", "abc"], "--seed: invalid int value"),
+        (["--fixtures", "/nonexistent/folder"], "fixture folder does not exist"),
+    ],
+    ids=[
+        "port",
+        "fault-rate",
+        "latency",
+        "workers",
+        "skew",
+        "host",
+        "keys-file-missing",
+        "seed",
+        "fixtures-missing",
+    ],
+)
+def test_a_bad_option_stops_start_up_with_a_clear_message(
+    arguments: list[str], expected: str
+) -> None:
+    result = start_up(*arguments)
+    assert result.returncode != 0
+    assert expected in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_keys_file_that_is_not_json_is_named_without_its_content(tmp_path: Path) -> None:
+    keys = tmp_path / "keys.json"
+    keys.write_text("team: hunter2-secret\n", encoding="utf-8")
+    result = start_up("--signature-keys", str(keys))
+    assert result.returncode != 0
+    assert str(keys) in result.stderr and "hunter2-secret" not in result.stderr
+
+
+def test_the_default_is_loopback_only_and_the_start_up_line_says_so(mock: RunningServer) -> None:
+    # The session mock is started without --host.
+    with httpx.Client() as http:
+        assert http.get(f"{mock.base_url}/ui/").status_code == 200
+    port = int(mock.base_url.rsplit(":", 1)[1])
+    listening = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    local = {line.split()[1] for line in listening if line.split()[3] == "0A"}
+    assert f"0100007F:{port:04X}" in local, "bound to 127.0.0.1"
+    assert f"00000000:{port:04X}" not in local, "not bound to every interface"
+
+
+def test_the_start_up_line_names_the_address_and_says_loopback_only() -> None:
+    port = free_port()
+    with mock_server(port=port) as server:
+        pass
+    first_line = server.output().splitlines()[0]
+    assert re.search(rf"on http://127\.0\.0\.1:{port} \(loopback only", first_line), first_line
