@@ -94,7 +94,9 @@ CORPUS: list[Any] = [
     (query(b"annotationRequestId=a," + b"b" * 10_000), b"", b"GET", 400, 4005, "got one of 10000 bytes", "id-10000-bytes"),
     # How many IDs (decision D9): 100 at most, whichever way they are sent.
     (query(ids(100)), b"", b"GET", 200, 2000, "Success", "100-ids"),
-    (query(ids(100) + b"," + ids(100)[20:]), b"", b"GET", 200, 2000, "Success", "100-ids-and-duplicates"),
+    (query(ids(50) + b"," + ids(50)[20:]), b"", b"GET", 200, 2000, "Success", "100-values-50-ids"),
+    # The cap counts values as sent, duplicates included, as the contract's maxItems does.
+    (query(ids(100) + b"," + ids(100)[20:]), b"", b"GET", 400, 4005, "at most 100 values, got 200", "100-ids-and-duplicates"),
     (query(ids(101)), b"", b"GET", 400, 4005, "annotationRequestId accepts at most 100 values, got 101", "101-ids"),
     (query(ids(101, b"&annotationRequestId=")), b"", b"GET", 400, 4005, "at most 100 values, got 101", "101-repeated-ids"),
     (query(ids(5000)), b"", b"GET", 400, 4005, "at most 100 values, got 5000", "5000-ids"),
