@@ -17,7 +17,7 @@ import yaml
 from openapi_schema_validator import OAS30Validator
 
 from contract import schema
-from mockserver.generator import MAX_RECORDS, PinnedRequest, Record
+from mockserver.generator import MAX_RECORDS, PinnedRequest, Record, parse_time
 
 MAX_ID_BYTES = 255
 _TOP_LEVEL_KEYS = {"annotationRequests", "unknownAnnotationRequests"}
@@ -80,6 +80,12 @@ def _pinned_records(path: Path, index: int, raw: Any, count: int) -> tuple[Recor
                 f"{_where(path, *place, position, 'id')}: ids must be strictly ascending"
             )
         previous = record["id"]
+        try:
+            # The pattern admits 2025-02-30; the generated records start after this time.
+            parse_time(record["createdTime"])
+        except ValueError:
+            where = _where(path, *place, position, "createdTime")
+            raise FixtureError(f"{where}: {record['createdTime']!r} is not a real date") from None
     return tuple(raw)
 
 

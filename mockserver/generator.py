@@ -11,13 +11,14 @@ and step with one bisection, whatever the offset, without generating anything be
 from __future__ import annotations
 
 import bisect
+import re
 import uuid
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from math import gcd
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from faker import Faker
 
@@ -33,6 +34,9 @@ ID_BLOCK = 1 << 22
 MAX_RECORDS = 4_000_000
 MAX_STEPS = 48
 _EPOCH_2024_06_01 = 1717200000
+# `<code>-<Type> Pool`: the generated workflow reuses a pinned record's code.
+_POOL_CODE = re.compile(r"^(.+)-[A-Za-z]+ Pool$")
+T = TypeVar("T")
 _SPAN_SECONDS = 120 * 86400
 _INSTANCE_TYPES = ("box2d", "box3d", "line3d", "polygon", "point", "cuboid", "polyline", "mask")
 _ATTRIBUTE_TYPES = ("select", "text", "radio", "checkbox")
@@ -152,8 +156,14 @@ def make_plan(
     ar_seed = derive(seed, annotation_request_id)
     rng = Rng(ar_seed)
     count = pinned.count if pinned else record_count(seed, annotation_request_id)
+    pinned_records = pinned.records if pinned else ()
+    last_pinned = pinned_records[-1] if pinned_records else None
     code = f"CO {rng.between(1, 12):02d}{rng.between(1, 28):02d}{rng.between(1, 99):02d}"
     code += f"{vocabulary.words[rng.below(len(vocabulary.words))][:2].upper()}{rng.below(10)}"
+    # Generated records share the pinned ones' campaign, folder and pool names: one annotation
+    # request is one campaign. Drawn values are still drawn, so nothing else moves.
+    pool_code = _POOL_CODE.match(str(last_pinned["poolName"])) if last_pinned else None
+    code = pool_code.group(1) if pool_code else code
     pools = [Pool(f"{code}-Distribution Pool", PoolType.DISTRIBUTION)]
     if rng.chance(0.2):
         pools.append(Pool(f"{code}-Algorithm Pool", PoolType.ALGORITHM))
@@ -187,7 +197,9 @@ def make_plan(
             for _ in range(rng.between(1, 4))
         )
     )
-    alive = _layout(count, 0.80 + 0.14 * rng.uniform())
+    # Pinned records are their author's own tasks: the generated tasks fill the positions after
+    # them, so every generated task keeps its whole history, Initialization first.
+    alive = _layout(count - len(pinned_records), 0.80 + 0.14 * rng.uniform())
     starts = [0]
     for tasks in alive:
         starts.append(starts[-1] + tasks)
@@ -195,7 +207,6 @@ def make_plan(
     stride = 1 + rng.below(tasks)
     while gcd(stride, tasks) != 1:
         stride += 1
-    pinned_records = pinned.records if pinned else ()
     id_base = (derive(seed, annotation_request_id, "ids") % (1 << 30) + 1) * ID_BLOCK
     if pinned_records:
         id_base = int(pinned_records[-1]["id"]) - len(pinned_records)
@@ -203,8 +214,10 @@ def make_plan(
         annotation_request_id=annotation_request_id,
         seed=ar_seed,
         count=count,
-        campaign_id=str(uuid.UUID(int=rng.next() << 64 | rng.next(), version=4)),
-        folder_id=rng.between(1000, 99999),
+        campaign_id=_pinned_or(
+            last_pinned, "campaignId", str(uuid.UUID(int=rng.next() << 64 | rng.next(), version=4))
+        ),
+        folder_id=_pinned_or(last_pinned, "folderId", rng.between(1000, 99999)),
         workflow=Workflow(tuple(pools)),
         team=team,
         taxonomy=Taxonomy(instance_keys, attribute_keys),
@@ -214,10 +227,22 @@ def make_plan(
         task_id_base=(derive(seed, annotation_request_id, "tasks") % (1 << 30) + 1) * ID_BLOCK,
         task_stride=stride,
         id_base=id_base,
-        start_epoch=_EPOCH_2024_06_01 + rng.below(540 * 86400),
+        start_epoch=_generated_start(pinned_records, _EPOCH_2024_06_01 + rng.below(540 * 86400)),
         gap_seconds=min(900.0, max(1.0, _SPAN_SECONDS / max(count, 1))),
         pinned=pinned_records,
     )
+
+
+def _pinned_or(last_pinned: Record | None, field_name: str, drawn: T) -> T:
+    return drawn if last_pinned is None else cast(T, last_pinned[field_name])
+
+
+def _generated_start(pinned_records: Sequence[Record], drawn: int) -> int:
+    """When the generated records begin: after the last pinned one, as in an append-only log."""
+    if not pinned_records:
+        return drawn
+    last = max(parse_time(str(record["createdTime"])) for record in pinned_records)
+    return last + 1
 
 
 def _start(plan: Plan, task: int) -> tuple[TaskWalk, Step]:
@@ -281,17 +306,23 @@ def format_time(epoch_seconds: int) -> str:
     return datetime.fromtimestamp(epoch_seconds, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
+def parse_time(text: str) -> int:
+    """The inverse of `format_time`."""
+    return int(datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC).timestamp())
+
+
 def make_record(plan: Plan, position: int, walks: WalkCache | None = None) -> Record:
     """The record at a 0-based position of an annotation request; pure (`walks` only saves time)."""
     if position < len(plan.pinned):
         return plan.pinned[position]
-    task, step = plan.locate(position)
+    generated = position - len(plan.pinned)
+    task, step = plan.locate(generated)
     action = walks.step(plan, task, step) if walks else task_step(plan, task, step)
     rng = Rng(mix(plan.seed ^ mix(position + (1 << 40))))
     instance_info: dict[str, int] = {}
     _split(rng, action.modify_instance_num, plan.taxonomy.instance_keys, instance_info)
     _split(rng, action.modify_attributes_num, plan.taxonomy.attribute_keys, instance_info)
-    created = plan.start_epoch + int((position + rng.uniform()) * plan.gap_seconds)
+    created = plan.start_epoch + int((generated + rng.uniform()) * plan.gap_seconds)
     return {
         "id": plan.id_base + position + 1,
         "status": int(action.status),

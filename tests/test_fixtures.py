@@ -106,6 +106,12 @@ def test_a_good_record_loads(tmp_path: Path) -> None:
             "annotationRequests[0].records[1].id: ids must be strictly ascending",
         ),
         (
+            "date.yaml",
+            "annotationRequests:\n  - id: a\n    count: 3\n    records:"
+            + GOOD_RECORD.replace("'2025-04-01 10:00:00'", "'2025-02-30 10:00:00'"),
+            "records[0].createdTime: '2025-02-30 10:00:00' is not a real date",
+        ),
+        (
             "unknown.yaml",
             "unknownAnnotationRequests:\n  - ''\n",
             "unknownAnnotationRequests[0]: must be a non-empty string",

@@ -9,6 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mockserver import workflow
+from mockserver.config import DEFAULT_FIXTURES
+from mockserver.fixtures import load_folder
 from mockserver.generator import (
     MAX_RECORDS,
     MAX_STEPS,
@@ -185,3 +187,23 @@ def layout_by_full_bisection(count: int, decay: float) -> tuple[int, ...]:
 @settings(max_examples=300, deadline=None)
 def test_the_narrow_layout_search_finds_what_the_full_one_finds(count: int, decay: float) -> None:
     assert _layout(count, decay) == layout_by_full_bisection(count, decay)
+
+
+def test_generated_tasks_keep_whole_histories_after_pinned_records() -> None:
+    documentation = load_folder(DEFAULT_FIXTURES).pinned["7d44b43b-3bbd-4f53-9f95-b7c0217d8d5b"]
+    extra = {**documentation.records[0], "id": 9, "taskId": 3, "createdTime": "2025-04-02 08:00:00"}
+    pinned = PinnedRequest(count=600, records=(*documentation.records, extra))
+    plan = make_plan(1, VOCABULARY, "pinned-history", pinned)
+    records = [make_record(plan, position) for position in range(plan.count)]
+    assert records[:2] == list(pinned.records)
+    generated = records[2:]
+    assert [record["id"] for record in generated] == list(range(10, 10 + 598))
+    assert generated[0]["createdTime"] > "2025-04-02 08:00:00"
+    # One annotation request, one campaign: the generated records join the pinned ones'.
+    assert {(r["campaignId"], r["folderId"]) for r in generated} == {("1001", 4001)}
+    assert all(r["poolName"].startswith("CO 041401CO2-") for r in generated)
+    histories = by_task(generated)
+    assert not histories.keys() & {record["taskId"] for record in pinned.records}
+    for history in histories.values():
+        # Starts with Initialization: no generated task lost its first record to a pinned one.
+        assert history_problems(history) == []
