@@ -13,7 +13,6 @@ import argparse
 import json
 import os
 import platform
-import socket
 import subprocess
 import sys
 import time
@@ -26,10 +25,9 @@ from pathlib import Path
 import httpx
 
 from bench.loadgen import Figures
+from mockserver.launch import HOST, ROOT, free_port, started
 
-ROOT = Path(__file__).resolve().parent.parent
 REPORTS = ROOT / "reports"
-HOST = "127.0.0.1"
 # The same options for both servers: they reach uvicorn through mockserver's serve().
 SERVER_OPTIONS = ("--log-level", "warning", "--no-access-log")
 SERVER_CPU = 0
@@ -126,13 +124,6 @@ class Row:
     ceiling: Figures
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def pin_to_server_cpu() -> None:
     os.sched_setaffinity(0, {SERVER_CPU})
 
@@ -142,35 +133,13 @@ def server(module: str, *arguments: str, probe: str, pin: bool) -> Iterator[tupl
     """`python -m module` on a free loopback port; yields (port, pid) once it answers `probe`."""
     port = free_port()
     command = [sys.executable, "-m", module, *arguments, "--port", str(port), *SERVER_OPTIONS]
-    process = subprocess.Popen(
+    with started(
         command,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        f"http://{HOST}:{port}{probe}",
         preexec_fn=pin_to_server_cpu if pin else None,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                error = process.stderr.read().decode() if process.stderr else ""
-                raise RuntimeError(f"{module} exited with {process.returncode}: {error}")
-            try:
-                if httpx.get(f"http://{HOST}:{port}{probe}", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{module} did not answer within 60 s")
-            time.sleep(0.2)
+        timeout=60,
+    ) as process:
         yield port, process.pid
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def load(

@@ -14,6 +14,7 @@ from conformance.config import ALL_CHECKS, DEFAULT_REPORT_DIR, DESCRIPTIONS, PHA
 from conformance.local_mock import DEFAULT_FIXTURES, local_mock
 from conformance.report import summary
 from conformance.runner import JUNIT_NAME, run
+from mockserver.launch import ServerDidNotStart
 
 ACCESS_KEY_VARIABLE = "STARDUST_ACCESS_KEY"
 SECRET_KEY_VARIABLE = "STARDUST_SECRET_KEY"
@@ -145,9 +146,13 @@ def main(argv: Sequence[str] | None = None, environment: Mapping[str, str] | Non
         parser.error(str(error))
     with ExitStack() as stack:
         if not options.base_url:
-            mock = stack.enter_context(
-                local_mock(arguments.seed, arguments.fixtures, options.http_200_errors)
-            )
+            try:
+                mock = stack.enter_context(
+                    local_mock(arguments.seed, arguments.fixtures, options.http_200_errors)
+                )
+            except ServerDidNotStart as error:
+                print(f"conformance: error: the mock did not start: {error}", file=sys.stderr)
+                return 2
             print(f"conformance: started the mock at {mock.base_url}", file=sys.stderr)
             options = replace(
                 options,

@@ -11,8 +11,6 @@ import argparse
 import asyncio
 import json
 import random
-import socket
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -23,7 +21,8 @@ from urllib.parse import quote
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
+from mockserver.launch import HOST, ROOT, ServerDidNotStart, free_port, started, stop
+
 VALID_IDS = ["7d44b43b-3bbd-4f53-9f95-b7c0217d8d5b", "soak-a", "soak-b", "é" * 100]
 INVALID_QUERIES = [
     "limit=0",
@@ -88,26 +87,6 @@ async def load(base_url: str, seconds: float, clients: int, tally: Tally, share:
     )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def wait_until_serving(base_url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"soak: the mock exited with {process.returncode} before serving")
-        try:
-            httpx.get(f"{base_url}/ui/", timeout=1)
-            return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise SystemExit("soak: the mock did not start within 30 s")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m soak", description=__doc__)
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of load (60)")
@@ -121,27 +100,25 @@ def main() -> int:
     options = parser.parse_args()
 
     port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "mockserver", "--host", "127.0.0.1", "--port", str(port)),
-            *("--log-level", "warning"),
-        ],
-        cwd=ROOT,
-    )
+    base_url = f"http://{HOST}:{port}"
+    command = [
+        *(sys.executable, "-m", "mockserver", "--host", HOST, "--port", str(port)),
+        *("--log-level", "warning"),
+    ]
     tally = Tally()
     try:
-        wait_until_serving(base_url, process)
-        # Warm-up under the same load: caches, allocator arenas and imports settle first.
-        asyncio.run(load(base_url, options.warmup, options.clients, Tally(), options.invalid_share))
-        rss_start = rss_kib(process.pid)
-        started = time.monotonic()
-        asyncio.run(load(base_url, options.duration, options.clients, tally, options.invalid_share))
-        elapsed = time.monotonic() - started
-        rss_end = rss_kib(process.pid)
-    finally:
-        process.terminate()
-        exit_code = process.wait(timeout=30)
+        with started(command, f"{base_url}/ui/", stdout=None, stderr=None) as process:
+            # Warm-up under the same load: caches, allocator arenas and imports settle first.
+            share = options.invalid_share
+            asyncio.run(load(base_url, options.warmup, options.clients, Tally(), share))
+            rss_start = rss_kib(process.pid)
+            started_at = time.monotonic()
+            asyncio.run(load(base_url, options.duration, options.clients, tally, share))
+            elapsed = time.monotonic() - started_at
+            rss_end = rss_kib(process.pid)
+            exit_code = stop(process, timeout=30)
+    except ServerDidNotStart as error:
+        raise SystemExit(f"soak: the mock did not start: {error}") from None
 
     valid_total = sum(tally.valid.values())
     invalid_total = sum(tally.invalid.values())

@@ -4,26 +4,16 @@ from __future__ import annotations
 
 import io
 import os
-import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
-import httpx
+from mockserver.launch import HOST, ROOT, free_port, started
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+__all__ = ["ROOT", "RunningServer", "free_port", "mock_server"]
 
 
 @dataclass
@@ -54,21 +44,6 @@ class RunningServer:
         return b"".join(self._chunks).decode(errors="replace")
 
 
-def wait_until_serving(
-    base_url: str, process: subprocess.Popen[bytes], timeout: float = 30.0
-) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode} before serving")
-        try:
-            httpx.get(f"{base_url}/ui/", timeout=1.0)
-            return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise RuntimeError(f"server at {base_url} did not answer within {timeout}s")
-
-
 @contextmanager
 def mock_server(
     *arguments: str, environment: dict[str, str] | None = None, port: int | None = None
@@ -77,18 +52,19 @@ def mock_server(
     port = port or free_port()
     env = {**os.environ, **(environment or {})}
     command: Sequence[str] = [sys.executable, "-m", "mockserver", "--port", str(port), *arguments]
-    process = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    server = RunningServer(f"http://127.0.0.1:{port}", process)
-    server.start_draining()
-    try:
-        wait_until_serving(server.base_url, process)
-        yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    servers: list[RunningServer] = []
+
+    def attach(process: subprocess.Popen[bytes]) -> None:
+        server = RunningServer(f"http://{HOST}:{port}", process)
+        server.start_draining()
+        servers.append(server)
+
+    with started(
+        command,
+        f"http://{HOST}:{port}/ui/",
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        on_start=attach,
+    ):
+        yield servers[0]

@@ -357,6 +357,16 @@ def test_unknown_check_name_is_refused(capsys: pytest.CaptureFixture[str]) -> No
     assert "no_such_check" in capsys.readouterr().err
 
 
+def test_a_mock_that_cannot_start_is_a_clear_error_naming_the_fixture(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "broken.yaml").write_text("annotationRequests: [", encoding="utf-8")
+    assert main(["--fixtures", str(tmp_path), "--report-dir", str(tmp_path / "r")], {}) == 2
+    error = capsys.readouterr().err
+    assert "conformance: error: the mock did not start" in error
+    assert f"{tmp_path / 'broken.yaml'}: cannot be read" in error
+
+
 def test_known_ids_come_from_options_and_files(tmp_path: Path) -> None:
     from conformance.__main__ import build_parser, options_from_arguments
 
