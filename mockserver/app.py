@@ -39,6 +39,7 @@ from mockserver.scenarios import FaultInjector
 from mockserver.signatures import SignatureVerifier
 from mockserver.store import RecordStore
 from mockserver.validation import ParameterRule, compile_rules, parse_query
+from mockserver.zones import zone
 
 logger = logging.getLogger("mockserver")
 OPERATION_ID = "getStatisticsRecord"
@@ -128,11 +129,16 @@ def create_app(
 ) -> AsyncApp:
     """The mock as an ASGI app; raises FixtureError if a fixture file is wrong."""
     fixtures = load_folder(settings.fixtures) if settings.fixtures else FixtureSet.empty()
+    time_zone = zone(settings.timezone)
     store = RecordStore(
-        settings.seed, Vocabulary.from_faker(settings.seed), fixtures, settings.fixtures_only
+        settings.seed,
+        Vocabulary.from_faker(settings.seed),
+        fixtures,
+        settings.fixtures_only,
+        zone=time_zone,
     )
     faults = FaultInjector(settings.fault_rate, settings.latency_ms)
-    stamp = DateStamp(clock)
+    stamp = DateStamp(clock, time_zone)
     handler = make_record_handler(store, faults, stamp, request_ids)
     rules = compile_rules(operation()["parameters"])
     middlewares = [

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from mockserver.config import DEFAULT_FIXTURES, Settings
+from mockserver.zones import UnknownZone, zone
 
 SETTINGS_VARIABLE = "MOCKSERVER_SETTINGS"
 KEYS_VARIABLE = "MOCKSERVER_SIGNATURE_KEYS"
@@ -79,6 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=300,
         help="accepted clock skew of X-TS, in seconds (default 300)",
     )
+    add(
+        "--timezone",
+        default="UTC",
+        help="IANA zone of `date` and `createdTime`, e.g. Asia/Shanghai (default UTC)",
+    )
     add("--no-swagger-ui", action="store_true", help="do not serve Swagger UI at /ui")
     add("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     add("--no-access-log", action="store_true", help="do not log every request (faster)")
@@ -127,6 +133,10 @@ def settings_from_arguments(
         raise OptionError(f"--workers: {options.workers} is not between 1 and 64")
     if options.signature_skew < 0:
         raise OptionError(f"--signature-skew: {options.signature_skew} is negative")
+    try:
+        zone(options.timezone)
+    except UnknownZone as error:
+        raise OptionError(f"--timezone: {error}") from None
     fixtures = None if options.no_fixtures else options.fixtures
     if options.fixtures_only and fixtures is None:
         raise OptionError("--fixtures-only: needs fixtures, but --no-fixtures was given")
@@ -145,6 +155,7 @@ def settings_from_arguments(
         swagger_ui=not options.no_swagger_ui,
         log_level=options.log_level,
         access_log=not options.no_access_log,
+        timezone=options.timezone,
     )
 
 

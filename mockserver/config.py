@@ -29,3 +29,5 @@ class Settings:
     log_level: str = "info"
     # uvicorn's access log costs a good share of a small request's time (see README, Performance).
     access_log: bool = True
+    # IANA name of the zone of `date` and `createdTime` (decision D15).
+    timezone: str = "UTC"

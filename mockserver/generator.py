@@ -16,7 +16,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from math import gcd
 from typing import Any, TypeVar, cast
 
@@ -87,6 +87,8 @@ class Plan:
     start_epoch: int
     gap_seconds: float
     pinned: tuple[Record, ...] = field(default=())
+    # The zone `createdTime` is written in; the instants do not depend on it.
+    zone: tzinfo = UTC
 
     @property
     def first_id(self) -> int:
@@ -151,6 +153,7 @@ def make_plan(
     vocabulary: Vocabulary,
     annotation_request_id: str,
     pinned: PinnedRequest | None = None,
+    zone: tzinfo = UTC,
 ) -> Plan:
     """The plan of one annotation request; pure."""
     ar_seed = derive(seed, annotation_request_id)
@@ -227,9 +230,12 @@ def make_plan(
         task_id_base=(derive(seed, annotation_request_id, "tasks") % (1 << 30) + 1) * ID_BLOCK,
         task_stride=stride,
         id_base=id_base,
-        start_epoch=_generated_start(pinned_records, _EPOCH_2024_06_01 + rng.below(540 * 86400)),
+        start_epoch=_generated_start(
+            pinned_records, zone, _EPOCH_2024_06_01 + rng.below(540 * 86400)
+        ),
         gap_seconds=min(900.0, max(1.0, _SPAN_SECONDS / max(count, 1))),
         pinned=pinned_records,
+        zone=zone,
     )
 
 
@@ -237,11 +243,12 @@ def _pinned_or(last_pinned: Record | None, field_name: str, drawn: T) -> T:
     return drawn if last_pinned is None else cast(T, last_pinned[field_name])
 
 
-def _generated_start(pinned_records: Sequence[Record], drawn: int) -> int:
+def _generated_start(pinned_records: Sequence[Record], zone: tzinfo, drawn: int) -> int:
     """When the generated records begin: after the last pinned one, as in an append-only log."""
     if not pinned_records:
         return drawn
-    last = max(parse_time(str(record["createdTime"])) for record in pinned_records)
+    # Pinned times are read in the zone the mock writes them in.
+    last = max(parse_time(str(record["createdTime"]), zone) for record in pinned_records)
     return last + 1
 
 
@@ -301,14 +308,14 @@ def _split(rng: Rng, total: int, keys: Sequence[str], into: dict[str, int]) -> N
             into[key] = into.get(key, 0) + high - low
 
 
-def format_time(epoch_seconds: int) -> str:
-    """`YYYY-MM-DD HH:mm:ss` in UTC, the documentation's format."""
-    return datetime.fromtimestamp(epoch_seconds, UTC).strftime("%Y-%m-%d %H:%M:%S")
+def format_time(epoch_seconds: int, zone: tzinfo = UTC) -> str:
+    """`YYYY-MM-DD HH:mm:ss` in a zone, the documentation's format."""
+    return datetime.fromtimestamp(epoch_seconds, zone).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def parse_time(text: str) -> int:
+def parse_time(text: str, zone: tzinfo = UTC) -> int:
     """The inverse of `format_time`."""
-    return int(datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC).timestamp())
+    return int(datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=zone).timestamp())
 
 
 def make_record(plan: Plan, position: int, walks: WalkCache | None = None) -> Record:
@@ -332,7 +339,7 @@ def make_record(plan: Plan, position: int, walks: WalkCache | None = None) -> Re
         "poolType": int(action.pool.pool_type),
         "folderId": plan.folder_id,
         "aliceName": action.user,
-        "createdTime": format_time(created),
+        "createdTime": format_time(created, plan.zone),
         "actionType": int(action.action),
         "instanceInfo": instance_info,
         "modifyInstanceNum": action.modify_instance_num,

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, tzinfo
 
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.responses import Response
@@ -12,6 +12,7 @@ from starlette.types import Scope
 
 from mockserver.envelope import error_body, success_body
 from mockserver.errors import BusinessError, InvalidParameter, ServiceHiccup
+from mockserver.generator import format_time
 from mockserver.scenarios import FaultInjector, parse_prefer
 from mockserver.store import RecordStore
 
@@ -27,15 +28,16 @@ Handler = Callable[[Scope], Awaitable[Response]]
 class DateStamp:
     """The envelope's `date`, formatted once per second rather than once per response."""
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, zone: tzinfo = UTC) -> None:
         self._clock = clock
+        self._zone = zone
         self._second = -1
         self._text = ""
 
     def __call__(self) -> str:
         second = int(self._clock())
         if second != self._second:
-            self._text = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(second))
+            self._text = format_time(second, self._zone)
             self._second = second
         return self._text
 

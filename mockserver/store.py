@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
 from itertools import accumulate
 from typing import Generic, TypeVar
 
@@ -121,8 +122,10 @@ class RecordStore:
         fixtures_only: bool = False,
         plan_cache_size: int = 4096,
         chunk_cache_size: int = 2048,
+        zone: tzinfo = UTC,
     ) -> None:
         self._seed = seed
+        self._zone = zone
         self._vocabulary = vocabulary
         self._fixtures = fixtures
         self._fixtures_only = fixtures_only
@@ -149,6 +152,7 @@ class RecordStore:
                 self._vocabulary,
                 annotation_request_id,
                 self._fixtures.pinned.get(annotation_request_id),
+                self._zone,
             ),
         )
 

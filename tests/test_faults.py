@@ -171,6 +171,7 @@ def test_a_bad_fixture_stops_start_up_naming_file_and_place(
         (["--signature-keys", "/nonexistent/keys.json"], "/nonexistent/keys.json: cannot be read"),
         (["--seed", "abc"], "--seed: invalid int value"),
         (["--fixtures", "/nonexistent/folder"], "fixture folder does not exist"),
+        (["--timezone", "Mars/Olympus"], "--timezone: 'Mars/Olympus' is not an IANA time zone"),
     ],
     ids=[
         "port",
@@ -182,6 +183,7 @@ def test_a_bad_fixture_stops_start_up_naming_file_and_place(
         "keys-file-missing",
         "seed",
         "fixtures-missing",
+        "timezone",
     ],
 )
 def test_a_bad_option_stops_start_up_with_a_clear_message(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -15,6 +16,7 @@ from contract import operation
 from tests.servers import RunningServer, mock_server
 
 DOC_ID = "7d44b43b-3bbd-4f53-9f95-b7c0217d8d5b"
+TIME = "%Y-%m-%d %H:%M:%S"
 DATE = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 RESPONSES = operation()["responses"]
 
@@ -175,6 +177,20 @@ def test_fixtures_only_mode_knows_only_fixture_ids(strict_mock: RunningServer) -
     assert httpx.get(url, params={"annotationRequestId": DOC_ID}).json()["code"] == 2000
 
 
+def test_timezone_writes_date_and_created_time_in_the_zone(client: httpx.Client) -> None:
+    query = {"annotationRequestId": "zoned", "limit": 20}
+    utc = client.get("/statistics/record", params=query).json()
+    with mock_server("--timezone", "Asia/Shanghai") as zoned:
+        local = httpx.get(f"{zoned.base_url}/statistics/record", params=query).json()
+    eight_hours = timedelta(hours=8)
+    now_in_shanghai = datetime.now(UTC).replace(tzinfo=None) + eight_hours
+    assert abs(datetime.strptime(local["date"], TIME) - now_in_shanghai) < timedelta(seconds=60)
+    assert [r["createdTime"] for r in local["data"]["data"]] == [
+        (datetime.strptime(r["createdTime"], TIME) + eight_hours).strftime(TIME)
+        for r in utc["data"]["data"]
+    ]
+
+
 def test_fault_rate_and_latency_apply_to_everyone() -> None:
     with mock_server("--fault-rate", "1", "--latency-ms", "200") as faulty:
         started = time.monotonic()
@@ -205,5 +221,6 @@ def test_help_documents_every_option() -> None:
         "--workers",
         "--signature-keys",
         "--signature-skew",
+        "--timezone",
     ):
         assert option in text
