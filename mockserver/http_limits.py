@@ -5,11 +5,13 @@
   request on a kept-alive connection. Otherwise the server answers 408 and closes; a
   connection that never sent a byte is closed without an answer, as uvicorn closes an idle
   kept-alive one.
-- **Size.** The header fields may take `HEADER_FIELDS_LIMIT` bytes; more answer 431 and close
-  as soon as the limit is passed. A request-target longer than httptools' URL parser accepts
-  gets uvicorn's own 400 as before, but as soon as it is that long: neither is read to its end.
+- **Size.** The names and values of the header fields may take `HEADER_FIELDS_LIMIT` bytes;
+  more answer 431 and close. A request-target longer than httptools' URL parser accepts gets
+  uvicorn's own 400, as before. Both are refused in the read that passes the limit, so that
+  neither is read to its end.
 
-Every hook does O(1) work: a counter, a flag, one timer per request head.
+The cost per request is a few comparisons, one clock reading and a sum over the headers: the
+deadline is a number, and each connection has at most one timer, re-armed only when it fires.
 """
 
 from __future__ import annotations
@@ -22,22 +24,20 @@ from uvicorn.config import Config
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from uvicorn.server import ServerState
 
-# Names and values of all the header fields of one request, with FIELD_LINE_OVERHEAD each.
 HEADER_FIELDS_LIMIT = 64 * 1024
-# ": " and CRLF: a field counts as it is usually written, whatever its whitespace.
-FIELD_LINE_OVERHEAD = 4
 # httptools' URL parser keeps offsets in 16 bits: a longer request-target never parses.
 TARGET_LIMIT = 65535
-# httptools hands a field over only once it is complete, and buffers it until then: an
-# incomplete head is refused once this many bytes besides its target have arrived. Twice the
-# limit, so that it never refuses a head the exact count would accept (whitespace around
-# values, the method and version are not counted there).
+# httptools hands the header fields over only once each is complete, and buffers a field until
+# then: a head still incomplete when this many bytes besides its target have arrived is
+# refused at once. Twice the limit, since whitespace, colons and line ends are not counted in
+# it, and neither are the method and version.
 INCOMPLETE_HEAD_LIMIT = 2 * HEADER_FIELDS_LIMIT
 INVALID_REQUEST = "Invalid HTTP request received."
+TOO_LARGE = (431, "Request header fields too large.")
 
 
 class _RefuseHead(Exception):
-    """Raised in a parser callback to stop httptools; the protocol answers for it."""
+    """Raised in a parser callback to stop httptools; data_received answers for it."""
 
 
 class HeadLimitedProtocol(HttpToolsProtocol):
@@ -54,14 +54,16 @@ class HeadLimitedProtocol(HttpToolsProtocol):
     ) -> None:
         super().__init__(config, server_state, app_state, _loop)
         self.head_timeout = head_timeout
-        self._head_timer: asyncio.TimerHandle | None = None
+        self.url = b""
         # From the connection, or the end of the previous request, to the end of the headers.
         self._awaiting_head = True
-        # Whether a byte of the awaited head has arrived: decides between a 408 and silence.
+        # Whether a byte of the awaited head has arrived: a 408 if so, else silence.
         self._head_started = False
+        # Bytes read while awaiting the head, counted per read (undercounted, never over).
         self._head_bytes = 0
-        self._target_bytes = 0
-        self._field_bytes = 0
+        # Loop time by which the awaited head must be complete; None once it is.
+        self._deadline: float | None = None
+        self._timer: asyncio.TimerHandle | None = None
         self._refusal: tuple[int, str] | None = None
 
     # Connection
@@ -70,10 +72,12 @@ class HeadLimitedProtocol(HttpToolsProtocol):
         self, transport: asyncio.Transport
     ) -> None:
         super().connection_made(transport)
-        self._start_head_timer()
+        self._start_deadline()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._stop_head_timer()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -81,8 +85,8 @@ class HeadLimitedProtocol(HttpToolsProtocol):
         if self._awaiting_head:
             self._head_started = True
             self._head_bytes += len(data)
-            if self._head_timer is None:
-                self._start_head_timer()
+            if self._deadline is None:
+                self._start_deadline()
         self._unset_keepalive_if_required()
         try:
             self.parser.feed_data(data)
@@ -99,61 +103,59 @@ class HeadLimitedProtocol(HttpToolsProtocol):
                 self.logger.warning(INVALID_REQUEST)
                 self.send_400_response(INVALID_REQUEST)
             return
-        if self._awaiting_head and self._head_bytes - self._target_bytes > INCOMPLETE_HEAD_LIMIT:
-            self._refuse(431, "Request header fields too large.")
+        if self._awaiting_head:
+            target = len(self.url)
+            if target > TARGET_LIMIT:
+                self.logger.warning(INVALID_REQUEST)
+                self.send_400_response(INVALID_REQUEST)
+            elif self._head_bytes - target > INCOMPLETE_HEAD_LIMIT:
+                self._refuse(*TOO_LARGE)
 
     # Parser callbacks
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        # A further request in the same read as the previous one's end (pipelining).
+        # A further request in the same read as the end of the previous one (pipelining).
         self._head_started = True
-        if self._head_timer is None:
-            self._start_head_timer()
-
-    def on_url(self, url: bytes) -> None:
-        self._target_bytes += len(url)
-        if self._target_bytes > TARGET_LIMIT:
-            raise _RefuseHead  # uvicorn's 400, as when its URL parser refuses the target
-        super().on_url(url)
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        if self._awaiting_head:  # not a chunked body's trailer
-            self._field_bytes += len(name) + len(value) + FIELD_LINE_OVERHEAD
-            if self._field_bytes > HEADER_FIELDS_LIMIT:
-                self._refusal = (431, "Request header fields too large.")
-                raise _RefuseHead
-        super().on_header(name, value)
+        if self._deadline is None:
+            self._start_deadline()
 
     def on_headers_complete(self) -> None:
         self._awaiting_head = False
-        self._stop_head_timer()
+        self._deadline = None
+        size = 0
+        for name, value in self.headers:
+            size += len(name) + len(value)
+        if size > HEADER_FIELDS_LIMIT:
+            self._refusal = TOO_LARGE
+            raise _RefuseHead
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
         self._awaiting_head = True
         self._head_started = False
-        self._head_bytes = self._target_bytes = self._field_bytes = 0
+        self._head_bytes = 0
+        self.url = b""
 
     # The deadline
 
-    def _start_head_timer(self) -> None:
-        self._head_timer = self.loop.call_later(self.head_timeout, self._head_timed_out)
+    def _start_deadline(self) -> None:
+        self._deadline = self.loop.time() + self.head_timeout
+        if self._timer is None:
+            self._timer = self.loop.call_at(self._deadline, self._deadline_reached)
 
-    def _stop_head_timer(self) -> None:
-        if self._head_timer is not None:
-            self._head_timer.cancel()
-            self._head_timer = None
-
-    def _head_timed_out(self) -> None:
-        self._head_timer = None
-        if self.transport.is_closing():
-            return
-        if self.flow.read_paused or (self.cycle is not None and not self.cycle.response_complete):
+    def _deadline_reached(self) -> None:
+        self._timer = None
+        if self._deadline is None or self.transport.is_closing():
+            return  # no head awaited: the next one arms a timer again
+        if self.loop.time() < self._deadline:
+            # The timer was armed for an earlier head.
+            self._timer = self.loop.call_at(self._deadline, self._deadline_reached)
+        elif self.flow.read_paused or (self.cycle is not None and not self.cycle.response_complete):
             # Still answering an earlier request, or not reading (pipelining): the client is
             # waiting for the server, not the other way round. Its head gets a new deadline.
-            self._start_head_timer()
+            self._start_deadline()
         elif self._head_started:
             self._refuse(408, f"Request head not complete within {self.head_timeout:g} s.")
         else:
