@@ -124,6 +124,26 @@ def test_a_kept_alive_connection_stalled_in_its_second_head_gets_408(
     assert HEAD_TIMEOUT * 0.5 < elapsed < WITHIN
 
 
+def test_a_kept_alive_connection_that_trickles_blank_lines_gets_408(
+    quick: RunningServer,
+) -> None:
+    # Blank lines between requests begin no request in the parser, but they are bytes of the
+    # next head: each one stopped uvicorn's keep-alive timer, and nothing else ran.
+    with connection(quick) as sock:
+        sock.sendall(request(TARGET, keep_alive=True))
+        first = parse(receive(sock))
+        assert first is not None and first.status == 200
+        started = time.monotonic()
+        for _ in range(int(WITHIN / 0.2)):
+            if select.select([sock], [], [], 0.2)[0]:
+                break  # the server has answered
+            sock.sendall(b"\r\n")
+        received = receive_until_closed(sock)
+        elapsed = time.monotonic() - started
+    assert_refused(parse(received), 408, TIMED_OUT)
+    assert elapsed < WITHIN + 1
+
+
 def test_a_pipelined_half_head_waits_for_the_answer_before_it(quick: RunningServer) -> None:
     # The first answer takes twice the head timeout: the 408 for the second head must not
     # cut into it, but follow it.
