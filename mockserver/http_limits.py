@@ -1,4 +1,4 @@
-"""uvicorn's httptools protocol with the limits on the request head it lacks (decision D26).
+"""uvicorn's httptools protocol with the limits on the request head it lacks (D26, D29).
 
 - **Time.** A request head (request line and header fields) must be complete within
   `head_timeout` seconds of the connection being made, or of the first byte of a further

@@ -1,4 +1,4 @@
-"""Limits on the request head, over real sockets (mockserver/http_limits.py, decision D26).
+"""Limits on the request head, over real sockets (mockserver/http_limits.py, D26 and D29).
 
 The mock runs with `--head-timeout 1`. Bounds on time are generous: the deadline is 1 s, and
 a server without one never answers or closes at all, so the socket's own timeout ends the test.
