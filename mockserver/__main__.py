@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import os
 import signal
 import sys
 from collections.abc import Sequence
+from typing import cast
 
 import uvicorn
 from connexion import AsyncApp
@@ -21,6 +24,7 @@ from mockserver.cli import (
 )
 from mockserver.config import Settings
 from mockserver.fixtures import FixtureError
+from mockserver.http_limits import HeadLimitedProtocol
 
 
 def worker_app() -> AsyncApp:
@@ -31,14 +35,19 @@ def worker_app() -> AsyncApp:
 def serve(app: ASGIApp | str, settings: Settings) -> None:
     """Run uvicorn on an app, or on an app factory's import path (for several workers).
 
-    The benchmark's ceiling is served through here too, so both run under the same options.
+    The benchmark's ceiling is served through here too, so both run under the same options and
+    the same HTTP protocol.
     """
+    # uvicorn calls `http` as it would a protocol class; a partial of an importable class is
+    # pickled by reference, so worker processes get the same protocol and options.
+    protocol = functools.partial(HeadLimitedProtocol, head_timeout=settings.head_timeout)
     uvicorn.run(
         app,
         factory=isinstance(app, str),
         workers=settings.workers if isinstance(app, str) else None,
         host=settings.host,
         port=settings.port,
+        http=cast("type[asyncio.Protocol]", protocol),
         log_level=settings.log_level,
         access_log=settings.access_log,
         timeout_graceful_shutdown=10,

@@ -69,6 +69,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add("--workers", type=int, default=1, help="worker processes (default 1)")
     add(
+        "--head-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="time a request head (request line and headers) may take to arrive, from the "
+        "connection or a kept-alive request's first byte; then 408 and close (default 10)",
+    )
+    add(
         "--signature-keys",
         type=Path,
         help=f"JSON file of {{accessKey: secretKey}}: verify X-STARDUST-KEY/X-TS/X-SIGN "
@@ -131,6 +139,10 @@ def settings_from_arguments(
         raise OptionError(f"--latency-ms: {options.latency_ms} is not between 0 and 60000")
     if not 1 <= options.workers <= 64:
         raise OptionError(f"--workers: {options.workers} is not between 1 and 64")
+    if not 0 < options.head_timeout <= 3600:
+        raise OptionError(
+            f"--head-timeout: {options.head_timeout:g} is not above 0 and at most 3600 seconds"
+        )
     if options.signature_skew < 0:
         raise OptionError(f"--signature-skew: {options.signature_skew} is negative")
     try:
@@ -150,6 +162,7 @@ def settings_from_arguments(
         fault_rate=options.fault_rate,
         latency_ms=options.latency_ms,
         workers=options.workers,
+        head_timeout=options.head_timeout,
         signature_keys=_signature_keys(options.signature_keys, environment.get(KEYS_VARIABLE)),
         signature_skew_seconds=options.signature_skew,
         swagger_ui=not options.no_swagger_ui,

@@ -27,6 +27,8 @@ class Settings:
     signature_skew_seconds: int = 300
     swagger_ui: bool = True
     log_level: str = "info"
+    # Seconds a request head (request line and headers) may take to arrive (decision D29).
+    head_timeout: float = 10.0
     # uvicorn's access log costs a good share of a small request's time (see README, Performance).
     access_log: bool = True
     # IANA name of the zone of `date` and `createdTime` (decision D15).

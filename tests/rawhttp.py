@@ -33,25 +33,26 @@ def address(base_url: str) -> tuple[str, int]:
     return parts.hostname, parts.port
 
 
-def exchange(base_url: str, request: bytes, timeout: float = 15.0) -> RawResponse | None:
-    """Send `request` as is and read one response; None if the server closed without one."""
-    with socket.create_connection(address(base_url), timeout=timeout) as sock:
-        # The server may answer and close before it has read everything we send.
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            sock.sendall(request)
-        received = b""
-        while True:
-            try:
-                chunk = sock.recv(65536)
-            except ConnectionResetError:
-                break
-            if not chunk:
-                break
-            received += chunk
-            head, separator, body = received.partition(b"\r\n\r\n")
-            length = _CONTENT_LENGTH.search(head)
-            if separator and length and len(body) >= int(length.group(1)):
-                break
+def receive(sock: socket.socket) -> bytes:
+    """One response's bytes: up to the end of its Content-Length body, or until closed."""
+    received = b""
+    while True:
+        try:
+            chunk = sock.recv(65536)
+        except ConnectionResetError:
+            break
+        if not chunk:
+            break
+        received += chunk
+        head, separator, body = received.partition(b"\r\n\r\n")
+        length = _CONTENT_LENGTH.search(head)
+        if separator and length and len(body) >= int(length.group(1)):
+            break
+    return received
+
+
+def parse(received: bytes) -> RawResponse | None:
+    """The response in `received`; None if there is none (the server closed without one)."""
     if not received:
         return None
     head, _, body = received.partition(b"\r\n\r\n")
@@ -63,7 +64,45 @@ def exchange(base_url: str, request: bytes, timeout: float = 15.0) -> RawRespons
     return RawResponse(int(status_line.split()[1]), headers, body)
 
 
-def request(target: bytes, extra_headers: bytes = b"", method: bytes = b"GET") -> bytes:
+def receive_until_closed(sock: socket.socket) -> bytes:
+    """Everything the server sends until it closes; socket.timeout if it never does."""
+    received = b""
+    while True:
+        try:
+            chunk = sock.recv(65536)
+        except ConnectionResetError:
+            return received
+        if not chunk:
+            return received
+        received += chunk
+
+
+def parse_all(received: bytes) -> list[RawResponse]:
+    """The responses in `received`, one after the other as on a kept-alive connection."""
+    responses = []
+    while received:
+        head, _, rest = received.partition(b"\r\n\r\n")
+        length = _CONTENT_LENGTH.search(head)
+        size = int(length.group(1)) if length else len(rest)
+        response = parse(head + b"\r\n\r\n" + rest[:size])
+        assert response is not None
+        responses.append(response)
+        received = rest[size:]
+    return responses
+
+
+def exchange(base_url: str, request: bytes, timeout: float = 15.0) -> RawResponse | None:
+    """Send `request` as is and read one response; None if the server closed without one."""
+    with socket.create_connection(address(base_url), timeout=timeout) as sock:
+        # The server may answer and close before it has read everything we send.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            sock.sendall(request)
+        return parse(receive(sock))
+
+
+def request(
+    target: bytes, extra_headers: bytes = b"", method: bytes = b"GET", *, keep_alive: bool = False
+) -> bytes:
     """The bytes of a request for `target`, sent exactly as given."""
     return (
         method
@@ -71,5 +110,7 @@ def request(target: bytes, extra_headers: bytes = b"", method: bytes = b"GET") -
         + target
         + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         + extra_headers
-        + b"Content-Length: 0\r\nConnection: close\r\n\r\n"
+        + b"Content-Length: 0\r\n"
+        + (b"" if keep_alive else b"Connection: close\r\n")
+        + b"\r\n"
     )

@@ -4,8 +4,9 @@ Requests go out over a plain socket, byte for byte as written here, because http
 re-encode invalid UTF-8, bad percent-encoding and control bytes before they reach the server.
 An answer is either the API's envelope (validated against the contract's schema for its status)
 or, for what never reaches the application, the HTTP layer's own 4xx: uvicorn's plain-text 400
-for a malformed request or a request line over 64 KiB, Connexion's problem document for an
-unknown path (404) or method (405).
+for a malformed request or a request-target over 64 KiB, the mock's plain-text 431 for header
+fields over 64 KiB (decision D26), Connexion's problem document for an unknown path (404) or
+method (405).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ DOC_ID = "7d44b43b-3bbd-4f53-9f95-b7c0217d8d5b"
 RESPONSES = operation()["responses"]
 PATH = b"/statistics/record"
 HTTP_LAYER = "Invalid HTTP request received."
+HEADERS_TOO_LARGE = "Request header fields too large."
 PROBLEM = "application/problem+json"
 
 
@@ -100,10 +102,14 @@ CORPUS: list[Any] = [
     (query(ids(101)), b"", b"GET", 400, 4005, "annotationRequestId accepts at most 100 values, got 101", "101-ids"),
     (query(ids(101, b"&annotationRequestId=")), b"", b"GET", 400, 4005, "at most 100 values, got 101", "101-repeated-ids"),
     (query(ids(5000)), b"", b"GET", 400, 4005, "at most 100 values, got 5000", "5000-ids"),
-    # Beyond 64 KiB, the request line never reaches the application (decision D26).
+    # A request-target of up to 65535 bytes reaches the application; a longer one does not
+    # (decision D26), and is refused as soon as it is that long.
     (query(ids(5000, b"&annotationRequestId=")), b"", b"GET", 400, None, HTTP_LAYER, "5000-repeated-ids-over-64KiB"),
     (query(b"annotationRequestId=a&pad=" + b"x" * 70_000), b"", b"GET", 400, None, HTTP_LAYER, "query-over-64KiB"),
     (query(b"annotationRequestId=a&pad=" + b"x" * 60_000), b"", b"GET", 200, 2000, "Success", "query-under-64KiB"),
+    (query(b"annotationRequestId=a&pad=".ljust(65535 - len(PATH) - 1, b"x")), b"", b"GET", 200, 2000, "Success", "target-of-65535-bytes"),
+    (query(b"annotationRequestId=a&pad=".ljust(65536 - len(PATH) - 1, b"x")), b"", b"GET", 400, None, HTTP_LAYER, "target-of-65536-bytes"),
+    (query(b"annotationRequestId=a&pad=".ljust(65535 - len(PATH) - 1, b"x")), b"X-Junk: " + b"j" * 60_000 + b"\r\n", b"GET", 200, 2000, "Success", "target-of-65535-bytes-and-header-60KB"),
     # Percent-encoding errors and invalid UTF-8 (decision D25).
     (query(b"annotationRequestId=%zz"), b"", b"GET", 400, 4005, "annotationRequestId has a malformed percent-encoding", "pct-not-hex"),
     (query(b"annotationRequestId=a%"), b"", b"GET", 400, 4005, "has a malformed percent-encoding", "pct-truncated"),
@@ -131,8 +137,15 @@ CORPUS: list[Any] = [
     # Headers.
     (query(b"annotationRequestId=a"), b"X-Junk: a\x00b\r\n", b"GET", 400, None, HTTP_LAYER, "header-nul"),
     (query(b"annotationRequestId=a"), b"X-Junk: \xff\xfe\r\n", b"GET", 200, 2000, "Success", "header-high-bytes"),
+    # Header fields: 64 KiB of names and values in all (decision D26). request() adds 43 bytes
+    # of them (Host, Content-Length, Connection), "X-Junk" 6 more.
+    (query(b"annotationRequestId=a"), b"X-Junk: " + b"j" * (65536 - 49) + b"\r\n", b"GET", 200, 2000, "Success", "header-fields-of-65536-bytes"),
+    (query(b"annotationRequestId=a"), b"X-Junk: " + b"j" * (65537 - 49) + b"\r\n", b"GET", 431, None, HEADERS_TOO_LARGE, "header-fields-of-65537-bytes"),
     (query(b"annotationRequestId=a"), b"X-Junk: " + b"j" * 60_000 + b"\r\n", b"GET", 200, 2000, "Success", "header-60KB"),
+    (query(b"annotationRequestId=a"), b"X-Junk: " + b"j" * 70_000 + b"\r\n", b"GET", 431, None, HEADERS_TOO_LARGE, "header-70KB"),
+    (query(b"annotationRequestId=a"), b"X-Junk: " + b"j" * 4_000_000 + b"\r\n", b"GET", 431, None, HEADERS_TOO_LARGE, "header-4MB"),
     (query(b"annotationRequestId=a"), b"".join(b"X-%d: v\r\n" % n for n in range(500)), b"GET", 200, 2000, "Success", "500-headers"),
+    (query(b"annotationRequestId=a"), b"".join(b"X-%05d: %s\r\n" % (n, b"v" * 60) for n in range(1000)), b"GET", 431, None, HEADERS_TOO_LARGE, "1000-headers-of-70-bytes"),
     (query(b"annotationRequestId=a"), b"Bad Name: v\r\n", b"GET", 400, None, HTTP_LAYER, "header-name-with-space"),
     (query(b"annotationRequestId=a"), b"Content-Length: abc\r\n", b"GET", 400, None, HTTP_LAYER, "content-length-not-a-number"),
     (query(b"annotationRequestId=a"), b"Prefer: code=abc\r\n", b"GET", 400, 4005, "Prefer code must be a non-negative integer", "prefer-not-a-number"),

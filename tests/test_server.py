@@ -219,6 +219,7 @@ def test_help_documents_every_option() -> None:
         "--fault-rate",
         "--latency-ms",
         "--workers",
+        "--head-timeout",
         "--signature-keys",
         "--signature-skew",
         "--timezone",

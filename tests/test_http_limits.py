@@ -1,0 +1,191 @@
+"""Limits on the request head, over real sockets (mockserver/http_limits.py, D26 and D29).
+
+The mock runs with `--head-timeout 1`. Bounds on time are generous: the deadline is 1 s, and
+a server without one never answers or closes at all, so the socket's own timeout ends the test.
+The sizes (431 at 64 KiB of header fields, a 64 KiB request-target) are in the robustness
+corpus; here, what needs a connection held open.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import select
+import socket
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.rawhttp import (
+    RawResponse,
+    address,
+    parse,
+    parse_all,
+    receive,
+    receive_until_closed,
+    request,
+)
+from tests.servers import RunningServer, mock_server
+
+HEAD_TIMEOUT = 1.0
+# Far above the deadline, far below forever.
+WITHIN = 6.0
+DOC_ID = "7d44b43b-3bbd-4f53-9f95-b7c0217d8d5b"
+TARGET = f"/statistics/record?annotationRequestId={DOC_ID}".encode()
+HALF_HEAD = b"GET " + TARGET + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Trace: "
+TIMED_OUT = f"Request head not complete within {HEAD_TIMEOUT:g} s."
+
+
+@pytest.fixture(scope="module")
+def quick() -> Iterator[RunningServer]:
+    """The mock with a 1-second head timeout."""
+    with mock_server("--head-timeout", f"{HEAD_TIMEOUT:g}") as server:
+        yield server
+
+
+@contextlib.contextmanager
+def connection(server: RunningServer) -> Iterator[socket.socket]:
+    with socket.create_connection(address(server.base_url), timeout=WITHIN) as sock:
+        yield sock
+
+
+def assert_refused(response: RawResponse | None, status: int, message: str) -> None:
+    """The HTTP layer's own plain-text answer, as uvicorn's 400, closing the connection."""
+    assert response is not None, "closed without an answer"
+    assert response.status == status
+    assert response.content_type == "text/plain; charset=utf-8"
+    assert response.headers["connection"] == "close"
+    assert response.body.decode() == message
+
+
+def assert_served(server: RunningServer) -> None:
+    response = httpx.get(
+        f"{server.base_url}/statistics/record", params={"annotationRequestId": DOC_ID}, timeout=5
+    )
+    assert response.status_code == 200 and response.json()["code"] == 2000
+
+
+def test_a_stalled_half_head_gets_408_and_is_closed_while_others_are_served(
+    quick: RunningServer,
+) -> None:
+    with connection(quick) as sock:
+        started = time.monotonic()
+        sock.sendall(HALF_HEAD)
+        assert_served(quick)
+        received = receive_until_closed(sock)
+        elapsed = time.monotonic() - started
+    assert_refused(parse(received), 408, TIMED_OUT)
+    assert HEAD_TIMEOUT * 0.5 < elapsed < WITHIN
+
+
+def test_a_connection_that_sends_nothing_is_closed_without_an_answer(
+    quick: RunningServer,
+) -> None:
+    with connection(quick) as sock:
+        started = time.monotonic()
+        assert receive_until_closed(sock) == b""
+        elapsed = time.monotonic() - started
+    assert HEAD_TIMEOUT * 0.5 < elapsed < WITHIN
+
+
+def test_a_head_trickled_a_line_at_a_time_still_gets_408(quick: RunningServer) -> None:
+    # Slowloris: every line comes before any idle timeout would fire; the deadline is for the
+    # whole head.
+    with connection(quick) as sock:
+        started = time.monotonic()
+        sock.sendall(b"GET " + TARGET + b" HTTP/1.1\r\n")
+        for line in range(int(WITHIN / 0.2)):
+            if select.select([sock], [], [], 0.2)[0]:
+                break  # the server has answered
+            sock.sendall(b"X-Line-%d: x\r\n" % line)
+        received = receive_until_closed(sock)
+        elapsed = time.monotonic() - started
+    assert_refused(parse(received), 408, TIMED_OUT)
+    assert elapsed < WITHIN + 1
+
+
+def test_a_kept_alive_connection_stalled_in_its_second_head_gets_408(
+    quick: RunningServer,
+) -> None:
+    with connection(quick) as sock:
+        sock.sendall(request(TARGET, keep_alive=True))
+        first = parse(receive(sock))
+        assert first is not None and first.status == 200
+        assert "connection" not in first.headers, "the connection is kept alive"
+        # Longer than the head timeout, shorter than uvicorn's keep-alive timeout (5 s): the
+        # deadline starts with the second request's first byte, not with the connection.
+        time.sleep(HEAD_TIMEOUT * 1.5)
+        sock.sendall(HALF_HEAD)
+        started = time.monotonic()
+        received = receive_until_closed(sock)
+        elapsed = time.monotonic() - started
+    assert_refused(parse(received), 408, TIMED_OUT)
+    assert HEAD_TIMEOUT * 0.5 < elapsed < WITHIN
+
+
+def test_a_kept_alive_connection_that_trickles_blank_lines_gets_408(
+    quick: RunningServer,
+) -> None:
+    # Blank lines between requests begin no request in the parser, but they are bytes of the
+    # next head: each one stopped uvicorn's keep-alive timer, and nothing else ran.
+    with connection(quick) as sock:
+        sock.sendall(request(TARGET, keep_alive=True))
+        first = parse(receive(sock))
+        assert first is not None and first.status == 200
+        started = time.monotonic()
+        for _ in range(int(WITHIN / 0.2)):
+            if select.select([sock], [], [], 0.2)[0]:
+                break  # the server has answered
+            sock.sendall(b"\r\n")
+        received = receive_until_closed(sock)
+        elapsed = time.monotonic() - started
+    assert_refused(parse(received), 408, TIMED_OUT)
+    assert elapsed < WITHIN + 1
+
+
+def test_a_pipelined_half_head_waits_for_the_answer_before_it(quick: RunningServer) -> None:
+    # The first answer takes twice the head timeout: the 408 for the second head must not
+    # cut into it, but follow it.
+    with connection(quick) as sock:
+        sock.sendall(request(TARGET, b"Prefer: delay=2000\r\n", keep_alive=True) + HALF_HEAD)
+        first, *rest = parse_all(receive_until_closed(sock))
+    assert first.status == 200 and first.json()["code"] == 2000
+    assert len(rest) == 1
+    assert_refused(rest[0], 408, TIMED_OUT)
+
+
+def test_a_header_that_never_ends_gets_431_without_being_read_to_its_end(
+    quick: RunningServer,
+) -> None:
+    # 1 MB of one header value and no line end: refused on what has been read, without
+    # waiting for the rest (the deadline would have answered 408).
+    with connection(quick) as sock:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            sock.sendall(HALF_HEAD + b"x" * 1_000_000)
+        received = receive_until_closed(sock)
+    assert_refused(parse(received), 431, "Request header fields too large.")
+
+
+def test_a_request_target_that_never_ends_gets_400_without_being_read_to_its_end(
+    quick: RunningServer,
+) -> None:
+    # httptools' URL parser refuses a target over 65535 bytes once the line has ended; the
+    # mock answers its 400 as soon as the target is that long.
+    with connection(quick) as sock:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            sock.sendall(b"GET " + TARGET + b"&pad=" + b"x" * 1_000_000)
+        received = receive_until_closed(sock)
+    assert_refused(parse(received), 400, "Invalid HTTP request received.")
+
+
+@pytest.mark.slow
+def test_every_worker_process_has_the_deadline() -> None:
+    arguments = ("--workers", "2", "--head-timeout", f"{HEAD_TIMEOUT:g}")
+    with mock_server(*arguments) as server, contextlib.ExitStack() as stack:
+        # Several connections at once, so that both workers are very likely to take some.
+        sockets = [stack.enter_context(connection(server)) for _ in range(8)]
+        for sock in sockets:
+            sock.sendall(HALF_HEAD)
+        for sock in sockets:
+            assert_refused(parse(receive_until_closed(sock)), 408, TIMED_OUT)
