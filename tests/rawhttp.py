@@ -6,6 +6,7 @@ import contextlib
 import json
 import re
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,22 +34,30 @@ def address(base_url: str) -> tuple[str, int]:
     return parts.hostname, parts.port
 
 
-def receive(sock: socket.socket) -> bytes:
-    """One response's bytes: up to the end of its Content-Length body, or until closed."""
+def _receive_until(sock: socket.socket, done: Callable[[bytes], bool]) -> bytes:
+    """Bytes from the server until `done` says so, it closes, or it resets the connection."""
     received = b""
     while True:
         try:
             chunk = sock.recv(65536)
         except ConnectionResetError:
-            break
+            return received
         if not chunk:
-            break
+            return received
         received += chunk
-        head, separator, body = received.partition(b"\r\n\r\n")
-        length = _CONTENT_LENGTH.search(head)
-        if separator and length and len(body) >= int(length.group(1)):
-            break
-    return received
+        if done(received):
+            return received
+
+
+def _one_response(received: bytes) -> bool:
+    head, separator, body = received.partition(b"\r\n\r\n")
+    length = _CONTENT_LENGTH.search(head)
+    return bool(separator and length and len(body) >= int(length.group(1)))
+
+
+def receive(sock: socket.socket) -> bytes:
+    """One response's bytes: up to the end of its Content-Length body, or until closed."""
+    return _receive_until(sock, _one_response)
 
 
 def parse(received: bytes) -> RawResponse | None:
@@ -66,15 +75,7 @@ def parse(received: bytes) -> RawResponse | None:
 
 def receive_until_closed(sock: socket.socket) -> bytes:
     """Everything the server sends until it closes; socket.timeout if it never does."""
-    received = b""
-    while True:
-        try:
-            chunk = sock.recv(65536)
-        except ConnectionResetError:
-            return received
-        if not chunk:
-            return received
-        received += chunk
+    return _receive_until(sock, lambda _received: False)
 
 
 def parse_all(received: bytes) -> list[RawResponse]:

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.fixture_text import GOOD_RECORD
 from tests.rawhttp import address
 from tests.servers import ROOT, RunningServer, free_port, mock_server
 
@@ -116,24 +117,6 @@ def start_up(*arguments: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-RECORD = """    - id: 1
-      status: 1
-      campaignId: c
-      taskId: 2
-      poolName: p
-      poolType: 0
-      folderId: 3
-      aliceName: a
-      createdTime: '2025-04-01 10:00:00'
-      actionType: 0
-      instanceInfo: {}
-      modifyInstanceNum: 0
-      modifyAttributesNum: 0
-      instanceSum: 0
-      attributesSum: 0
-"""
-
-
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -141,8 +124,8 @@ RECORD = """    - id: 1
         ("annotationRequests:\n  - id: a\n    count: -1\n", "annotationRequests[0].count"),
         ("annotationRequests:\n  - id: a\n    count: 99999999999999\n", "count"),
         (
-            "annotationRequests:\n  - id: a\n    count: 5\n    records:\n"
-            + RECORD.replace("status: 1", "status: seven"),
+            "annotationRequests:\n  - id: a\n    count: 5\n    records:"
+            + GOOD_RECORD.replace("status: 1", "status: seven"),
             "annotationRequests[0].records[0].status",
         ),
         ("annotationRequests:\n  - id: a\n    count: 1\n    colour: red\n", "colour: unknown key"),

@@ -8,24 +8,7 @@ import pytest
 
 from mockserver.config import DEFAULT_FIXTURES
 from mockserver.fixtures import FixtureError, load_folder
-
-GOOD_RECORD = """
-      - id: 5
-        status: 1
-        campaignId: c-1
-        taskId: 7
-        poolName: P-Distribution Pool
-        poolType: 0
-        folderId: 3
-        aliceName: someone
-        createdTime: '2025-04-01 10:00:00'
-        actionType: 0
-        instanceInfo: {}
-        modifyInstanceNum: 0
-        modifyAttributesNum: 0
-        instanceSum: 0
-        attributesSum: 0
-"""
+from tests.fixture_text import GOOD_RECORD
 
 
 def test_shipped_fixtures_load() -> None:
