@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 
 from bench.loadgen import Figures
-from mockserver.launch import HOST, ROOT, free_port, started
+from conformance.launch import HOST, ROOT, free_port, started
 
 REPORTS = ROOT / "reports"
 # The same options for both servers: they reach uvicorn through mockserver's serve().

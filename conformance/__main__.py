@@ -11,10 +11,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from conformance.config import ALL_CHECKS, DEFAULT_REPORT_DIR, DESCRIPTIONS, PHASES, Options
+from conformance.launch import ServerDidNotStart
 from conformance.local_mock import DEFAULT_FIXTURES, local_mock
 from conformance.report import summary
 from conformance.runner import JUNIT_NAME, run
-from mockserver.launch import ServerDidNotStart
 
 ACCESS_KEY_VARIABLE = "STARDUST_ACCESS_KEY"
 SECRET_KEY_VARIABLE = "STARDUST_SECRET_KEY"

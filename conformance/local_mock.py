@@ -8,9 +8,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from conformance.launch import HOST, free_port, started
 from contract import OPERATION_PATH, SPEC_PATH
 from mockserver.fixtures import load_folder
-from mockserver.launch import HOST, free_port, started
 
 ROOT = SPEC_PATH.parent
 DEFAULT_FIXTURES = ROOT / "fixtures"

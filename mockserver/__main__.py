@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from typing import cast
 
 import uvicorn
-from connexion import AsyncApp
 from starlette.types import ASGIApp
 
 from mockserver.app import create_app
@@ -23,6 +22,7 @@ from mockserver.cli import (
     settings_to_environment,
 )
 from mockserver.config import Settings
+from mockserver.connexion_door import AsyncApp
 from mockserver.fixtures import FixtureError
 from mockserver.http_limits import HeadLimitedProtocol
 

@@ -17,7 +17,8 @@ import yaml
 from openapi_schema_validator import OAS30Validator
 
 from contract import schema
-from mockserver.generator import MAX_RECORDS, PinnedRequest, Record, parse_time
+from mockserver.generator import MAX_RECORDS, PinnedRequest, Record
+from mockserver.timefmt import parse_time
 
 MAX_ID_BYTES = 255
 _TOP_LEVEL_KEYS = {"annotationRequests", "unknownAnnotationRequests"}

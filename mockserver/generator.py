@@ -16,7 +16,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, tzinfo
 from math import gcd
 from typing import Any, TypeVar, cast
 
@@ -24,6 +24,7 @@ from faker import Faker
 
 from mockserver.enums import PoolType
 from mockserver.rng import Rng, derive, mix
+from mockserver.timefmt import format_time, parse_time
 from mockserver.workflow import Pool, Step, TaskWalk, Taxonomy, Team, Workflow
 
 Record = dict[str, Any]
@@ -306,16 +307,6 @@ def _split(rng: Rng, total: int, keys: Sequence[str], into: dict[str, int]) -> N
     for key, low, high in zip(chosen, bounds, bounds[1:], strict=False):
         if high > low:
             into[key] = into.get(key, 0) + high - low
-
-
-def format_time(epoch_seconds: int, zone: tzinfo = UTC) -> str:
-    """`YYYY-MM-DD HH:mm:ss` in a zone, the documentation's format."""
-    return datetime.fromtimestamp(epoch_seconds, zone).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def parse_time(text: str, zone: tzinfo = UTC) -> int:
-    """The inverse of `format_time`."""
-    return int(datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=zone).timestamp())
 
 
 def make_record(plan: Plan, position: int, walks: WalkCache | None = None) -> Record:

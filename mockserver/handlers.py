@@ -6,15 +6,15 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, tzinfo
 
-from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.responses import Response
 from starlette.types import Scope
 
+from mockserver.connexion_door import ConnexionRequest, ConnexionResponse
 from mockserver.envelope import error_body, success_body
 from mockserver.errors import BusinessError, InvalidParameter, ServiceHiccup
-from mockserver.generator import format_time
 from mockserver.scenarios import FaultInjector, parse_prefer
 from mockserver.store import RecordStore
+from mockserver.timefmt import format_time
 
 PARSED_QUERY = "stardust.query"
 JSON = "application/json"

@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 import httpx
 
-from mockserver.launch import HOST, ROOT, ServerDidNotStart, free_port, started, stop
+from conformance.launch import HOST, ROOT, ServerDidNotStart, free_port, started, stop
 
 VALID_IDS = ["7d44b43b-3bbd-4f53-9f95-b7c0217d8d5b", "soak-a", "soak-b", "é" * 100]
 INVALID_QUERIES = [

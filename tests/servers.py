@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from mockserver.launch import HOST, ROOT, free_port, started
+from conformance.launch import HOST, ROOT, free_port, started
 
 __all__ = ["ROOT", "RunningServer", "free_port", "mock_server"]
 

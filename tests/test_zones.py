@@ -10,8 +10,9 @@ import pytest
 from mockserver import zones
 from mockserver.config import DEFAULT_FIXTURES
 from mockserver.fixtures import load_folder
-from mockserver.generator import Vocabulary, format_time, make_plan, make_record, parse_time
+from mockserver.generator import Vocabulary, make_plan, make_record
 from mockserver.handlers import DateStamp
+from mockserver.timefmt import format_time, parse_time
 from mockserver.zones import UnknownZone, zone
 
 VOCABULARY = Vocabulary.from_faker(1)
