@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Callable
 from typing import Any
 
 import schemathesis
@@ -46,7 +47,8 @@ def _envelope(response: Any, case: Any) -> Any:
     return body if is_envelope(body) else None
 
 
-def _register(name: str) -> None:
+def envelope_check(name: str) -> Callable[[Any, Any, Any], None]:
+    """The envelope rule `name` as a Schemathesis check: it raises when the rule breaks."""
     rule = RULES[name]
 
     def check(ctx: Any, response: Any, case: Any) -> None:
@@ -59,12 +61,12 @@ def _register(name: str) -> None:
             raise AssertionError(message)
 
     check.__name__ = check.__qualname__ = name
-    schemathesis.check(check)
+    return check
 
 
 for _name in RULES:
     if _name in _ENABLED:
-        _register(_name)
+        schemathesis.check(envelope_check(_name))
 
 
 if _HTTP_200:
