@@ -537,6 +537,20 @@ def test_known_ids_come_from_options_and_files(tmp_path: Path) -> None:
     assert not options.signing
 
 
+def test_command_line_defaults_are_the_options_defaults() -> None:
+    from conformance.__main__ import build_parser, options_from_arguments
+
+    options = options_from_arguments(build_parser().parse_args([]), {})
+    assert options == Options(base_url="")
+
+
+def test_a_bad_timezone_is_refused_naming_the_option(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--timezone", "Mars/Olympus"], {})
+    assert exit_info.value.code == 2
+    assert "--timezone: 'Mars/Olympus' is not an IANA zone name" in capsys.readouterr().err
+
+
 def test_check_names_are_unique_and_grouped() -> None:
     assert len(set(ALL_CHECKS)) == len(ALL_CHECKS)
     assert set(REGISTRY) == set(ALL_CHECKS)
