@@ -16,6 +16,7 @@ from conformance import across_exchanges, per_exchange
 from conformance.exchange import Exchange
 from conformance.failures import Failure
 from conformance.registry import REGISTRY
+from tests.servers import ROOT
 
 BASE = "http://h/statistics/record"
 
@@ -508,3 +509,57 @@ def test_documented_error_envelopes_match_their_schema(code: int, status: int) -
     assert per_exchange.response_schema_conformance(exchange, False) is None
     wrong = Exchange.build("GET", exchange.url, status, {**envelope(code), "data": 5})
     assert per_exchange.response_schema_conformance(wrong, False) is not None
+
+
+def _scenario() -> list[Exchange]:
+    """One series with one fault per request form, as a proxy would record it."""
+    a = [
+        *walk("annotationRequestId=a", 30, 10, [1, 2, 3]),
+        page("annotationRequestId=a&offset=4&limit=10", 30, list(range(21, 31))),
+    ]
+    b = [*walk("annotationRequestId=b", 30, 1000, [1], first=100)]
+    b += [
+        page(
+            f"annotationRequestId=b&offset={o}&limit=10",
+            30,
+            list(range(100 + (o - 1) * 3, 110 + (o - 1) * 3)),
+        )
+        for o in (1, 2, 3)
+    ]
+    c = [page(f"annotationRequestId=c&offset={o}&limit=10", 25 + o, []) for o in (1, 2)]
+    c += [page("annotationRequestId=c&offset=1&limit=10", 26, [])]
+    d = [
+        page("annotationRequestId=d&offset=1&limit=1", 25, [302]),
+        page("annotationRequestId=d&offset=1&limit=10", 25, list(range(311, 321))),
+    ]
+    e = [
+        page("annotationRequestId=e&offset=1&limit=3", 3, [501, 502, 503]),
+        page("annotationRequestId=e&offset=1&limit=3", 3, [501, 502]),
+    ]
+    f = [
+        page("annotationRequestId=f&annotationRequestId=g&offset=1&limit=5", 2, [1, 2]),
+        page("annotationRequestId=f,g&offset=1&limit=5", 3, [1, 2, 3]),
+        page("annotationRequestId=f&offset=1&limit=5", 2, [1, 2]),
+        page("annotationRequestId=f&annotationRequestId=f&offset=1&limit=5", 4, [1, 2]),
+    ]
+    h = [
+        page("annotationRequestId=h&offset=1&limit=1", 4, [1]),
+        page("annotationRequestId=i&offset=1&limit=1", 5, [9]),
+        page("annotationRequestId=h&annotationRequestId=i&offset=1&limit=1", 4, [1]),
+    ]
+    return [*a, *b, *c, *d, *e, *f, *h]  # fmt: skip
+
+
+def test_judge_all_on_a_recorded_series_gives_the_golden_failures() -> None:
+    """Every failure of a mixed series: check, message, phase and request, exactly.
+
+    tests/golden/across_exchanges.txt holds them, one repr a line; a change of wording shows
+    here as a diff to review.
+    """
+    found = [
+        repr((check, f.message, f.phase, f.curl.split("?")[1][:60]))
+        for check, failures in across_exchanges.judge_all(_scenario(), "golden").items()
+        for f in failures
+    ]
+    golden = (ROOT / "tests" / "golden" / "across_exchanges.txt").read_text(encoding="utf-8")
+    assert found == golden.splitlines()
