@@ -6,7 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-DEFAULT_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+from contract import DEFAULT_FIXTURES
+
+__all__ = ["DEFAULT_FIXTURES", "Settings"]
 
 
 @dataclass(frozen=True)
