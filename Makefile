@@ -17,12 +17,20 @@ DURATION ?= 60
 
 install: $(STAMP)
 
-# The stamp is rebuilt whenever the declared or the pinned dependencies change.
+# The stamp is rebuilt whenever the declared or the pinned dependencies change. Two targets
+# started at once (make mock, make spec) would run two pips into one .venv and break it: the
+# install runs under a lock, and a make that waited for it finds the stamp fresh and does
+# nothing (tools/with_lock.py; tests/test_install_lock.py).
+ifdef INSTALL_LOCKED
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
+else
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) tools/with_lock.py .venv.lock $(MAKE) --no-print-directory INSTALL_LOCKED=1 $(STAMP)
+endif
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -62,7 +70,7 @@ profile: $(STAMP)
 	$(BIN)/python -m bench.profile $(if $(QUERY),'$(QUERY)',)
 
 clean:
-	rm -rf $(VENV) reports .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv.lock reports .pytest_cache .mypy_cache .ruff_cache
 
 # Rewrites tests/golden/ from the current generator: run it only for a deliberate data change
 # (a generator change or a Faker upgrade) and review the diff.
