@@ -15,6 +15,7 @@ from conformance.launch import ServerDidNotStart
 from conformance.local_mock import DEFAULT_FIXTURES, local_mock
 from conformance.report import summary
 from conformance.runner import JUNIT_NAME, run
+from mockserver.cli import program
 
 ACCESS_KEY_VARIABLE = "STARDUST_ACCESS_KEY"
 SECRET_KEY_VARIABLE = "STARDUST_SECRET_KEY"
@@ -26,7 +27,7 @@ class OptionError(ValueError):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m conformance",
+        prog=program("python -m conformance"),
         description=(
             "Conformance suite of GET /statistics/record: Schemathesis's checks and the "
             "contract's envelope and semantic rules. Without --base-url it starts the mock "

@@ -6,6 +6,7 @@ import argparse
 import ipaddress
 import json
 import os
+import sys
 from collections.abc import Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -22,9 +23,15 @@ class OptionError(ValueError):
     """A command-line option that cannot be used."""
 
 
+def program(module_form: str) -> str:
+    """The command as the user typed it: the console script's name, or `python -m ...`."""
+    script = Path(sys.argv[0]).name
+    return script if script.startswith("stardust-") else module_form
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m mockserver",
+        prog=program("python -m mockserver"),
         description=(
             "Mock of the Stardust GET /statistics/record API, driven by openapi.yaml. "
             "Records are deterministic: the same --seed and request give the same data."
