@@ -67,11 +67,15 @@ def serve(
     server = uvicorn.Server(config)
     if on_listening is not None:
         on_listening(sock.getsockname()[1])
-    # What uvicorn.run does after binding its own socket.
-    if config.workers > 1:
-        Multiprocess(config, sockets=[sock]).run()
+    # What uvicorn.run does after binding its own socket: Ctrl-C (re-raised by uvicorn once it
+    # has shut down) ends the run quietly.
+    try:
+        if config.workers > 1:
+            Multiprocess(config, sockets=[sock]).run()
+            return
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
         return
-    server.run(sockets=[sock])
     if not server.started:
         sys.exit(STARTUP_FAILURE)
 
