@@ -218,6 +218,10 @@ class HeadLimitedProtocol(HttpToolsProtocol):
             return
         self._lingering = True
         self._deadline = None  # no 408 for a head already refused
+        if self.cycle is not None and not self.cycle.response_complete:
+            # An earlier, pipelined request still being answered writes no more: after the
+            # FIN, a write would raise in the app's task.
+            self.cycle.disconnected = True
         if not self.transport.can_write_eof():
             self.transport.close()
             return
