@@ -87,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--fixtures",
         type=Path,
         default=DEFAULT_FIXTURES,
-        help="fixture folder of the mock started without --base-url (default fixtures/)",
+        help="fixture folder of the mock started without --base-url (default: the shipped ones)",
     )
     add("--seed", type=int, default=1, help="seed of the mock started without --base-url")
     add("--list-checks", action="store_true", help="list the checks and exit")

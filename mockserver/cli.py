@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--fixtures",
         type=Path,
         default=DEFAULT_FIXTURES,
-        help="folder of fixture files (default fixtures/)",
+        help="folder of fixture files (default: the shipped ones, fixtures/ of a checkout)",
     )
     add("--no-fixtures", action="store_true", help="load no fixture files")
     add(
