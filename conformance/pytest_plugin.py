@@ -88,7 +88,7 @@ class StardustMock:
         return self.url + OPERATION_PATH
 
 
-def _settings(options: MockOptions, port: int) -> Settings:
+def mock_settings(options: MockOptions, port: int) -> Settings:
     """The options as the mock will read them; a bad one fails here, naming the option."""
     from mockserver.cli import OptionError, settings_from_arguments
 
@@ -102,7 +102,7 @@ def _settings(options: MockOptions, port: int) -> Settings:
 def start_mock(stack: ExitStack, options: MockOptions, log_path: Path) -> StardustMock:
     """`python -m mockserver` with `options` on a free loopback port, stopped with `stack`."""
     port = free_port()
-    settings = _settings(options, port)
+    settings = mock_settings(options, port)
     command = [
         *(sys.executable, "-m", "mockserver", "--host", HOST, "--port", str(port)),
         *("--log-level", "warning", *options.command_line()),
@@ -163,4 +163,4 @@ def stardust_mock_app(stardust_mock_options: MockOptions) -> Any:
     """The mock as an ASGI app with `stardust_mock_options`, for in-process clients."""
     from mockserver.app import create_app
 
-    return create_app(_settings(stardust_mock_options, 0))
+    return create_app(mock_settings(stardust_mock_options, 0))
