@@ -35,6 +35,7 @@ class ParameterRule:
     maximum: int | None = None
     min_items: int = 0
     max_items: int | None = None
+    separator: str = ","
     min_bytes: int = 0
     max_bytes: int | None = None
 
@@ -47,7 +48,8 @@ def compile_rules(parameters: Sequence[Mapping[str, Any]]) -> tuple[ParameterRul
             continue
         schema = parameter["schema"]
         is_array = schema.get("type") == "array"
-        items = schema.get("items", {}) if is_array else {}
+        # Each value of the array is a list of identifiers: their bounds in bytes (D7, D8).
+        listed = schema.get("x-stardust-list", {}) if is_array else {}
         rules.append(
             ParameterRule(
                 name=parameter["name"],
@@ -58,8 +60,9 @@ def compile_rules(parameters: Sequence[Mapping[str, Any]]) -> tuple[ParameterRul
                 maximum=schema.get("maximum"),
                 min_items=schema.get("minItems", 0),
                 max_items=schema.get("maxItems"),
-                min_bytes=items.get("minLength", 0),
-                max_bytes=items.get("maxLength"),
+                separator=listed.get("separator", ","),
+                min_bytes=listed.get("minBytes", 0),
+                max_bytes=listed.get("maxBytes"),
             )
         )
     return tuple(rules)
@@ -104,7 +107,7 @@ def _integer(rule: ParameterRule, values: list[str]) -> int:
 
 def _array(rule: ParameterRule, values: list[str]) -> tuple[str, ...]:
     # Repeated parameters and comma-separated values are both accepted (decision D7).
-    items = [item for value in values for item in value.split(",")]
+    items = [item for value in values for item in value.split(rule.separator)]
     for item in items:
         size = len(item.encode("utf-8"))
         if size < rule.min_bytes:
