@@ -35,7 +35,6 @@ class ParameterRule:
     maximum: int | None = None
     min_items: int = 0
     max_items: int | None = None
-    separator: str = ","
     min_bytes: int = 0
     max_bytes: int | None = None
 
@@ -48,8 +47,7 @@ def compile_rules(parameters: Sequence[Mapping[str, Any]]) -> tuple[ParameterRul
             continue
         schema = parameter["schema"]
         is_array = schema.get("type") == "array"
-        # Each value of the array is a list of identifiers: their bounds in bytes (D7, D8).
-        listed = schema.get("x-stardust-list", {}) if is_array else {}
+        items = schema.get("items", {}) if is_array else {}
         rules.append(
             ParameterRule(
                 name=parameter["name"],
@@ -60,9 +58,8 @@ def compile_rules(parameters: Sequence[Mapping[str, Any]]) -> tuple[ParameterRul
                 maximum=schema.get("maximum"),
                 min_items=schema.get("minItems", 0),
                 max_items=schema.get("maxItems"),
-                separator=listed.get("separator", ","),
-                min_bytes=listed.get("minBytes", 0),
-                max_bytes=listed.get("maxBytes"),
+                min_bytes=items.get("minLength", 0),
+                max_bytes=items.get("maxLength"),
             )
         )
     return tuple(rules)
@@ -107,7 +104,7 @@ def _integer(rule: ParameterRule, values: list[str]) -> int:
 
 def _array(rule: ParameterRule, values: list[str]) -> tuple[str, ...]:
     # Repeated parameters and comma-separated values are both accepted (decision D7).
-    items = [item for value in values for item in value.split(rule.separator)]
+    items = [item for value in values for item in value.split(",")]
     for item in items:
         size = len(item.encode("utf-8"))
         if size < rule.min_bytes:
