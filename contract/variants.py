@@ -42,7 +42,14 @@ def http_200_variant(spec: Mapping[str, Any]) -> dict[str, Any]:
         "200": {
             "description": "Every outcome, told by the body's `code`: " + "; ".join(codes) + ".",
             "content": {"application/json": {"schema": {"oneOf": schemas}, "examples": examples}},
-        }
+        },
+        # What is still not HTTP 200 in this style: the HTTP server's own refusals of a request
+        # it cannot read (D26, D29), before any business outcome exists.
+        "4XX": {
+            "description": "The request could not be read as HTTP (malformed, request line or "
+            "headers too large, too slow): a plain-text refusal, not the envelope.",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        },
     }
     info = variant["info"]
     info["title"] = f"{info['title']} (HTTP 200 for every outcome)"
