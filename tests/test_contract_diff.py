@@ -81,7 +81,7 @@ def make_parameter_required(spec: Spec) -> None:
 
 
 def change_serialisation(spec: Spec) -> None:
-    _parameters(spec)["AnnotationRequestId"]["explode"] = False
+    _parameters(spec)["AnnotationRequestId"]["explode"] = True
 
 
 def add_status(spec: Spec) -> None:
