@@ -178,11 +178,9 @@ def _compare_parameters(
     for key in sorted(before.keys() & after.keys()):
         was, now = before[key], after[key]
         here = f"{where} parameter {key}"
-        if bool(was.get("required")) != bool(now.get("required")):
-            yield Change(
-                here, "became required" if now.get("required") else "became optional",
-                bool(now.get("required")),
-            )  # fmt: skip
+        required = bool(now.get("required"))
+        if bool(was.get("required")) != required:
+            yield Change(here, "became required" if required else "became optional", required)
         for keyword in ("style", "explode"):
             if was.get(keyword) != now.get(keyword):
                 yield Change(here, f"{keyword} {was.get(keyword)} -> {now.get(keyword)}", True)
