@@ -13,7 +13,7 @@ UNKNOWN_IDS ?=
 ARGS ?=
 DURATION ?= 60
 
-.PHONY: install test lint spec mock conformance bench profile soak golden clean
+.PHONY: install test lint spec mock conformance bench profile soak golden clean contract-diff
 
 install: $(STAMP)
 
@@ -59,6 +59,13 @@ soak: $(STAMP)
 
 spec: $(STAMP)
 	$(BIN)/openapi-spec-validator openapi.yaml
+
+# The changes of openapi.yaml since git revision BASE (default HEAD), each marked BREAKING or ok
+# for clients; fails on a breaking one (docs/decisions.md D32). E.g. make contract-diff BASE=main
+contract-diff: $(STAMP)
+	@base=$$(mktemp) && trap 'rm -f "$$base"' EXIT && \
+	git show '$(or $(BASE),HEAD)':openapi.yaml > "$$base" && \
+	$(BIN)/python -m contract diff "$$base" openapi.yaml
 
 # The mock against a bare Starlette ceiling under the same uvicorn options and load generator;
 # prints the table and writes it to reports/bench.md. A few minutes; loopback only.

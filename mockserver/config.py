@@ -35,3 +35,7 @@ class Settings:
     access_log: bool = True
     # IANA name of the zone of `date` and `createdTime` (decision D15).
     timezone: str = "UTC"
+    # Origins allowed to call from a browser (decision D34); empty: no CORS headers at all.
+    cors_origins: tuple[str, ...] = ("*",)
+    # Client drills (`mockserver/drill.py`, decision D33); empty: records as the contract says.
+    drills: tuple[str, ...] = ()
