@@ -6,12 +6,15 @@ import argparse
 import ipaddress
 import json
 import os
+import sys
 from collections.abc import Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 from mockserver.config import DEFAULT_FIXTURES, Settings
+from mockserver.cors import ANY_ORIGIN, is_origin
+from mockserver.drill import DRILLS, DrillError, parse_drills
 from mockserver.zones import UnknownZone, zone
 
 SETTINGS_VARIABLE = "MOCKSERVER_SETTINGS"
@@ -22,9 +25,15 @@ class OptionError(ValueError):
     """A command-line option that cannot be used."""
 
 
+def program(module_form: str) -> str:
+    """The command as the user typed it: the console script's name, or `python -m ...`."""
+    script = Path(sys.argv[0]).name
+    return script if script.startswith("stardust-") else module_form
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m mockserver",
+        prog=program("python -m mockserver"),
         description=(
             "Mock of the Stardust GET /statistics/record API, driven by openapi.yaml. "
             "Records are deterministic: the same --seed and request give the same data."
@@ -45,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--fixtures",
         type=Path,
         default=DEFAULT_FIXTURES,
-        help="folder of fixture files (default fixtures/)",
+        help="folder of fixture files (default: the shipped ones, fixtures/ of a checkout)",
     )
     add("--no-fixtures", action="store_true", help="load no fixture files")
     add(
@@ -93,6 +102,20 @@ def build_parser() -> argparse.ArgumentParser:
         default="UTC",
         help="IANA zone of `date` and `createdTime`, e.g. Asia/Shanghai (default UTC)",
     )
+    add(
+        "--cors-origin",
+        action="append",
+        metavar="ORIGIN",
+        help="let browser apps of this origin call the mock, e.g. http://localhost:3000 "
+        "(repeatable; default: any origin when bound to a loopback address, none otherwise)",
+    )
+    add("--no-cors", action="store_true", help="answer no CORS request or preflight")
+    add(
+        "--drill",
+        metavar="DRILLS",
+        help=f"serve occasional values and fields outside the contract, for client teams: "
+        f"{','.join(DRILLS)} (deterministic; never use it for conformance runs)",
+    )
     add("--no-swagger-ui", action="store_true", help="do not serve Swagger UI at /ui")
     add("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     add("--no-access-log", action="store_true", help="do not log every request (faster)")
@@ -118,6 +141,26 @@ def _signature_keys(path: Path | None, environment_value: str | None) -> dict[st
             f"{source}: must be a non-empty JSON object of accessKey: secretKey strings"
         )
     return keys
+
+
+def _cors_origins(host: str, origins: list[str] | None, no_cors: bool) -> tuple[str, ...]:
+    """Allowed origins (D34): as given, or any origin when the mock listens on loopback only."""
+    if origins and no_cors:
+        raise OptionError("--cors-origin: cannot be combined with --no-cors")
+    for origin in origins or ():
+        if not is_origin(origin):
+            raise OptionError(
+                f"--cors-origin: {origin!r} is not an origin (scheme://host[:port], or *)"
+            )
+    if no_cors:
+        return ()
+    if origins:
+        return tuple(dict.fromkeys(origins))
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    return (ANY_ORIGIN,) if loopback else ()
 
 
 def settings_from_arguments(
@@ -150,6 +193,11 @@ def settings_from_arguments(
     except UnknownZone as error:
         raise OptionError(f"--timezone: {error}") from None
     fixtures = None if options.no_fixtures else options.fixtures
+    cors_origins = _cors_origins(options.host, options.cors_origin, options.no_cors)
+    try:
+        drills = parse_drills(options.drill) if options.drill is not None else ()
+    except DrillError as error:
+        raise OptionError(f"--drill: {error}") from None
     if options.fixtures_only and fixtures is None:
         raise OptionError("--fixtures-only: needs fixtures, but --no-fixtures was given")
     return Settings(
@@ -169,6 +217,8 @@ def settings_from_arguments(
         log_level=options.log_level,
         access_log=not options.no_access_log,
         timezone=options.timezone,
+        cors_origins=cors_origins,
+        drills=drills,
     )
 
 
@@ -183,4 +233,8 @@ def settings_to_environment(settings: Settings) -> str:
 def settings_from_environment(text: str) -> Settings:
     data = json.loads(text)
     fixtures = Path(data.pop("fixtures")) if data.get("fixtures") else None
+    # JSON has no tuples: the sequences come back as lists.
+    for key in ("cors_origins", "drills"):
+        if key in data:
+            data[key] = tuple(data[key])
     return replace(Settings(**{**data, "fixtures": None}), fixtures=fixtures)
