@@ -614,3 +614,20 @@ def test_created_time_is_not_later_than_the_answer() -> None:
     late = Exchange.build("GET", BASE, 200, {**envelope(2000), "date": "2026-01-01 20:00:00"})
     assert per_exchange.clock_and_zone(late) is None
     assert per_exchange.clock_and_zone(_dated("2026-13-01 12:00:00")) is None
+
+
+def test_json_schema_reads_nullable_as_a_null_type() -> None:
+    schema = {
+        "type": "object",
+        "nullable": True,
+        "properties": {"a": {"type": ["string"], "nullable": True}, "b": {"nullable": False}},
+        "allOf": [{"type": "integer", "nullable": True}, {"nullable": True}],
+        "description": "nullable: true",
+    }
+    assert per_exchange.json_schema(schema) == {
+        "type": ["object", "null"],
+        "properties": {"a": {"type": ["string", "null"]}, "b": {}},
+        "allOf": [{"type": ["integer", "null"]}, {}],
+        "description": "nullable: true",
+    }
+    assert per_exchange.json_schema([1, "x"]) == [1, "x"]
