@@ -103,13 +103,16 @@ if _ACCESS_KEY and _SECRET_KEY:
 
 def _valid_ids(value: Any) -> bool:
     """Whether generated `annotationRequestId` values are valid: only then may they be swapped
-    for a known ID without changing whether the case is valid (negative cases stay negative)."""
+    for a known ID without changing whether the case is valid (negative cases stay negative).
+    A list, or one comma-joined string (the contract's `explode: false` form, as some
+    Schemathesis versions hand it to hooks)."""
+    items = value.split(",") if isinstance(value, str) else value
     return (
-        isinstance(value, list)
-        and 1 <= len(value) <= 100
+        isinstance(items, list)
+        and 1 <= len(items) <= 100
         and all(
             isinstance(item, str) and 1 <= len(item.encode()) <= 255 and not _FORBIDDEN.search(item)
-            for item in value
+            for item in items
         )
     )
 
@@ -123,9 +126,11 @@ if _KNOWN_IDS:
         Schemathesis applies this hook to the fuzzing phase; the examples and coverage phases
         get the known IDs from the examples of the contract's copy instead.
         """
-        if not isinstance(query, dict) or not _valid_ids(query.get("annotationRequestId")):
+        value = query.get("annotationRequestId") if isinstance(query, dict) else None
+        if not _valid_ids(value):
             return query
         _MAPPED[0] += 1
         if _MAPPED[0] % 2:
-            query = {**query, "annotationRequestId": [_KNOWN_IDS[_MAPPED[0] % len(_KNOWN_IDS)]]}
+            known = _KNOWN_IDS[_MAPPED[0] % len(_KNOWN_IDS)]
+            query = {**query, "annotationRequestId": known if isinstance(value, str) else [known]}
         return query
