@@ -631,3 +631,59 @@ def test_json_schema_reads_nullable_as_a_null_type() -> None:
         "description": "nullable: true",
     }
     assert per_exchange.json_schema([1, "x"]) == [1, "x"]
+
+
+@pytest.mark.parametrize(
+    ("item", "code", "method", "broken"),
+    [
+        ("a%01b", 53003, "GET", True),
+        ("a%7Fb", 53003, "GET", True),
+        ("a%1Fb", 2000, "GET", True),
+        ("a%01b", 4005, "GET", False),
+        ("a%01b", 53003, "POST", False),
+        ("a%20b", 53003, "GET", False),  # a space is not a control character
+        ("a%C2%80b", 53003, "GET", False),  # U+0080 is outside D22's ranges
+    ],
+)
+def test_ids_with_control_characters_answer_4005(
+    item: str, code: int, method: str, broken: bool
+) -> None:
+    exchange = Exchange.build(method, f"{BASE}?annotationRequestId={item}", 404, envelope(code))
+    message = per_exchange.id_characters_rejected(exchange, False)
+    assert (message is not None) is broken, message
+    if broken:
+        assert message.endswith(f"answered code {code}; expected 4005 (D22)")
+
+
+def test_the_http_200_style_is_judged_against_the_schema_of_the_code() -> None:
+    error = Exchange.build("GET", f"{BASE}?annotationRequestId=a", 200, envelope(4005))
+    assert per_exchange.response_schema_conformance(error, True) is None
+    # Mirrored statuses: a 200 must carry the success envelope.
+    found = per_exchange.response_schema_conformance(error, False)
+    assert found is not None and found.startswith("HTTP 200 body does not match the contract")
+    # The style maps only a 200; another status is read as it is.
+    created = Exchange.build("GET", error.url, 201, envelope(4005))
+    assert per_exchange.response_schema_conformance(created, True) is None  # undocumented
+    unknown = Exchange.build("GET", error.url, 200, envelope(9999))
+    assert per_exchange.response_schema_conformance(unknown, True) is None
+    assert per_exchange.status_code_conformance(created, True) is not None
+
+
+@pytest.mark.parametrize("name", sorted(per_exchange.RULES))
+def test_envelope_judgements_judge_get_envelopes_only(name: str) -> None:
+    judgement = per_exchange._envelope_rule(name)
+    broken = {
+        "envelope_success_matches_code": {**envelope(4005), "success": True},
+        "envelope_data_null_on_error": {**envelope(4005), "data": {}},
+        "envelope_request_id": {**envelope(2000, {"count": 0, "data": []}), "requestId": "X"},
+        "envelope_date": {**envelope(2000, {"count": 0, "data": []}), "date": "2025"},
+        "envelope_http_status": envelope(53003),
+    }[name]
+    status = 200
+    message = judgement(Exchange.build("GET", BASE, status, broken), False)
+    assert message == per_exchange.RULES[name](status, broken, False)
+    assert message is not None
+    assert judgement(Exchange.build("POST", BASE, status, broken), False) is None
+    assert judgement(Exchange.build("GET", BASE, status, {"no": "code"}), False) is None
+    if name == "envelope_http_status":
+        assert judgement(Exchange.build("GET", BASE, 200, broken), True) is None
