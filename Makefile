@@ -13,7 +13,7 @@ UNKNOWN_IDS ?=
 ARGS ?=
 DURATION ?= 60
 
-.PHONY: install test lint spec mock conformance bench profile soak golden clean
+.PHONY: install test test-fast lint spec mock conformance bench profile soak golden clean
 
 install: $(STAMP)
 
@@ -26,6 +26,10 @@ $(STAMP): pyproject.toml constraints.txt
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The edit loop: every test but those that start a process (marked slow), in-process, ~15 s.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -67,4 +71,4 @@ clean:
 # Rewrites tests/golden/ from the current generator: run it only for a deliberate data change
 # (a generator change or a Faker upgrade) and review the diff.
 golden: $(STAMP)
-	$(BIN)/python -m tests.golden
+	$(BIN)/python -m tests.support.golden

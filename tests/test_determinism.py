@@ -6,10 +6,11 @@ import json
 from typing import Any
 
 import httpx
+import pytest
 from faker import VERSION as FAKER_VERSION
 
-from tests import golden
-from tests.servers import mock_server
+from tests.support import golden
+from tests.support.servers import mock_server
 
 # Golden files were written with this Faker; the project pins it exactly (pyproject.toml).
 PINNED_FAKER = "40.63.0"
@@ -34,6 +35,7 @@ def test_generated_data_match_the_golden_files() -> None:
     assert golden.compute() == expected, "generated data drifted: review, then `make golden`"
 
 
+@pytest.mark.slow
 def test_two_processes_with_different_hash_seeds_serve_identical_data() -> None:
     with mock_server("--seed", "1", environment={"PYTHONHASHSEED": "1"}) as first:
         one = served(first.base_url)
@@ -43,6 +45,7 @@ def test_two_processes_with_different_hash_seeds_serve_identical_data() -> None:
     assert one == json.loads(golden.path().read_text(encoding="utf-8"))
 
 
+@pytest.mark.slow
 def test_a_different_seed_serves_different_data() -> None:
     with mock_server("--seed", "2") as other:
         pages = served(other.base_url)

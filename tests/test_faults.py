@@ -14,13 +14,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.fixture_text import GOOD_RECORD
-from tests.rawhttp import address
-from tests.servers import ROOT, RunningServer, free_port, mock_server
+from tests.support.fixture_text import GOOD_RECORD
+from tests.support.rawhttp import address
+from tests.support.servers import ROOT, RunningServer, free_port, mock_server
 
 DOC_ID = "7d44b43b-3bbd-4f53-9f95-b7c0217d8d5b"
 
 
+@pytest.mark.slow
 def test_a_stalled_half_request_does_not_stall_others(mock: RunningServer) -> None:
     stalled = []
     try:
@@ -41,6 +42,7 @@ def test_a_stalled_half_request_does_not_stall_others(mock: RunningServer) -> No
             sock.close()
 
 
+@pytest.mark.slow
 def test_a_client_reading_slowly_does_not_stall_others(mock: RunningServer) -> None:
     slow = socket.create_connection(address(mock.base_url), timeout=5)
     slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -61,6 +63,7 @@ def test_a_client_reading_slowly_does_not_stall_others(mock: RunningServer) -> N
         slow.close()
 
 
+@pytest.mark.slow
 def test_clients_that_disconnect_mid_request_do_not_hurt_the_server(mock: RunningServer) -> None:
     for part in (
         b"GET /statistics/record?annotationRe",
@@ -81,6 +84,7 @@ def test_clients_that_disconnect_mid_request_do_not_hurt_the_server(mock: Runnin
     assert mock.process.poll() is None
 
 
+@pytest.mark.slow
 def test_sigterm_drains_the_request_in_flight_and_exits_zero() -> None:
     with mock_server() as server:
         answers: list[httpx.Response] = []
@@ -117,6 +121,7 @@ def start_up(*arguments: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -142,6 +147,7 @@ def test_a_bad_fixture_stops_start_up_naming_file_and_place(
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("arguments", "expected"),
     [
@@ -182,6 +188,7 @@ def test_a_bad_option_stops_start_up_with_a_clear_message(
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_a_keys_file_that_is_not_json_is_named_without_its_content(tmp_path: Path) -> None:
     keys = tmp_path / "keys.json"
     keys.write_text("team: hunter2-secret\n", encoding="utf-8")
@@ -190,6 +197,7 @@ def test_a_keys_file_that_is_not_json_is_named_without_its_content(tmp_path: Pat
     assert str(keys) in result.stderr and "hunter2-secret" not in result.stderr
 
 
+@pytest.mark.slow
 def test_the_default_is_loopback_only_and_the_start_up_line_says_so(mock: RunningServer) -> None:
     # The session mock is started without --host.
     with httpx.Client() as http:
@@ -201,6 +209,7 @@ def test_the_default_is_loopback_only_and_the_start_up_line_says_so(mock: Runnin
     assert f"00000000:{port:04X}" not in local, "not bound to every interface"
 
 
+@pytest.mark.slow
 def test_the_start_up_line_names_the_address_and_says_loopback_only() -> None:
     port = free_port()
     with mock_server(port=port) as server:

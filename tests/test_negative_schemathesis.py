@@ -14,7 +14,9 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
 from contract import SPEC_PATH
-from tests.servers import RunningServer, mock_server
+from tests.support.servers import RunningServer, mock_server
+
+pytestmark = pytest.mark.slow
 
 schema = schemathesis.openapi.from_path(SPEC_PATH)
 

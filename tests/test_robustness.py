@@ -17,8 +17,11 @@ import pytest
 from openapi_schema_validator import OAS30Validator
 
 from contract import operation
-from tests.rawhttp import RawResponse, exchange, request
-from tests.servers import RunningServer
+from tests.support.rawhttp import RawResponse, exchange, request
+from tests.support.servers import RunningServer
+
+# Raw bytes over a real socket are the point: the real process, in the slow tier.
+pytestmark = pytest.mark.slow
 
 DOC_ID = "7d44b43b-3bbd-4f53-9f95-b7c0217d8d5b"
 RESPONSES = operation()["responses"]

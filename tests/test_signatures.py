@@ -21,7 +21,7 @@ from mockserver.errors import (
     WrongSignature,
 )
 from mockserver.signatures import SignatureVerifier, sign
-from tests.servers import RunningServer, mock_server
+from tests.support.servers import RunningServer, mock_server
 
 ACCESS_KEY = "team-ci"
 SECRET = "s3cr3t-Zq8W-never-print-me"
@@ -154,6 +154,7 @@ def now_ms() -> int:
 AUTH_FAILURE = OAS30Validator(schema("AuthFailureEnvelope"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("prefix", ["", "/rosetta-open"])
 @pytest.mark.parametrize(
     ("make_headers", "status", "code"),
@@ -190,6 +191,7 @@ def test_the_server_verifies_signatures(
     assert SECRET not in response.text
 
 
+@pytest.mark.slow
 def test_secrets_never_reach_the_output_even_at_debug_level() -> None:
     # Keys from the environment this time: the other way to configure them.
     environment = {"MOCKSERVER_SIGNATURE_KEYS": json.dumps(KEYS)}

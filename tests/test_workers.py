@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.servers import mock_server
+from tests.support.servers import mock_server
 
 QUERIES = (
     "annotationRequestId=7d44b43b-3bbd-4f53-9f95-b7c0217d8d5b&limit=25&offset=3",
