@@ -10,10 +10,12 @@ import sys
 import threading
 import time
 from pathlib import Path
+from unittest.mock import patch
 
 import httpx
 import pytest
 
+from mockserver.__main__ import main
 from tests.support.fixture_text import GOOD_RECORD
 from tests.support.rawhttp import address
 from tests.support.servers import ROOT, RunningServer, free_port, mock_server
@@ -110,18 +112,19 @@ def test_sigterm_drains_the_request_in_flight_and_exits_zero() -> None:
     assert "Finished server process" in server.output()
 
 
-def start_up(*arguments: str) -> subprocess.CompletedProcess[str]:
-    """`python -m mockserver` expected to refuse to start."""
-    return subprocess.run(
-        [sys.executable, "-m", "mockserver", "--port", str(free_port()), *arguments],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+def start_up_in_process(capsys: pytest.CaptureFixture[str], *arguments: str) -> str:
+    """`mockserver.__main__.main` expected to refuse to start: exit 2, its stderr."""
+    # Were the input accepted by mistake, the test fails rather than serving forever.
+    refuse = AssertionError(f"started serving with {arguments}")
+    try:
+        with patch("mockserver.__main__.serve", side_effect=refuse):
+            status = main(["--port", "0", *arguments])
+    except SystemExit as exit_:  # argparse's own errors (a value of the wrong type)
+        status = exit_.code
+    assert status == 2
+    return capsys.readouterr().err
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -138,16 +141,13 @@ def start_up(*arguments: str) -> subprocess.CompletedProcess[str]:
     ids=["broken-yaml", "negative-count", "count-out-of-range", "wrong-type", "unknown-key"],
 )
 def test_a_bad_fixture_stops_start_up_naming_file_and_place(
-    tmp_path: Path, text: str, expected: str
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, expected: str
 ) -> None:
     (tmp_path / "broken.yaml").write_text(text, encoding="utf-8")
-    result = start_up("--fixtures", str(tmp_path))
-    assert result.returncode != 0
-    assert "broken.yaml" in result.stderr and expected in result.stderr, result.stderr
-    assert "Traceback" not in result.stderr
+    error = start_up_in_process(capsys, "--fixtures", str(tmp_path))
+    assert "broken.yaml" in error and expected in error, error
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(
     ("arguments", "expected"),
     [
@@ -163,6 +163,7 @@ def test_a_bad_fixture_stops_start_up_naming_file_and_place(
         (["--seed", "abc"], "--seed: invalid int value"),
         (["--fixtures", "/nonexistent/folder"], "fixture folder does not exist"),
         (["--timezone", "Mars/Olympus"], "--timezone: 'Mars/Olympus' is not an IANA time zone"),
+        (["--no-fixtures", "--fixtures-only"], "--fixtures-only: needs fixtures"),
     ],
     ids=[
         "port",
@@ -177,24 +178,40 @@ def test_a_bad_fixture_stops_start_up_naming_file_and_place(
         "seed",
         "fixtures-missing",
         "timezone",
+        "fixtures-only-without-fixtures",
     ],
 )
 def test_a_bad_option_stops_start_up_with_a_clear_message(
-    arguments: list[str], expected: str
+    capsys: pytest.CaptureFixture[str], arguments: list[str], expected: str
 ) -> None:
-    result = start_up(*arguments)
-    assert result.returncode != 0
-    assert expected in result.stderr, result.stderr
-    assert "Traceback" not in result.stderr
+    assert expected in start_up_in_process(capsys, *arguments)
+
+
+def test_a_keys_file_that_is_not_json_is_named_without_its_content(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    keys = tmp_path / "keys.json"
+    keys.write_text("team: hunter2-secret\n", encoding="utf-8")
+    error = start_up_in_process(capsys, "--signature-keys", str(keys))
+    assert str(keys) in error and "hunter2-secret" not in error
 
 
 @pytest.mark.slow
-def test_a_keys_file_that_is_not_json_is_named_without_its_content(tmp_path: Path) -> None:
-    keys = tmp_path / "keys.json"
-    keys.write_text("team: hunter2-secret\n", encoding="utf-8")
-    result = start_up("--signature-keys", str(keys))
-    assert result.returncode != 0
-    assert str(keys) in result.stderr and "hunter2-secret" not in result.stderr
+def test_the_process_refuses_bad_start_up_input_with_exit_2_and_no_traceback(
+    tmp_path: Path,
+) -> None:
+    # The in-process tests above call main(); this one proves the process's exit code.
+    (tmp_path / "broken.yaml").write_text("annotationRequests: [", encoding="utf-8")
+    for arguments in (["--fixtures", str(tmp_path)], ["--port", "70000"], ["--seed", "abc"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "mockserver", "--port", str(free_port()), *arguments],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert result.returncode == 2, (arguments, result.stderr)
+        assert "error" in result.stderr and "Traceback" not in result.stderr, result.stderr
 
 
 @pytest.mark.slow
