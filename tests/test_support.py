@@ -9,9 +9,11 @@ import warnings
 
 import httpx
 import pytest
+import yaml
 
 from tests.conftest import ProcessInFastTest
 from tests.support.inprocess import BASE_URL, ClientFactory, settings_with
+from tests.support.servers import ROOT
 
 
 def test_a_fast_test_cannot_start_a_process() -> None:
@@ -52,3 +54,13 @@ def test_make_client_applies_settings_and_seams(make_client: ClientFactory) -> N
 def test_a_misspelt_setting_is_refused() -> None:
     with pytest.raises(TypeError, match="sede"):
         settings_with(sede=2)
+
+
+def test_pre_commit_runs_the_linters_of_make_lint() -> None:
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    recipe = makefile.split("\nlint:", 1)[1].split("\n\n", 1)[0].splitlines()[1:]
+    # `make lint` passes the whole tree (`.`); pre-commit passes the files of the commit.
+    linters = {line.strip().replace("$(BIN)", ".venv/bin").removesuffix(" .") for line in recipe}
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    hooks = {hook["entry"] for repo in config["repos"] for hook in repo["hooks"]}
+    assert hooks == linters
