@@ -230,6 +230,7 @@ def render(
     options: BenchOptions,
     pinned: bool,
 ) -> str:
+    by_name = {row.scenario.name: row for row in rows}
     lines = [
         f"# make bench: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         "",
@@ -253,18 +254,9 @@ def render(
             f"| {mock.p50_ms:.2f} | {ceiling.p50_ms:.2f} | {ratio(mock.p50_ms, ceiling.p50_ms)} "
             f"| {mock.p99_ms:.2f} | {ceiling.p99_ms:.2f} | {ratio(mock.p99_ms, ceiling.p99_ms)} |"
         )
-    lines += notes_and_comparisons(rows, compared)
-    lines += targets(rows, compared, memory)
-    return "\n".join(lines) + "\n"
-
-
-def notes_and_comparisons(
-    rows: Sequence[Row], compared: Sequence[tuple[Comparison, Figures]]
-) -> list[str]:
-    """What the table's figures mean, failures included, and the first/deep comparisons."""
     failures = failed_requests(rows, compared)
     client_cpu = max(max(row.mock.client_cpu_share, row.ceiling.client_cpu_share) for row in rows)
-    lines = [
+    lines += [
         "",
         f"Ratios are mock / ceiling. Busiest client: {client_cpu:.0%} of its core "
         "(below 100%: the client was not the limit). "
@@ -285,15 +277,7 @@ def notes_and_comparisons(
             f"| {first_mean:.3f} | {deep_mean:.3f} | {ratio(deep_mean, first_mean)} "
             f"| {first99:.3f} | {deep99:.3f} | {ratio(deep99, first99)} |"
         )
-    return lines
-
-
-def targets(
-    rows: Sequence[Row], compared: Sequence[tuple[Comparison, Figures]], memory: dict[str, float]
-) -> list[str]:
-    """Each target, its figure and whether it was met."""
-    by_name = {row.scenario.name: row for row in rows}
-    lines = ["", "## Targets", ""]
+    lines += ["", "## Targets", ""]
     page10, page1000 = by_name["page10"].mock, by_name["page1000"].mock
     share = page10.requests_per_second / by_name["page10"].ceiling.requests_per_second
     lines.append(
@@ -322,7 +306,7 @@ def targets(
         f"{memory['seconds']:.0f} s): {rss:.0f} MB, peak {memory['peak_mb']:.0f} MB, "
         f"{memory['before_mb']:.0f} MB before ({'met' if rss < MEMORY_LIMIT_MB else 'MISSED'})"
     )
-    return lines
+    return "\n".join(lines) + "\n"
 
 
 def build_parser(defaults: BenchOptions = BenchOptions()) -> argparse.ArgumentParser:
