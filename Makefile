@@ -24,8 +24,10 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
+# Spread over the machine's cores (pytest-xdist); a file's tests stay on one worker, so a
+# server a file starts once is started once.
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 # The edit loop: every test but those that start a process (marked slow), in-process, ~15 s.
 test-fast: $(STAMP)
