@@ -146,7 +146,9 @@ def test_the_suite_imports_the_mock_only_to_start_a_local_one() -> None:
 
 
 @pytest.mark.parametrize(
-    ("package", "allowed"), [("soak", set()), ("bench", BENCH_INTO_MOCKSERVER)], ids=str
+    ("package", "allowed"),
+    [("soak", set()), ("bench", BENCH_INTO_MOCKSERVER)],
+    ids=["soak", "bench"],
 )
 def test_bench_and_soak_drive_the_mock_from_outside(package: str, allowed: set[str]) -> None:
     importers = {
