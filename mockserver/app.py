@@ -10,7 +10,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from contract import OPERATION_PATH, PRODUCTION_PREFIX, SPEC_PATH, operation
+from contract import OPERATION_PATH, PRODUCTION_PREFIX, load_spec, operation
 from mockserver.config import Settings
 from mockserver.connexion_door import (
     AsyncApp,
@@ -93,8 +93,10 @@ def create_app(
         swagger_ui_options=SwaggerUIOptions(swagger_ui=settings.swagger_ui),
     )
     resolver = single_function_resolver([(OPERATION_ID, handler)])
+    # The contract as parsed once per process (Connexion copies it): read from the path, it
+    # would be parsed again for each base path, most of the time an app takes to build.
     for base_path in ("", PRODUCTION_PREFIX):
-        app.add_api(SPEC_PATH, base_path=base_path, resolver=resolver)
+        app.add_api(dict(load_spec()), base_path=base_path, resolver=resolver)
     error_handler = make_error_handler(stamp, request_ids, settings.http_200_errors)
     app.add_error_handler(BusinessError, error_handler)
     app.add_error_handler(Exception, error_handler)

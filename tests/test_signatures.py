@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -19,7 +20,7 @@ from mockserver.errors import (
     WrongSignature,
 )
 from mockserver.signatures import SignatureVerifier, sign
-from tests.support.inprocess import ClientFactory
+from tests.support.inprocess import in_process, settings_with
 from tests.support.servers import mock_server
 
 ACCESS_KEY = "team-ci"
@@ -135,9 +136,12 @@ def test_the_comparison_is_constant_time(
 AUTH_FAILURE = OAS30Validator(schema("AuthFailureEnvelope"))
 
 
-@pytest.fixture
-def signed_client(make_client: ClientFactory) -> httpx.Client:
-    return make_client(signature_keys=KEYS, signature_skew_seconds=60, now_ms=lambda: NOW_MS)
+@pytest.fixture(scope="module")
+def signed_client() -> Iterator[httpx.Client]:
+    # One app for the module: building one costs a few hundred milliseconds.
+    settings = settings_with(signature_keys=KEYS, signature_skew_seconds=60)
+    with in_process(settings, now_ms=lambda: NOW_MS) as client:
+        yield client
 
 
 @pytest.mark.parametrize("prefix", ["", "/rosetta-open"])
