@@ -6,12 +6,15 @@ import argparse
 import ipaddress
 import json
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 from mockserver.config import Settings
+from mockserver.cors import is_origin
+from mockserver.drill import DRILLS, DrillError, parse_drills
 from mockserver.zones import UnknownZone, zone
 
 SETTINGS_VARIABLE = "MOCKSERVER_SETTINGS"
@@ -27,11 +30,17 @@ class OptionError(ValueError):
     """A command-line option that cannot be used."""
 
 
+def program(module_form: str) -> str:
+    """The command as the user typed it: the console script's name, or `python -m ...`."""
+    script = Path(sys.argv[0]).name
+    return script if script.startswith("stardust-") else module_form
+
+
 def build_parser(defaults: Settings = DEFAULTS) -> argparse.ArgumentParser:
     """The options; every default is read from `defaults` (Settings' own), never repeated."""
     d = defaults
     parser = argparse.ArgumentParser(
-        prog="python -m mockserver",
+        prog=program("python -m mockserver"),
         description=(
             "Mock of the Stardust GET /statistics/record API, driven by openapi.yaml. "
             "Records are deterministic: the same --seed and request give the same data."
@@ -50,7 +59,7 @@ def build_parser(defaults: Settings = DEFAULTS) -> argparse.ArgumentParser:
         "--fixtures",
         type=Path,
         default=d.fixtures,
-        help="folder of fixture files (default fixtures/ of the checkout)",
+        help="folder of fixture files (default: the shipped ones, fixtures/ of a checkout)",
     )
     add(
         "--no-fixtures",
@@ -110,6 +119,20 @@ def build_parser(defaults: Settings = DEFAULTS) -> argparse.ArgumentParser:
         help="IANA zone of `date` and `createdTime`, e.g. Asia/Shanghai (default %(default)s)",
     )
     add(
+        "--cors-origin",
+        action="append",
+        metavar="ORIGIN",
+        help="let browser apps of this origin call the mock, e.g. http://localhost:3000 "
+        "(repeatable; default: any origin when bound to a loopback address, none otherwise)",
+    )
+    add("--no-cors", action="store_true", help="answer no CORS request or preflight")
+    add(
+        "--drill",
+        metavar="DRILLS",
+        help=f"serve occasional values and fields outside the contract, for client teams: "
+        f"{','.join(DRILLS)} (deterministic; never use it for conformance runs)",
+    )
+    add(
         "--no-swagger-ui",
         action="store_true",
         default=not d.swagger_ui,
@@ -148,6 +171,29 @@ def _signature_keys(
     return keys
 
 
+def _cors_origins(
+    host: str, origins: list[str] | None, no_cors: bool, default: tuple[str, ...]
+) -> tuple[str, ...]:
+    """Allowed origins (D34): as given, or the default (any) when the mock listens on loopback
+    only."""
+    if origins and no_cors:
+        raise OptionError("--cors-origin: cannot be combined with --no-cors")
+    for origin in origins or ():
+        if not is_origin(origin):
+            raise OptionError(
+                f"--cors-origin: {origin!r} is not an origin (scheme://host[:port], or *)"
+            )
+    if no_cors:
+        return ()
+    if origins:
+        return tuple(dict.fromkeys(origins))
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    return default if loopback else ()
+
+
 def settings_from_arguments(
     arguments: Sequence[str] | None = None,
     environment: dict[str, str] | None = None,
@@ -180,6 +226,13 @@ def settings_from_arguments(
     except UnknownZone as error:
         raise OptionError(f"--timezone: {error}") from None
     fixtures = None if options.no_fixtures else options.fixtures
+    cors_origins = _cors_origins(
+        options.host, options.cors_origin, options.no_cors, defaults.cors_origins
+    )
+    try:
+        drills = parse_drills(options.drill) if options.drill is not None else defaults.drills
+    except DrillError as error:
+        raise OptionError(f"--drill: {error}") from None
     if options.fixtures_only and fixtures is None:
         raise OptionError("--fixtures-only: needs fixtures, but --no-fixtures was given")
     return Settings(
@@ -201,6 +254,8 @@ def settings_from_arguments(
         log_level=options.log_level,
         access_log=not options.no_access_log,
         timezone=options.timezone,
+        cors_origins=cors_origins,
+        drills=drills,
     )
 
 
@@ -215,4 +270,8 @@ def settings_to_environment(settings: Settings) -> str:
 def settings_from_environment(text: str) -> Settings:
     data = json.loads(text)
     fixtures = Path(data.pop("fixtures")) if data.get("fixtures") else None
+    # JSON has no tuples: the sequences come back as lists.
+    for key in ("cors_origins", "drills"):
+        if key in data:
+            data[key] = tuple(data[key])
     return replace(Settings(**{**data, "fixtures": None}), fixtures=fixtures)

@@ -38,8 +38,11 @@ SERVING = {
 }
 # The objects a running mock is made of: composed in mockserver/app.py and nowhere else.
 COMPOSED = {"RecordStore", "FaultInjector", "SignatureVerifier", "DateStamp", "ContractApp"}
-# Modules of the suite that start the project's own mock; the rest check any server by URL.
-LOCAL_MOCK_STARTERS = {"conformance.local_mock"}
+# Modules of the suite that start the project's own mock (for `make conformance`, and the
+# pytest plugin's fixtures); the rest check any server by URL.
+LOCAL_MOCK_STARTERS = {"conformance.local_mock", "conformance.pytest_plugin"}
+# Names the rest of the suite may borrow: the console-script name helper, shared by both CLIs.
+BORROWED = {"mockserver.cli.program"}
 # bench/profile.py drives the app in-process; bench/ceiling.py borrows the mock's serve() so
 # that both servers run under the same uvicorn options and protocol.
 BENCH_INTO_MOCKSERVER = {"bench.profile", "bench.ceiling"}
@@ -134,14 +137,25 @@ def test_the_contract_depends_on_no_other_package() -> None:
         assert {target.split(".")[0] for target in graph()[name]} <= {"contract"}, name
 
 
+def names_from_mockserver(tree: ast.Module) -> set[str]:
+    """`mockserver.cli.program` for `from mockserver.cli import program`, and so on."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("mockserver"):
+            names |= {f"{node.module}.{alias.name}" for alias in node.names}
+        elif isinstance(node, ast.Import):
+            names |= {a.name for a in node.names if a.name.startswith("mockserver")}
+    return names
+
+
 def test_the_suite_imports_the_mock_only_to_start_a_local_one() -> None:
-    importers = {
-        name
+    wrong = {
+        name: names_from_mockserver(sources()[name]) - BORROWED
         for name in of("conformance")
-        if any(target.startswith("mockserver") for target in graph()[name])
+        if name not in LOCAL_MOCK_STARTERS
     }
-    assert importers <= LOCAL_MOCK_STARTERS, (
-        f"{sorted(importers - LOCAL_MOCK_STARTERS)}: the suite checks any server over HTTP"
+    assert {name: names for name, names in wrong.items() if names} == {}, (
+        "the suite checks any server over HTTP"
     )
 
 

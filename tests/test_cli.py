@@ -36,6 +36,9 @@ OPTIONS = (
     "--no-swagger-ui",
     "--log-level",
     "--no-access-log",
+    "--cors-origin",
+    "--no-cors",
+    "--drill",
 )
 
 
@@ -69,6 +72,8 @@ def test_every_default_is_read_from_settings() -> None:
         head_timeout=2.5,
         access_log=False,
         timezone="Asia/Shanghai",
+        cors_origins=("http://localhost:3000",),
+        drills=("extra-fields",),
     )
     default = Settings()
     same = [f.name for f in fields(Settings) if getattr(other, f.name) == getattr(default, f.name)]

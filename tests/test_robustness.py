@@ -4,8 +4,8 @@ Requests go out over a plain socket, byte for byte as written here, because http
 re-encode invalid UTF-8, bad percent-encoding and control bytes before they reach the server.
 An answer is either the API's envelope (validated against the contract's schema for its status)
 or, for what never reaches the application, the HTTP layer's own 4xx: uvicorn's plain-text 400
-for a malformed request or a request-target over 64 KiB, the mock's plain-text 431 for header
-fields over 64 KiB (decision D26), Connexion's problem document for an unknown path (404) or
+for a malformed request, the mock's plain-text 414 for a request-target over 65535 bytes
+(decision D43) and 431 for header fields over 64 KiB (decision D26), Connexion's problem document for an unknown path (404) or
 method (405).
 """
 
@@ -28,6 +28,7 @@ RESPONSES = operation()["responses"]
 PATH = b"/statistics/record"
 HTTP_LAYER = "Invalid HTTP request received."
 HEADERS_TOO_LARGE = "Request header fields too large."
+TARGET_TOO_LONG = "Request-target longer than 65535 bytes."
 PROBLEM = "application/problem+json"
 
 
@@ -106,12 +107,12 @@ CORPUS: list[Any] = [
     (query(ids(101, b"&annotationRequestId=")), b"", b"GET", 400, 4005, "at most 100 values, got 101", "101-repeated-ids"),
     (query(ids(5000)), b"", b"GET", 400, 4005, "at most 100 values, got 5000", "5000-ids"),
     # A request-target of up to 65535 bytes reaches the application; a longer one does not
-    # (decision D26), and is refused as soon as it is that long.
-    (query(ids(5000, b"&annotationRequestId=")), b"", b"GET", 400, None, HTTP_LAYER, "5000-repeated-ids-over-64KiB"),
-    (query(b"annotationRequestId=a&pad=" + b"x" * 70_000), b"", b"GET", 400, None, HTTP_LAYER, "query-over-64KiB"),
+    # (decisions D26, D43), and is refused with 414 as soon as it is that long.
+    (query(ids(5000, b"&annotationRequestId=")), b"", b"GET", 414, None, TARGET_TOO_LONG, "5000-repeated-ids-over-64KiB"),
+    (query(b"annotationRequestId=a&pad=" + b"x" * 70_000), b"", b"GET", 414, None, TARGET_TOO_LONG, "query-over-64KiB"),
     (query(b"annotationRequestId=a&pad=" + b"x" * 60_000), b"", b"GET", 200, 2000, "Success", "query-under-64KiB"),
     (query(b"annotationRequestId=a&pad=".ljust(65535 - len(PATH) - 1, b"x")), b"", b"GET", 200, 2000, "Success", "target-of-65535-bytes"),
-    (query(b"annotationRequestId=a&pad=".ljust(65536 - len(PATH) - 1, b"x")), b"", b"GET", 400, None, HTTP_LAYER, "target-of-65536-bytes"),
+    (query(b"annotationRequestId=a&pad=".ljust(65536 - len(PATH) - 1, b"x")), b"", b"GET", 414, None, TARGET_TOO_LONG, "target-of-65536-bytes"),
     (query(b"annotationRequestId=a&pad=".ljust(65535 - len(PATH) - 1, b"x")), b"X-Junk: " + b"j" * 60_000 + b"\r\n", b"GET", 200, 2000, "Success", "target-of-65535-bytes-and-header-60KB"),
     # Percent-encoding errors and invalid UTF-8 (decision D25).
     (query(b"annotationRequestId=%zz"), b"", b"GET", 400, 4005, "annotationRequestId has a malformed percent-encoding", "pct-not-hex"),

@@ -7,4 +7,5 @@
 - `records`: the workflow's rules about records and histories, stated independently.
 - `golden`: the pinned pages of generated data (`make golden` rewrites them).
 - `fixture_text`: a valid fixture record, to be broken one field at a time.
+- `client_project`: a client team's project using the pytest plugin, written and run.
 """
