@@ -37,7 +37,7 @@ endif
 test: $(STAMP)
 	$(BIN)/python -m pytest -n auto --dist loadfile
 
-# The edit loop: every test but those that start a process (marked slow), in-process, ~15 s.
+# The edit loop: every test but the slow ones (they start a process), in-process, ~20 s.
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"
 
