@@ -13,7 +13,7 @@ UNKNOWN_IDS ?=
 ARGS ?=
 DURATION ?= 60
 
-.PHONY: install test lint spec mock conformance mutate bench profile soak golden clean contract-diff
+.PHONY: install test test-fast lint spec mock conformance mutate bench profile soak golden clean contract-diff
 
 install: $(STAMP)
 
@@ -32,8 +32,14 @@ $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) tools/with_lock.py .venv.lock $(MAKE) --no-print-directory INSTALL_LOCKED=1 $(STAMP)
 endif
 
+# Spread over the machine's cores (pytest-xdist); a file's tests stay on one worker, so a
+# server a file starts once is started once.
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
+
+# The edit loop: every test but the slow ones (they start a process), in-process, ~20 s.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -93,4 +99,4 @@ clean:
 # Rewrites tests/golden/ from the current generator: run it only for a deliberate data change
 # (a generator change or a Faker upgrade) and review the diff.
 golden: $(STAMP)
-	$(BIN)/python -m tests.golden
+	$(BIN)/python -m tests.support.golden

@@ -10,7 +10,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from contract import OPERATION_PATH, PRODUCTION_PREFIX, SPEC_PATH, load_spec, operation
+from contract import OPERATION_PATH, PRODUCTION_PREFIX, load_spec, operation
 from contract.variants import http_200_variant
 from mockserver.config import Settings
 from mockserver.connexion_door import (
@@ -98,9 +98,11 @@ def create_app(
     )
     resolver = single_function_resolver([(OPERATION_ID, handler)])
     # In the HTTP-200 style the mock serves (at /openapi.json) the contract it then keeps (D31).
-    specification = http_200_variant(load_spec()) if settings.http_200_errors else SPEC_PATH
+    # Either is the contract as parsed once per process (Connexion copies it): read from the
+    # path, it would be parsed again for each base path, most of the time an app takes to build.
+    specification = http_200_variant(load_spec()) if settings.http_200_errors else load_spec()
     for base_path in ("", PRODUCTION_PREFIX):
-        app.add_api(specification, base_path=base_path, resolver=resolver)
+        app.add_api(dict(specification), base_path=base_path, resolver=resolver)
     error_handler = make_error_handler(stamp, request_ids, settings.http_200_errors)
     app.add_error_handler(BusinessError, error_handler)
     app.add_error_handler(Exception, error_handler)

@@ -28,8 +28,8 @@ from conformance.registry import REGISTRY
 from conformance.report import Verdict
 from conformance.runner import run
 from conformance.signing import signature, signature_headers
-from tests.faulty_servers import FAULTS, KNOWN, UNKNOWN, serve
-from tests.servers import ROOT, mock_server
+from tests.support.faulty_servers import FAULTS, KNOWN, UNKNOWN, serve
+from tests.support.servers import ROOT, mock_server
 
 pytestmark = pytest.mark.slow
 
@@ -458,7 +458,7 @@ def test_requests_are_signed_as_a_verifying_server_expects(
 def test_nothing_listening_stops_with_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from tests.servers import free_port
+    from tests.support.servers import free_port
 
     base_url = f"http://127.0.0.1:{free_port()}"
     assert main(["--base-url", base_url, "--report-dir", str(tmp_path)], {}) == 2
@@ -614,7 +614,7 @@ def test_a_request_without_an_answer_fails_its_check_with_the_error(
 def test_a_schemathesis_run_that_errored_says_why(tmp_path: Path) -> None:
     """Called without the preflight (which would stop first): the error names its cause."""
     from conformance import schemathesis_phase
-    from tests.servers import free_port
+    from tests.support.servers import free_port
 
     options = Options(
         base_url=f"http://127.0.0.1:{free_port()}", report_dir=tmp_path, max_examples=1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from conformance.catalog import ALL_CHECKS
-from tests.servers import ROOT
+from tests.support.servers import ROOT
 
 DECISION = re.compile(r"^\| (D\d+) \|", re.MULTILINE)
 ROW = re.compile(r"^\| (D\d+) \| (.+?) \|$", re.MULTILINE)

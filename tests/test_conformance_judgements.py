@@ -16,7 +16,7 @@ from conformance import across_exchanges, per_exchange
 from conformance.exchange import Exchange
 from conformance.failures import Failure
 from conformance.registry import REGISTRY
-from tests.servers import ROOT
+from tests.support.servers import ROOT
 
 BASE = "http://h/statistics/record"
 

@@ -206,6 +206,7 @@ def _run(old: Path, new: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_the_command_exits_1_on_a_breaking_change_and_0_otherwise(tmp_path: Path) -> None:
     breaking, compatible = tmp_path / "breaking.yaml", tmp_path / "compatible.yaml"
     breaking.write_text(yaml.safe_dump(_changed(remove_record_field)), encoding="utf-8")
@@ -218,6 +219,7 @@ def test_the_command_exits_1_on_a_breaking_change_and_0_otherwise(tmp_path: Path
     assert "reviewerName" in passed.stdout and "0 breaking" in passed.stdout
 
 
+@pytest.mark.slow
 def test_the_command_names_a_file_it_cannot_read(tmp_path: Path) -> None:
     result = _run(SPEC_PATH, tmp_path / "missing.yaml")
     assert result.returncode != 0

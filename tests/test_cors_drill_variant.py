@@ -26,7 +26,7 @@ from mockserver.cli import OptionError, settings_from_arguments
 from mockserver.config import Settings
 from mockserver.cors import REQUEST_HEADERS
 from mockserver.drill import EXTRA_RECORD_FIELDS, UNKNOWN_VALUES
-from tests.servers import mock_server
+from tests.support.servers import mock_server
 
 DOCUMENTED = "7d44b43b-3bbd-4f53-9f95-b7c0217d8d5b"
 PATH = "/statistics/record"
@@ -145,6 +145,7 @@ def test_impossible_cors_and_drill_options_name_the_option(
         settings_from_arguments(arguments, environment={})
 
 
+@pytest.mark.slow
 def test_a_bad_drill_stops_start_up_with_exit_2() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "mockserver", "--drill", "surprise"],

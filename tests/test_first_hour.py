@@ -7,13 +7,15 @@ import subprocess
 import sys
 
 import httpx
+import pytest
 
 from conformance.launch import HOST, ROOT, stop
-from tests.servers import mock_server
+from tests.support.servers import mock_server
 
 START_UP = "mockserver: serving GET /statistics/record"
 
 
+@pytest.mark.slow
 def test_the_start_up_line_comes_once_the_port_accepts_connections() -> None:
     # --port 0: the line names the port the mock got.
     process = subprocess.Popen(
@@ -40,6 +42,7 @@ def test_the_start_up_line_comes_once_the_port_accepts_connections() -> None:
     assert port > 0 and answer.status_code == 200
 
 
+@pytest.mark.slow
 def test_a_busy_port_is_one_clear_line_and_exit_2() -> None:
     with socket.socket() as taken:
         taken.bind((HOST, 0))
@@ -59,6 +62,7 @@ def test_a_busy_port_is_one_clear_line_and_exit_2() -> None:
     assert done.stdout == b""
 
 
+@pytest.mark.slow
 def test_404_and_405_leave_no_bare_exception_lines_in_the_log() -> None:
     with mock_server("--log-level", "info") as server:
         assert httpx.get(f"{server.base_url}/nowhere", timeout=10).status_code == 404

@@ -9,7 +9,7 @@ import pytest
 from contract import load_spec
 from mockserver.config import DEFAULT_FIXTURES
 from mockserver.fixtures import FixtureError, load_folder
-from tests.fixture_text import GOOD_RECORD
+from tests.support.fixture_text import GOOD_RECORD
 
 
 def test_shipped_fixtures_load() -> None:

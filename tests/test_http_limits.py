@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from tests.rawhttp import (
+from tests.support.rawhttp import (
     RawResponse,
     address,
     parse,
@@ -28,7 +28,9 @@ from tests.rawhttp import (
     receive_until_closed,
     request,
 )
-from tests.servers import RunningServer, mock_server
+from tests.support.servers import RunningServer, mock_server
+
+pytestmark = pytest.mark.slow
 
 HEAD_TIMEOUT = 1.0
 # Far above the deadline, far below forever.

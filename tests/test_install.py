@@ -30,7 +30,7 @@ import yaml
 
 from conformance.config import ALL_CHECKS
 from conformance.launch import HOST, ROOT, free_port, stop, wait_until_serving
-from tests.client_project import run_pytest, write
+from tests.support.client_project import run_pytest, write
 
 pytestmark = pytest.mark.slow
 

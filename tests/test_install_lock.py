@@ -36,6 +36,7 @@ def executable(path: Path, text: str) -> Path:
     return path
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 def test_two_makes_at_once_install_once_and_never_overlap(tmp_path: Path) -> None:
     clone = tmp_path / "clone"

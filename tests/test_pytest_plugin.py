@@ -12,7 +12,7 @@ import pytest
 from conformance.pytest_plugin import MockOptions
 from conformance.pytest_plugin import mock_settings as plugin_settings
 from contract import DEFAULT_FIXTURES
-from tests.client_project import readme_files
+from tests.support.client_project import readme_files
 
 
 def test_the_readme_has_the_example_files_the_client_project_runs() -> None:

@@ -17,8 +17,11 @@ import pytest
 from openapi_schema_validator import OAS30Validator
 
 from contract import operation
-from tests.rawhttp import RawResponse, exchange, request
-from tests.servers import RunningServer
+from tests.support.rawhttp import RawResponse, exchange, request
+from tests.support.servers import RunningServer
+
+# Raw bytes over a real socket are the point: the real process, in the slow tier.
+pytestmark = pytest.mark.slow
 
 DOC_ID = "7d44b43b-3bbd-4f53-9f95-b7c0217d8d5b"
 RESPONSES = operation()["responses"]
@@ -226,10 +229,24 @@ def test_a_limit_above_1000_is_served_as_1000(mock: RunningServer) -> None:
     assert page["count"] == 1930 and len(page["data"]) == 1000
 
 
-def test_head_answers_like_get_without_a_body(mock: RunningServer) -> None:
-    response = exchange(mock.base_url, request(query(b"annotationRequestId=a"), method=b"HEAD"))
-    assert response is not None
-    assert response.status == 200 and response.body == b""
+@pytest.mark.parametrize(
+    "target",
+    [
+        query(f"annotationRequestId={DOC_ID}&limit=7".encode()),
+        query(b"annotationRequestId=a&limit=0"),
+    ],
+    ids=["success", "error"],
+)
+def test_head_answers_like_get_without_a_body(mock: RunningServer, target: bytes) -> None:
+    get = exchange(mock.base_url, request(target))
+    head = exchange(mock.base_url, request(target, method=b"HEAD"))
+    assert get is not None and head is not None
+    assert get.body, "GET has a body to leave out"
+    assert head.body == b""
+    assert head.status == get.status
+    assert head.content_type == get.content_type
+    # The same answer but its fresh requestId (always 32 hex): the same length.
+    assert int(head.headers["content-length"]) == len(get.body)
 
 
 @pytest.mark.parametrize(
@@ -251,8 +268,11 @@ def test_a_request_that_is_not_http_gets_400_from_the_http_layer(
     assert response.body.decode() == HTTP_LAYER
 
 
-def test_the_server_still_answers_after_the_corpus(mock: RunningServer) -> None:
-    # Runs after the corpus in file order: nothing above may have hurt the server.
+def test_the_server_still_answers_after_the_whole_corpus(mock: RunningServer) -> None:
+    # Sent here in one go, so the test holds whatever order the tests run in.
+    for target, headers, method, *_ in CORPUS:
+        exchange(mock.base_url, request(target, headers, method))
     response = exchange(mock.base_url, request(query(f"annotationRequestId={DOC_ID}".encode())))
     assert response is not None and response.status == 200
+    assert response.json()["data"]["count"] == 1930
     assert mock.process.poll() is None

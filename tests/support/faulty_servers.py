@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from tests.servers import free_port
+from tests.support.servers import free_port
 
 # Known annotation requests of this server and their number of records; any other ID is
 # unknown (53003), as on a real deployment. `big` exceeds the 1000 cap.
