@@ -28,7 +28,7 @@ import httpx
 import pytest
 import yaml
 
-from conformance.config import ALL_CHECKS
+from conformance.catalog import ALL_CHECKS
 from conformance.launch import HOST, ROOT, free_port, stop, wait_until_serving
 from tests.support.client_project import run_pytest, write
 
@@ -208,7 +208,8 @@ def test_the_ci_recipe_runs_against_a_mock_with_signature_keys(
             "secrets.STARDUST_ACCESS_KEY": "ci-key",
             "secrets.STARDUST_SECRET_KEY": "ci-secret",
             "vars.STARDUST_STAGING_URL": f"{url}/rosetta-open",
-            "vars.STARDUST_KNOWN_IDS": f"{DOC_ID},empty-annotation-request",
+            # Two with records, as every check needs (README: what a deployment must provide).
+            "vars.STARDUST_KNOWN_IDS": f"{DOC_ID},empty-annotation-request,ci-generated",
         }
         for step in commands:
             env = installed.environment()
