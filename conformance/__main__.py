@@ -10,9 +10,12 @@ from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
 
-from conformance.config import ALL_CHECKS, DEFAULT_REPORT_DIR, DESCRIPTIONS, PHASES, Options
+from conformance.catalog import ALL_CHECKS
+from conformance.config import PHASES, Options
 from conformance.launch import ServerDidNotStart
 from conformance.local_mock import DEFAULT_FIXTURES, local_mock
+from conformance.preflight import Unusable
+from conformance.registry import REGISTRY
 from conformance.report import summary
 from conformance.runner import JUNIT_NAME, run
 
@@ -75,14 +78,31 @@ def build_parser() -> argparse.ArgumentParser:
         choices=PHASES,
         help="run only this phase (repeatable; default: both)",
     )
-    add("--max-examples", type=int, default=20, help="Schemathesis examples per phase (default 20)")
+    default = Options.default
+    add(
+        "--max-examples",
+        type=int,
+        default=default("max_examples"),
+        help="Schemathesis examples per phase (default %(default)s)",
+    )
     add(
         "--report-dir",
         type=Path,
-        default=DEFAULT_REPORT_DIR,
-        help=f"where the JUnit XML and the summary go (default {DEFAULT_REPORT_DIR})",
+        default=default("report_dir"),
+        help="where the JUnit XML and the summary go (default %(default)s)",
     )
-    add("--timeout", type=float, default=30.0, help="per-request timeout in seconds (default 30)")
+    add(
+        "--timeout",
+        type=float,
+        default=default("timeout_seconds"),
+        help="per-request timeout in seconds (default %(default)s)",
+    )
+    add(
+        "--strict",
+        action="store_true",
+        default=default("strict"),
+        help="a check that did not run fails the run (for CI; STRICT=1 make conformance)",
+    )
     add(
         "--fixtures",
         type=Path,
@@ -130,6 +150,7 @@ def options_from_arguments(
         max_examples=arguments.max_examples,
         phases=tuple(arguments.phase or PHASES),
         timeout_seconds=arguments.timeout,
+        strict=arguments.strict,
     )
 
 
@@ -143,7 +164,9 @@ def main(argv: Sequence[str] | None = None, environment: Mapping[str, str] | Non
     parser = build_parser()
     arguments = parser.parse_args(argv)
     if arguments.list_checks:
-        print("\n".join(f"{name:30} {DESCRIPTIONS[name]}" for name in ALL_CHECKS))
+        for name in ALL_CHECKS:
+            entry = REGISTRY[name]
+            print(f"{name:32} {entry.kind:12} {entry.description}")
         return 0
     try:
         options = options_from_arguments(
@@ -167,7 +190,11 @@ def main(argv: Sequence[str] | None = None, environment: Mapping[str, str] | Non
                 known_ids=options.known_ids or mock.known_ids,
                 unknown_ids=options.unknown_ids or mock.unknown_ids,
             )
-        verdict = run(options)
+        try:
+            verdict = run(options)
+        except Unusable as error:
+            print(f"conformance: error: {error}", file=sys.stderr)
+            return 2
     print(summary(verdict))
     print(f"JUnit XML: {options.report_dir / JUNIT_NAME}")
     return 0 if verdict.passed else 1

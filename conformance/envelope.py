@@ -1,7 +1,8 @@
 """Rules of the envelope every response carries, as pure functions of (HTTP status, body).
 
 Each rule returns None when the response keeps it, or a message saying how it breaks it. They
-run inside Schemathesis (as custom checks) and on the semantic phase's own responses.
+run inside Schemathesis (as custom checks), on the semantic phase's own responses, and on any
+recorded exchange (`per_exchange.py`). Each is registered as a check under its own name.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+from conformance.registry import ENVELOPE, register
 from contract import schema
 
 SUCCESS = 2000
@@ -28,7 +30,11 @@ def is_envelope(body: Any) -> bool:
     return isinstance(body, Mapping) and "code" in body
 
 
-def success_matches_code(status: int, body: Mapping[str, Any], http_200: bool) -> str | None:
+@register(ENVELOPE)
+def envelope_success_matches_code(
+    status: int, body: Mapping[str, Any], http_200: bool
+) -> str | None:
+    """`success` is true exactly when `code` is 2000."""
     success, code = body.get("success"), body.get("code")
     if not isinstance(success, bool):
         return f"`success` must be a boolean, got {success!r}"
@@ -37,7 +43,9 @@ def success_matches_code(status: int, body: Mapping[str, Any], http_200: bool) -
     return None
 
 
-def data_null_on_error(status: int, body: Mapping[str, Any], http_200: bool) -> str | None:
+@register(ENVELOPE)
+def envelope_data_null_on_error(status: int, body: Mapping[str, Any], http_200: bool) -> str | None:
+    """`data` is null on errors, an object on 2000."""
     if "data" not in body:
         return "`data` is missing"
     code, data = body.get("code"), body["data"]
@@ -48,14 +56,18 @@ def data_null_on_error(status: int, body: Mapping[str, Any], http_200: bool) -> 
     return None
 
 
-def request_id(status: int, body: Mapping[str, Any], http_200: bool) -> str | None:
+@register(ENVELOPE)
+def envelope_request_id(status: int, body: Mapping[str, Any], http_200: bool) -> str | None:
+    """`requestId` is 32 lowercase hex digits."""
     value = body.get("requestId")
     if not isinstance(value, str) or not _REQUEST_ID.fullmatch(value):
         return f"`requestId` must be 32 lowercase hex digits, got {value!r}"
     return None
 
 
-def date(status: int, body: Mapping[str, Any], http_200: bool) -> str | None:
+@register(ENVELOPE)
+def envelope_date(status: int, body: Mapping[str, Any], http_200: bool) -> str | None:
+    """`date` is a real YYYY-MM-DD HH:mm:ss."""
     value = body.get("date")
     if not isinstance(value, str) or not _TIMESTAMP.fullmatch(value):
         return f"`date` must be formatted YYYY-MM-DD HH:mm:ss, got {value!r}"
@@ -66,7 +78,9 @@ def date(status: int, body: Mapping[str, Any], http_200: bool) -> str | None:
     return None
 
 
-def http_status(status: int, body: Mapping[str, Any], http_200: bool) -> str | None:
+@register(ENVELOPE)
+def envelope_http_status(status: int, body: Mapping[str, Any], http_200: bool) -> str | None:
+    """The HTTP status is the code's (D13), or 200 with --http-200-errors."""
     code = body.get("code")
     if http_200:
         return None if status == 200 else f"HTTP {status} with code {code!r}: expected HTTP 200"
@@ -79,9 +93,12 @@ def http_status(status: int, body: Mapping[str, Any], http_200: bool) -> str | N
 
 
 RULES: Mapping[str, Rule] = {
-    "envelope_success_matches_code": success_matches_code,
-    "envelope_data_null_on_error": data_null_on_error,
-    "envelope_request_id": request_id,
-    "envelope_date": date,
-    "envelope_http_status": http_status,
+    rule.__name__: rule
+    for rule in (
+        envelope_success_matches_code,
+        envelope_data_null_on_error,
+        envelope_request_id,
+        envelope_date,
+        envelope_http_status,
+    )
 }

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from conformance.config import ENVELOPE_CHECKS, SCHEMATHESIS_CHECKS
+from conformance.catalog import kind_of
 from conformance.failures import Failure
+
+EXCLUDED = "excluded (--exclude-check)"
 
 
 @dataclass(frozen=True)
@@ -20,10 +22,21 @@ class Verdict:
     failures: Sequence[Failure]
     not_run: dict[str, str]
     seconds: float
+    strict: bool = False
+    # Transient 5000 answers that a retry got past (curl lines), and growth seen in the data.
+    hiccups: Sequence[str] = ()
+    notes: Sequence[str] = field(default_factory=list)
+
+    @property
+    def strict_failures(self) -> list[str]:
+        """Checks not run that fail a strict run: all but those the user excluded."""
+        if not self.strict:
+            return []
+        return [name for name, reason in self.not_run.items() if reason != EXCLUDED]
 
     @property
     def passed(self) -> bool:
-        return not self.failures
+        return not self.failures and not self.strict_failures
 
     def failures_of(self, check: str) -> list[Failure]:
         return [failure for failure in self.failures if failure.check == check]
@@ -36,14 +49,6 @@ class Verdict:
         return ordered + sorted(names - set(ordered))
 
 
-def _phase(check: str) -> str:
-    if check in SCHEMATHESIS_CHECKS:
-        return "schemathesis"
-    if check in ENVELOPE_CHECKS:
-        return "envelope"
-    return "semantic"
-
-
 def junit(verdict: Verdict) -> ElementTree.ElementTree:
     """One test case per check: failed (every failure with its curl line), skipped, or passed."""
     names = list(verdict.checks) + [c for c in verdict.failed_checks if c not in verdict.checks]
@@ -53,9 +58,9 @@ def junit(verdict: Verdict) -> ElementTree.ElementTree:
         "testsuite",
         name="conformance",
         tests=str(len(names)),
-        failures=str(len(verdict.failed_checks)),
+        failures=str(len(verdict.failed_checks) + len(verdict.strict_failures)),
         errors="0",
-        skipped=str(len([n for n in names if n in verdict.not_run])),
+        skipped=str(len([n for n in verdict.not_run if n not in verdict.strict_failures])),
         time=f"{verdict.seconds:.3f}",
     )
     ElementTree.SubElement(
@@ -66,7 +71,7 @@ def junit(verdict: Verdict) -> ElementTree.ElementTree:
     )
     for name in names:
         case = ElementTree.SubElement(
-            suite, "testcase", name=name, classname=f"conformance.{_phase(name)}"
+            suite, "testcase", name=name, classname=f"conformance.{kind_of(name)}"
         )
         failures = verdict.failures_of(name)
         if failures:
@@ -79,8 +84,21 @@ def junit(verdict: Verdict) -> ElementTree.ElementTree:
             element.text = "\n\n".join(
                 f"{failure.message}\nReproduce with:\n    {failure.curl}" for failure in failures
             )
+        elif name in verdict.strict_failures:
+            ElementTree.SubElement(
+                case, "failure", message=f"not run (--strict): {verdict.not_run[name]}", type=name
+            )
         elif name in verdict.not_run:
             ElementTree.SubElement(case, "skipped", message=verdict.not_run[name])
+    if verdict.hiccups or verdict.notes:
+        lines = [f"{len(verdict.hiccups)} transient 5000 answers, passed on retry"]
+        lines += [f"  {curl}" for curl in verdict.hiccups[:5]] + list(verdict.notes)
+        ElementTree.SubElement(suite, "system-out").text = "\n".join(lines)
+        properties = suite.find("properties")
+        assert properties is not None
+        ElementTree.SubElement(
+            properties, "property", name="transient_5000", value=str(len(verdict.hiccups))
+        )
     ElementTree.indent(suites)
     return ElementTree.ElementTree(suites)
 
@@ -100,6 +118,12 @@ def summary(verdict: Verdict) -> str:
         f"  {len(passed)} checks passed, {len(verdict.failed_checks)} failed, "
         f"{len(verdict.not_run)} not run",
     ]
+    if verdict.hiccups:
+        lines.append(
+            f"FLAKY {len(verdict.hiccups)} transient 5000 answers, each passed on retry "
+            f"(up to 2 retries), e.g. {verdict.hiccups[0]}"
+        )
+    lines += [f"NOTE {note}" for note in verdict.notes]
     for name in verdict.failed_checks:
         failures = verdict.failures_of(name)
         lines.append(f"FAIL {name} ({len(failures)})")
@@ -110,5 +134,6 @@ def summary(verdict: Verdict) -> str:
             if failure.curl:
                 lines.append(f"    {failure.curl}")
     for name, reason in verdict.not_run.items():
-        lines.append(f"SKIP {name}: {reason}")
+        strict = " (fails the run: --strict)" if name in verdict.strict_failures else ""
+        lines.append(f"SKIP {name}: {reason}{strict}")
     return "\n".join(lines)

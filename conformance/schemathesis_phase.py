@@ -12,12 +12,20 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conformance.config import ENVELOPE_CHECKS, SCHEMATHESIS_CHECKS, Options
+import httpx
+
+from conformance import envelope as _envelope  # noqa: F401  (registers the envelope rules)
+from conformance.client import BACK_OFF_SECONDS, RETRIES, SERVICE_HICCUP
+from conformance.config import Options
 from conformance.failures import Failure, curl_line
+from conformance.registry import ENVELOPE, SCHEMATHESIS, declare_builtin, of_kind
+from conformance.signing import signature_headers
 from conformance.st_hooks import (
     ACCESS_KEY_VARIABLE,
     ENVELOPE_CHECKS_VARIABLE,
@@ -29,9 +37,25 @@ from contract import SPEC_PATH
 PHASE = "schemathesis"
 ROOT = SPEC_PATH.parent
 
+# Schemathesis's own checks that this contract gives something to check (C2). Left out, because
+# the contract makes them vacuous: missing_required_header (no required header), ignored_auth
+# and response_headers_conformance (signing is optional, no response header is documented) and
+# the stateful checks (one GET, no links); and, because the contract leaves other methods open
+# (C13), unsupported_method and allow_header_conformance, which demand a 405 with an exact
+# Allow: the semantic check `other_methods_refused` judges other methods instead.
+for _name, _description in (
+    ("not_a_server_error", "no HTTP 5xx, whatever the request (501 to another method is allowed)"),
+    ("status_code_conformance", "every HTTP status is one the contract documents"),
+    ("content_type_conformance", "every response is application/json where documented"),
+    ("response_schema_conformance", "every body matches the contract's schema for its status"),
+    ("negative_data_rejection", "invalid requests are rejected (4005)"),
+    ("positive_data_acceptance", "valid requests are accepted"),
+):
+    declare_builtin(_name, _description)
+
 
 def checks(options: Options) -> list[str]:
-    return [name for name in SCHEMATHESIS_CHECKS + ENVELOPE_CHECKS if options.enabled(name)]
+    return [name for name in of_kind(SCHEMATHESIS) + of_kind(ENVELOPE) if options.enabled(name)]
 
 
 def command(options: Options, report_dir: Path) -> list[str]:
@@ -62,7 +86,7 @@ def environment(options: Options) -> dict[str, str]:
     env["SCHEMATHESIS_HOOKS"] = "conformance.st_hooks"
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     env[HTTP_200_VARIABLE] = "1" if options.http_200_errors else "0"
-    env[ENVELOPE_CHECKS_VARIABLE] = ",".join(c for c in ENVELOPE_CHECKS if options.enabled(c))
+    env[ENVELOPE_CHECKS_VARIABLE] = ",".join(c for c in of_kind(ENVELOPE) if options.enabled(c))
     env.pop(ACCESS_KEY_VARIABLE, None)
     env.pop(SECRET_KEY_VARIABLE, None)
     if options.access_key and options.secret_key:
@@ -82,19 +106,38 @@ def _request_of(interaction: Any) -> tuple[str, str, dict[str, str]]:
     return str(request.get("method", "GET")), str(request.get("uri", "")), headers
 
 
-def _body_excerpt(interaction: Any) -> str:
+def _response(interaction: Any) -> tuple[int | None, str]:
     response = interaction.get("response") if isinstance(interaction, dict) else None
     if not isinstance(response, dict):
-        return ""
+        return None, ""
     content = response.get("content") or {}
     raw = content.get("$base64") if isinstance(content, dict) else None
     text = base64.b64decode(raw).decode("utf-8", "replace") if raw else ""
-    return f"HTTP {response.get('status_code')} {text[:300]}"
+    status = response.get("status_code")
+    return (status if isinstance(status, int) else None), text
 
 
-def parse_events(lines: Iterator[str]) -> list[Failure]:
+def _is_hiccup(text: str) -> bool:
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(body, dict) and body.get("code") == SERVICE_HICCUP
+
+
+@dataclass
+class Events:
+    """What Schemathesis's NDJSON events say: failures, how often each check judged a response,
+    and the requests whose failure was a 5000 answer (to be retried before being believed)."""
+
+    failures: list[Failure] = field(default_factory=list)
+    judged: dict[str, int] = field(default_factory=dict)
+    hiccups: list[tuple[Failure, tuple[str, str, dict[str, str]]]] = field(default_factory=list)
+
+
+def parse_events(lines: Iterator[str]) -> Events:
     """Every failed check of every case in Schemathesis's NDJSON events, one Failure each."""
-    failures: list[Failure] = []
+    events = Events()
     seen: set[tuple[str, str]] = set()
     for line in lines:
         event = json.loads(line)
@@ -105,32 +148,77 @@ def parse_events(lines: Iterator[str]) -> list[Failure]:
         interactions = recorder.get("interactions", {})
         for case_id, results in recorder.get("checks", {}).items():
             for result in results:
+                name = result["name"]
+                if result.get("status") in ("success", "failure"):
+                    events.judged[name] = events.judged.get(name, 0) + 1
                 if result.get("status") != "failure":
                     continue
+                method, uri, headers = _request_of(interactions.get(case_id))
+                status, text = _response(interactions.get(case_id))
+                if name == "not_a_server_error" and method.upper() != "GET" and status == 501:
+                    continue  # RFC 9110: a server SHOULD answer 501 to a method it does not know
                 failure = (result.get("failure_info") or {}).get("failure") or {}
                 message = str(failure.get("message") or failure.get("title") or "failed").strip()
-                key = (result["name"], message)
+                title = str(failure.get("title") or "")
+                detail = message if title in ("", message) else f"{title}: {message}"
+                if status is not None:
+                    detail += f"\nHTTP {status} {text[:300]}"
+                found = Failure(name, detail, curl_line(method, uri, headers), PHASE)
+                if _is_hiccup(text):
+                    events.hiccups.append((found, (method, uri, headers)))
+                    continue
+                key = (name, message)
                 if key in seen:
                     continue
                 seen.add(key)
-                method, uri, headers = _request_of(interactions.get(case_id))
-                seen_response = _body_excerpt(interactions.get(case_id))
-                title = str(failure.get("title") or "")
-                detail = message if title in ("", message) else f"{title}: {message}"
-                if seen_response:
-                    detail += f"\n{seen_response}"
-                failures.append(
-                    Failure(result["name"], detail, curl_line(method, uri, headers), PHASE)
-                )
-    return failures
+                events.failures.append(found)
+    return events
 
 
-def run(options: Options) -> tuple[list[Failure], str]:
-    """Run `st run`; its failures, and its console output for the log."""
+def retry_hiccups(options: Options, events: Events) -> tuple[list[Failure], list[str]]:
+    """Send each request that answered 5000 again (up to twice): a 5000 that persists is a
+    failure, one that passes is counted as flakiness."""
+    failures: list[Failure] = []
+    flaky: list[str] = []
+    done: dict[tuple[str, str], bool] = {}
+    with httpx.Client(timeout=options.timeout_seconds) as http:
+        for failure, (method, uri, _) in events.hiccups:
+            key = (method, uri)
+            if key not in done:
+                done[key] = _persists(options, http, method, uri)
+                if not done[key]:
+                    flaky.append(failure.curl)
+            if done[key]:
+                failures.append(failure)
+    return failures, flaky
+
+
+def _persists(options: Options, http: httpx.Client, method: str, uri: str) -> bool:
+    for attempt in range(RETRIES):
+        time.sleep(BACK_OFF_SECONDS * (attempt + 1))
+        headers = {}
+        if options.access_key and options.secret_key:
+            headers = signature_headers(options.access_key, options.secret_key)
+        response = http.request(method, uri, headers=headers)
+        if not _is_hiccup(response.text):
+            return False
+    return True
+
+
+@dataclass(frozen=True)
+class PhaseResult:
+    failures: list[Failure]
+    log: str
+    judged: dict[str, int]
+    hiccups: list[str]
+
+
+def run(options: Options) -> PhaseResult:
+    """Run `st run`; its failures, how much each check judged, and its console output."""
     report_dir = (options.report_dir / "schemathesis").resolve()
     report_dir.mkdir(parents=True, exist_ok=True)
-    events = report_dir / "events.ndjson"
-    events.unlink(missing_ok=True)
+    events_path = report_dir / "events.ndjson"
+    events_path.unlink(missing_ok=True)
     # Schemathesis keeps a crash cache in its working directory: keep it with the reports.
     result = subprocess.run(
         command(options, report_dir),
@@ -141,14 +229,16 @@ def run(options: Options) -> tuple[list[Failure], str]:
         check=False,
     )
     log = result.stdout + result.stderr
-    if not events.exists():
-        tail = " | ".join(log.strip().splitlines()[-5:])
-        return [Failure("schemathesis", f"Schemathesis did not run: {tail}", "", PHASE)], log
-    with events.open(encoding="utf-8") as handle:
-        failures = parse_events(handle)
+    tail = " | ".join(log.strip().splitlines()[-5:])
+    if not events_path.exists():
+        failure = Failure("schemathesis", f"Schemathesis did not run: {tail}", "", PHASE)
+        return PhaseResult([failure], log, {}, [])
+    with events_path.open(encoding="utf-8") as handle:
+        events = parse_events(handle)
+    persistent, flaky = retry_hiccups(options, events)
+    failures = events.failures + persistent
     if result.returncode != 0 and not failures:
-        tail = " | ".join(log.strip().splitlines()[-5:])
         failures.append(
             Failure("schemathesis", f"Schemathesis exited with errors: {tail}", "", PHASE)
         )
-    return failures, log
+    return PhaseResult(failures, log, events.judged, flaky)

@@ -22,14 +22,9 @@ import httpx
 import pytest
 
 from conformance.__main__ import main
-from conformance.config import (
-    ALL_CHECKS,
-    DESCRIPTIONS,
-    ENVELOPE_CHECKS,
-    SCHEMATHESIS_CHECKS,
-    SEMANTIC_CHECKS,
-    Options,
-)
+from conformance.catalog import ALL_CHECKS, ENVELOPE_CHECKS, SCHEMATHESIS_CHECKS, SEMANTIC_CHECKS
+from conformance.config import Options
+from conformance.registry import REGISTRY
 from conformance.report import Verdict
 from conformance.runner import run
 from conformance.signing import signature, signature_headers
@@ -385,7 +380,8 @@ def test_known_ids_come_from_options_and_files(tmp_path: Path) -> None:
 
 def test_check_names_are_unique_and_grouped() -> None:
     assert len(set(ALL_CHECKS)) == len(ALL_CHECKS)
-    assert set(DESCRIPTIONS) == set(ALL_CHECKS)
+    assert set(REGISTRY) == set(ALL_CHECKS)
+    assert all(entry.description for entry in REGISTRY.values())
     assert set(ALL_CHECKS) == set(SCHEMATHESIS_CHECKS) | set(ENVELOPE_CHECKS) | set(SEMANTIC_CHECKS)
 
 

@@ -1,0 +1,397 @@
+"""The semantic checks: which requests each sends, judged by the pure judgements.
+
+Each check is a function `(phase, outcome)` registered under its own name; its docstring's first
+line is its `--list-checks` description and the decorators under `@register` say what it needs.
+A check sends requests through `phase.target` (or reuses the shared walks), hands the recorded
+exchanges to `per_exchange`/`across_exchanges`, and keeps the failures named after itself. It
+counts what it could judge: a check that judged nothing is reported not run, never passed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from functools import cached_property
+
+from conformance.across_exchanges import (
+    ascending_across_pages,
+    counts_add_up,
+    forms_agree,
+    page_sizes,
+    same_request_same_answer,
+    slices_of_one_order,
+)
+from conformance.across_exchanges import (
+    count_stable as counts_over_time,
+)
+from conformance.client import INT32_MAX, Target, Walk, walk
+from conformance.config import Options
+from conformance.envelope import SUCCESS
+from conformance.exchange import LIMIT_CAP, Exchange
+from conformance.failures import Failure
+from conformance.per_exchange import (
+    enum_membership as enums_of,
+)
+from conformance.per_exchange import (
+    id_byte_length as id_length_rule,
+)
+from conformance.per_exchange import (
+    instance_info_sum as instance_info_of,
+)
+from conformance.per_exchange import (
+    ordering as ordered_page,
+)
+from conformance.per_exchange import (
+    other_methods_refused as method_rule,
+)
+from conformance.per_exchange import (
+    page_size,
+    response_schema_conformance,
+)
+from conformance.per_exchange import (
+    repeated_offset_limit_rejected as repeated_rule,
+)
+from conformance.registry import (
+    SEMANTIC,
+    Outcome,
+    needs_known_ids,
+    needs_request_over,
+    needs_unknown_id,
+    register,
+)
+
+PHASE = "semantic"
+UNKNOWN_ANNOTATION_REQUEST = 53003
+MAX_IDS_TOGETHER = 5
+# 255 bytes of UTF-8 made of multi-byte characters, and one byte more.
+IDS_OF_255_BYTES = ("é" * 127 + "a", "€" * 85)
+IDS_OF_256_BYTES = ("é" * 128, "€" * 85 + "a")
+# Methods the contract does not document; QUERY is one a server may not know at all (501).
+OTHER_METHODS = ("POST", "PUT", "PATCH", "DELETE", "QUERY")
+
+
+class Phase:
+    """One semantic run: the target, the IDs, and the walks shared by the checks."""
+
+    def __init__(self, options: Options, target: Target) -> None:
+        self.options = options
+        self.target = target
+
+    @property
+    def known_ids(self) -> tuple[str, ...]:
+        return self.options.known_ids
+
+    @property
+    def unknown_ids(self) -> tuple[str, ...]:
+        return self.options.unknown_ids
+
+    @cached_property
+    def walks(self) -> list[Walk]:
+        found = (walk(self.target, [item]) for item in self.options.known_ids)
+        return [result for result in found if result is not None]
+
+    def largest_request(self) -> tuple[str, int] | None:
+        if not self.walks:
+            return None
+        largest = max(self.walks, key=lambda result: result.count)
+        return largest.ids[0], largest.count
+
+    @cached_property
+    def walked(self) -> list[Exchange]:
+        return [exchange for result in self.walks for exchange in result.exchanges]
+
+    @cached_property
+    def combined(self) -> list[Walk]:
+        """Several known IDs in one request, repeated and comma-separated (D7)."""
+        ids = [result.ids[0] for result in self.walks if result.count > 0][:MAX_IDS_TOGETHER]
+        if len(ids) < 2:
+            return []
+        found = [walk(self.target, ids), walk(self.target, ids, joined=True)]
+        return [result for result in found if result is not None]
+
+    def fail(self, name: str, message: str, exchange: Exchange) -> Failure:
+        return Failure(name, message, exchange.curl, PHASE)
+
+
+def _keep(outcome: Outcome, name: str, failures: Iterable[Failure]) -> None:
+    outcome.failures += [failure for failure in failures if failure.check == name]
+
+
+def _pages(exchanges: Sequence[Exchange]) -> list[Exchange]:
+    return [exchange for exchange in exchanges if exchange.is_page]
+
+
+@register(SEMANTIC)
+@needs_known_ids(1)
+def known_id_schema(phase: Phase, outcome: Outcome) -> None:
+    """A known ID answers 2000 with the contract's success envelope, records included."""
+    for exchange in phase.walked:
+        outcome.saw()
+        if exchange.code != SUCCESS:
+            outcome.failures.append(phase.fail(
+                "known_id_schema",
+                f"known ID(s) {list(exchange.ids)} answered code {exchange.code!r} (HTTP "
+                f"{exchange.status}), expected 2000",
+                exchange,
+            ))  # fmt: skip
+            continue
+        message = response_schema_conformance(exchange, False)
+        if message:
+            outcome.failures.append(phase.fail("known_id_schema", message, exchange))
+    answered = {result.ids[0] for result in phase.walks}
+    for item in phase.options.known_ids:
+        if item not in answered and not any(item in e.ids for e in phase.walked):
+            probe = phase.target.get([item], offset=1, limit=1)
+            outcome.saw()
+            outcome.failures.append(phase.fail(
+                "known_id_schema",
+                f"known ID {item!r} answered code {probe.code!r} (HTTP {probe.status}), "
+                "expected 2000 with a page",
+                probe,
+            ))  # fmt: skip
+
+
+def _walk_pages(phase: Phase) -> list[Exchange]:
+    return _pages(phase.walked)
+
+
+@register(SEMANTIC)
+@needs_known_ids(1)
+def pagination_no_overlap(phase: Phase, outcome: Outcome) -> None:
+    """No record appears on two pages of one request."""
+    pages = _walk_pages(phase)
+    outcome.saw(len(pages))
+    _keep(outcome, "pagination_no_overlap", slices_of_one_order(pages, PHASE))
+
+
+@register(SEMANTIC)
+@needs_known_ids(1)
+def pagination_complete(phase: Phase, outcome: Outcome) -> None:
+    """Every page is full but the last, pages skip nothing, page 1 starts at the first record."""
+    pages = _walk_pages(phase)
+    outcome.saw(len(pages))
+    shifts = [f for f in slices_of_one_order(pages, PHASE) if f.check == "pagination_complete"]
+    zero_based = [f for f in shifts if "0-based" in f.message]
+    # A 0-based offset makes every page the wrong size: its diagnosis is the one failure.
+    _keep(outcome, "pagination_complete", zero_based or [*shifts, *page_sizes(pages, PHASE)])
+
+
+@register(SEMANTIC)
+@needs_known_ids(1)
+def count_stable(phase: Phase, outcome: Outcome) -> None:
+    """`count` is the request's total on every page; it may only rise (append-only growth)."""
+    pages = _walk_pages(phase)
+    outcome.saw(len(pages))
+    _keep(outcome, "count_stable", counts_over_time(pages, PHASE))
+
+
+@register(SEMANTIC)
+@needs_known_ids(1)
+def past_last_page_empty(phase: Phase, outcome: Outcome) -> None:
+    """A page past the last answers 2000 with an empty list and the true count."""
+    for result in phase.walks:
+        for exchange in result.past_last:
+            outcome.saw()
+            if not exchange.is_page:
+                outcome.failures.append(phase.fail(
+                    "past_last_page_empty",
+                    f"{list(result.ids)}: page {exchange.offset}, past the last page "
+                    f"({result.last_page}), answered code {exchange.code!r} (HTTP "
+                    f"{exchange.status}); expected 2000 with an empty list and count "
+                    f"{result.count} (D11)",
+                    exchange,
+                ))  # fmt: skip
+    _keep(outcome, "past_last_page_empty", page_sizes(_walk_pages(phase), PHASE))
+
+
+@register(SEMANTIC)
+@needs_known_ids(1)
+@needs_request_over(LIMIT_CAP)
+def limit_capped(phase: Phase, outcome: Outcome) -> None:
+    """A `limit` above 1000 is served as 1000, not rejected."""
+    largest = max(phase.walks, key=lambda result: result.count)
+    item = largest.ids[0]
+    capped = phase.target.get([item], 1, LIMIT_CAP)
+    for limit in (LIMIT_CAP + 1, INT32_MAX):
+        exchange = phase.target.get([item], 1, limit)
+        outcome.saw()
+        if not exchange.is_page:
+            outcome.failures.append(phase.fail(
+                "limit_capped",
+                f"{item!r}: limit {limit} answered code {exchange.code!r}; a limit above 1000 "
+                f"is served as 1000 (D5), not rejected: expected 2000 with 1000 records",
+                exchange,
+            ))  # fmt: skip
+            continue
+        found = page_size(exchange, largest.count)
+        if found and found[0] == "limit_capped":
+            outcome.failures.append(phase.fail("limit_capped", f"{item!r}: {found[1]}", exchange))
+        elif exchange.record_ids != capped.record_ids:
+            outcome.failures.append(phase.fail(
+                "limit_capped",
+                f"{item!r}: limit {limit} gave {len(exchange.record_ids)} records, limit 1000 "
+                f"gave {len(capped.record_ids)}: a limit above 1000 must answer limit 1000's page",
+                exchange,
+            ))  # fmt: skip
+
+
+@register(SEMANTIC)
+@needs_known_ids(1)
+def ordering(phase: Phase, outcome: Outcome) -> None:
+    """Records are ordered by `id` ascending, within and across pages."""
+    pages = _walk_pages(phase)
+    for exchange in pages:
+        outcome.saw()
+        message = ordered_page(exchange, False)
+        if message:
+            outcome.failures.append(
+                phase.fail("ordering", f"{list(exchange.ids)}: {message}", exchange)
+            )
+    _keep(outcome, "ordering", ascending_across_pages(pages, PHASE))
+
+
+@register(SEMANTIC)
+@needs_known_ids(1)
+def determinism(phase: Phase, outcome: Outcome) -> None:
+    """The same request twice answers the same records."""
+    for result in phase.walks:
+        outcome.saw(len(result.again))
+    _keep(outcome, "determinism", same_request_same_answer(_walk_pages(phase), PHASE))
+
+
+def _per_record(phase: Phase, outcome: Outcome, name: str, rule: object) -> None:
+    for exchange in _walk_pages(phase):
+        outcome.saw(len(exchange.records or []))
+        message = rule(exchange, False)  # type: ignore[operator]
+        if message:
+            outcome.failures.append(phase.fail(name, message, exchange))
+
+
+@register(SEMANTIC)
+@needs_known_ids(1)
+def instance_info_sum(phase: Phase, outcome: Outcome) -> None:
+    """`instanceInfo` values sum to modifyInstanceNum + modifyAttributesNum ({} when 0)."""
+    _per_record(phase, outcome, "instance_info_sum", instance_info_of)
+
+
+@register(SEMANTIC)
+@needs_known_ids(1)
+def enum_membership(phase: Phase, outcome: Outcome) -> None:
+    """`status`, `poolType` and `actionType` hold values of the contract's enums."""
+    _per_record(phase, outcome, "enum_membership", enums_of)
+
+
+@register(SEMANTIC)
+@needs_known_ids(2)
+def multiple_ids(phase: Phase, outcome: Outcome) -> None:
+    """Several IDs: `count` adds theirs up; `a,b` (literal comma) answers as `a&b`."""
+    combined = [e for result in phase.combined for e in result.exchanges]
+    outcome.saw(len(_pages(combined)))
+    for exchange in combined:
+        if exchange.count is None:
+            outcome.failures.append(phase.fail(
+                "multiple_ids",
+                f"{'&'.join(exchange.values('annotationRequestId'))} answered code "
+                f"{exchange.code!r}; several known IDs answer one page of all their records (D7)",
+                exchange,
+            ))  # fmt: skip
+            return
+    everything = [*_walk_pages(phase), *_pages(combined)]
+    _keep(
+        outcome,
+        "multiple_ids",
+        [*counts_add_up(everything, PHASE), *forms_agree(everything, PHASE)],
+    )
+
+
+@register(SEMANTIC)
+@needs_known_ids(2)
+def multiple_ids_ordering(phase: Phase, outcome: Outcome) -> None:
+    """Several IDs: one order by id over all of them, pages slices of it (not concatenated)."""
+    pages = _pages([e for result in phase.combined for e in result.exchanges])
+    outcome.saw(len(pages))
+    found = [*ascending_across_pages(pages, PHASE), *slices_of_one_order(pages, PHASE)]
+    for exchange in pages:
+        message = ordered_page(exchange, False)
+        if message:
+            found.append(phase.fail("ordering", message, exchange))
+    outcome.failures += [
+        Failure("multiple_ids_ordering", failure.message, failure.curl, PHASE) for failure in found
+    ][:5]
+
+
+@register(SEMANTIC)
+@needs_known_ids(1)
+def duplicate_ids_once(phase: Phase, outcome: Outcome) -> None:
+    """A duplicated ID (`a&a`, `a,a`) counts once (D7)."""
+    result = next((r for r in phase.walks if r.count > 0), None)
+    if result is None:
+        return
+    item = result.ids[0]
+    sent = [
+        phase.target.get([item, item], 1, result.limit),
+        phase.target.get([item, item], 1, result.limit, joined=True),
+    ]
+    outcome.saw(len(sent))
+    _keep(outcome, "duplicate_ids_once", forms_agree([*result.pages[:1], *sent], PHASE))
+    for exchange in sent:
+        if exchange.count is None:
+            outcome.failures.append(phase.fail(
+                "duplicate_ids_once",
+                f"{'&'.join(exchange.values('annotationRequestId'))} answered code "
+                f"{exchange.code!r}; a duplicated ID counts once (D7), it is not an error",
+                exchange,
+            ))  # fmt: skip
+
+
+@register(SEMANTIC)
+def repeated_offset_limit_rejected(phase: Phase, outcome: Outcome) -> None:
+    """A repeated `offset` or `limit` answers 4005 (D24)."""
+    item = (phase.options.known_ids or ("conformance-any-id",))[0]
+    for name in ("offset", "limit"):
+        exchange = phase.target.send([("annotationRequestId", item), (name, 1), (name, 2)])
+        outcome.saw()
+        message = repeated_rule(exchange, False)
+        if message:
+            outcome.failures.append(phase.fail("repeated_offset_limit_rejected", message, exchange))
+
+
+@register(SEMANTIC)
+def id_byte_length(phase: Phase, outcome: Outcome) -> None:
+    """An ID is limited to 255 bytes of UTF-8, not 255 characters."""
+    for item in (*IDS_OF_255_BYTES, *IDS_OF_256_BYTES):
+        exchange = phase.target.get([item])
+        outcome.saw()
+        message = id_length_rule(exchange, False)
+        if message:
+            outcome.failures.append(phase.fail("id_byte_length", message, exchange))
+
+
+@register(SEMANTIC)
+@needs_unknown_id
+def unknown_id_53003(phase: Phase, outcome: Outcome) -> None:
+    """An unknown ID answers 53003, alone or named along with a known one."""
+    requests = [[item] for item in phase.options.unknown_ids]
+    if phase.options.known_ids:
+        requests.append([phase.options.known_ids[0], phase.options.unknown_ids[0]])
+    for ids in requests:
+        exchange = phase.target.get(ids)
+        outcome.saw()
+        if exchange.code != UNKNOWN_ANNOTATION_REQUEST:
+            outcome.failures.append(phase.fail(
+                "unknown_id_53003",
+                f"{ids!r} answered code {exchange.code!r}; expected 53003 (D12: one unknown "
+                "ID makes the whole request 53003)",
+                exchange,
+            ))  # fmt: skip
+
+
+@register(SEMANTIC)
+def other_methods_refused(phase: Phase, outcome: Outcome) -> None:
+    """Other methods answer any 4xx or 501 (a 405 names GET in `Allow`); never a success."""
+    item = (phase.options.known_ids or ("conformance-any-id",))[0]
+    for method in OTHER_METHODS:
+        exchange = phase.target.send([("annotationRequestId", item)], method=method)
+        outcome.saw()
+        message = method_rule(exchange, False)
+        if message:
+            outcome.failures.append(phase.fail("other_methods_refused", message, exchange))

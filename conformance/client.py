@@ -1,0 +1,154 @@
+"""The suite's own client: which requests the semantic phase sends, and how.
+
+Every request is signed when keys are given, recorded as an `Exchange`, and retried when it
+answers the documented, retryable 5000 (up to 2 retries, short back-off): a transient hiccup
+is counted as flakiness, only a 5000 that persists is kept for judging. IDs travel in the
+form the caller asks for: repeated parameters, or one value joined by literal commas as the
+documentation's curl generator writes it (`annotationRequestId=a,b`, D7).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+import httpx
+
+from conformance.config import Options
+from conformance.exchange import ID_PARAMETER, LIMIT_CAP, Exchange
+from conformance.signing import signature_headers
+from contract import OPERATION_PATH
+
+SERVICE_HICCUP = 5000
+RETRIES = 2
+BACK_OFF_SECONDS = 0.2
+# A request's pages are all fetched up to this many records; beyond, a sample of pages.
+MAX_WALKED_RECORDS = 3000
+TARGET_PAGES = 12
+INT32_MAX = 2_147_483_647
+
+Pairs = Sequence[tuple[str, str | int]]
+
+
+def query_string(pairs: Pairs) -> str:
+    """Percent-encoded pairs; commas in values stay literal (the documented comma form)."""
+    return "&".join(f"{quote(str(k), safe='')}={quote(str(v), safe=',')}" for k, v in pairs)
+
+
+def id_pairs(ids: Sequence[str], *, joined: bool = False) -> list[tuple[str, str | int]]:
+    if joined:
+        return [(ID_PARAMETER, ",".join(ids))]
+    return [(ID_PARAMETER, item) for item in ids]
+
+
+@dataclass
+class Target:
+    """The server under test: signed requests, every final answer kept, hiccups counted."""
+
+    options: Options
+    client: httpx.Client
+    exchanges: list[Exchange] = field(default_factory=list)
+    hiccups: list[str] = field(default_factory=list)
+    sleep: float = BACK_OFF_SECONDS
+
+    def url(self, pairs: Pairs) -> str:
+        base = self.options.base_url.rstrip("/") + OPERATION_PATH
+        return f"{base}?{query_string(pairs)}" if pairs else base
+
+    def send(self, pairs: Pairs, method: str = "GET") -> Exchange:
+        """One request; a 5000 answer is retried up to twice before it is kept."""
+        for attempt in range(RETRIES + 1):
+            exchange = self._once(pairs, method)
+            if exchange.code != SERVICE_HICCUP or attempt == RETRIES:
+                break
+            self.hiccups.append(exchange.curl)
+            time.sleep(self.sleep * (attempt + 1))
+        self.exchanges.append(exchange)
+        return exchange
+
+    def _once(self, pairs: Pairs, method: str) -> Exchange:
+        headers: dict[str, str] = {}
+        if self.options.access_key and self.options.secret_key:
+            headers = signature_headers(self.options.access_key, self.options.secret_key)
+        url = self.url(pairs)
+        started = time.monotonic()
+        response = self.client.request(method, url, headers=headers)
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        return Exchange.build(
+            method, str(response.request.url), response.status_code, body,
+            request_headers=headers, response_headers=dict(response.headers),
+            text=response.text[:2000], elapsed=time.monotonic() - started,
+        )  # fmt: skip
+
+    def get(
+        self,
+        ids: Sequence[str],
+        offset: int | None = None,
+        limit: int | None = None,
+        *,
+        joined: bool = False,
+    ) -> Exchange:
+        pairs = id_pairs(ids, joined=joined)
+        if offset is not None:
+            pairs.append(("offset", offset))
+        if limit is not None:
+            pairs.append(("limit", limit))
+        return self.send(pairs)
+
+
+@dataclass
+class Walk:
+    """The pages of one request (one or several IDs), fetched with one `limit`."""
+
+    ids: tuple[str, ...]
+    limit: int
+    count: int
+    probe: Exchange
+    first: Exchange | None = None
+    pages: list[Exchange] = field(default_factory=list)
+    past_last: list[Exchange] = field(default_factory=list)
+    again: list[Exchange] = field(default_factory=list)
+
+    @property
+    def last_page(self) -> int:
+        return max(1, math.ceil(self.count / self.limit))
+
+    @property
+    def exchanges(self) -> list[Exchange]:
+        first = [self.first] if self.first is not None else []
+        return [self.probe, *first, *self.pages, *self.past_last, *self.again]
+
+
+def walk(target: Target, ids: Sequence[str], *, joined: bool = False) -> Walk | None:
+    """Every page of a request (a sample when large), pages past the last, then the first and
+    last pages again (same answer, and a count that depends on the page shows as a fall).
+    None when the request does not answer a page."""
+    probe = target.get(ids, offset=1, limit=LIMIT_CAP, joined=joined)
+    if probe.count is None:
+        return None
+    count = probe.count
+    # Enough pages to see page boundaries, few enough to stay fast.
+    limit = min(LIMIT_CAP, max(2, math.ceil(count / TARGET_PAGES)))
+    result = Walk(tuple(ids), limit, count, probe)
+    # Page 1 of two limits starts at the same record, unless `offset` is read 0-based.
+    result.first = target.get(ids, offset=1, limit=1, joined=joined)
+    last = result.last_page
+    if count <= MAX_WALKED_RECORDS:
+        offsets = list(range(1, last + 1))
+    else:
+        offsets = sorted({1, 2, 3, last - 1, last})
+    result.pages = [target.get(ids, offset, limit, joined=joined) for offset in offsets]
+    result.past_last = [
+        target.get(ids, last + 1, limit, joined=joined),
+        target.get(ids, INT32_MAX, limit, joined=joined),
+    ]
+    result.again = [target.get(ids, offsets[0], limit, joined=joined)]
+    if offsets[-1] != offsets[0]:
+        result.again.append(target.get(ids, offsets[-1], limit, joined=joined))
+    return result

@@ -1,0 +1,166 @@
+"""One recorded request and its response: what every judgement of the suite looks at.
+
+The suite's own client records an `Exchange` per request it sends; a validating proxy can build
+the same object from traffic it merely observes. The judgements (`per_exchange.py`,
+`across_exchanges.py`) read nothing else, so they judge both alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from conformance.failures import curl_line
+
+SUCCESS = 2000
+ID_PARAMETER = "annotationRequestId"
+DEFAULT_OFFSET = 1
+DEFAULT_LIMIT = 10
+LIMIT_CAP = 1000
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """A request (method, URL, decoded query pairs, headers) and the response that came back.
+
+    `body` is the parsed JSON (None when the body was not JSON); `text` the raw body, kept for
+    messages. `query` holds the pairs in the order sent, percent-decoded.
+    """
+
+    method: str
+    url: str
+    status: int
+    body: Any = None
+    query: tuple[tuple[str, str], ...] = ()
+    request_headers: Mapping[str, str] = field(default_factory=dict)
+    response_headers: Mapping[str, str] = field(default_factory=dict)
+    text: str = ""
+    elapsed: float = 0.0
+
+    @classmethod
+    def build(
+        cls,
+        method: str,
+        url: str,
+        status: int,
+        body: Any = None,
+        *,
+        request_headers: Mapping[str, str] | None = None,
+        response_headers: Mapping[str, str] | None = None,
+        text: str = "",
+        elapsed: float = 0.0,
+    ) -> Exchange:
+        """An exchange whose query pairs are read from `url` (what an observer has)."""
+        query = tuple(parse_qsl(urlsplit(url).query, keep_blank_values=True))
+        lowered = {name.lower(): value for name, value in (response_headers or {}).items()}
+        return cls(
+            method.upper(), url, status, body, query, dict(request_headers or {}), lowered,
+            text, elapsed,
+        )  # fmt: skip
+
+    # The request, as the contract reads it.
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.url).path
+
+    def values(self, name: str) -> list[str]:
+        return [value for key, value in self.query if key == name]
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """The IDs asked for, repeated and comma-separated forms alike, duplicates once (D7)."""
+        items = [part for value in self.values(ID_PARAMETER) for part in value.split(",")]
+        return tuple(dict.fromkeys(items))
+
+    def _integer(self, name: str, default: int) -> int | None:
+        values = self.values(name)
+        if not values:
+            return default
+        if len(values) > 1 or not values[0].isascii() or not values[0].isdigit():
+            return None
+        return int(values[0])
+
+    @property
+    def offset(self) -> int | None:
+        """The page asked for (1-based), or None when the request does not name one validly."""
+        return self._integer("offset", DEFAULT_OFFSET)
+
+    @property
+    def limit(self) -> int | None:
+        """The page size asked for, before the cap; None when not valid."""
+        return self._integer("limit", DEFAULT_LIMIT)
+
+    @property
+    def served_limit(self) -> int | None:
+        """The page size the contract serves: `limit` capped at 1000 (D5)."""
+        return None if self.limit is None else min(self.limit, LIMIT_CAP)
+
+    @property
+    def id_set(self) -> frozenset[str]:
+        return frozenset(self.ids)
+
+    # The response, as the contract reads it.
+
+    @property
+    def curl(self) -> str:
+        return curl_line(self.method, self.url, self.request_headers)
+
+    @property
+    def code(self) -> Any:
+        return self.body.get("code") if isinstance(self.body, Mapping) else None
+
+    @property
+    def page(self) -> Mapping[str, Any] | None:
+        data = self.body.get("data") if self.code == SUCCESS else None
+        return data if isinstance(data, Mapping) else None
+
+    @property
+    def count(self) -> int | None:
+        count = self.page.get("count") if self.page is not None else None
+        return count if _is_int(count) else None
+
+    @property
+    def records(self) -> list[Mapping[str, Any]] | None:
+        """The page's records, or None when the page is not shaped as the contract says."""
+        records = self.page.get("data") if self.page is not None else None
+        if not isinstance(records, list) or not all(isinstance(r, Mapping) for r in records):
+            return None
+        return records
+
+    @property
+    def record_ids(self) -> list[Any]:
+        return [record.get("id") for record in self.records or []]
+
+    @property
+    def int_record_ids(self) -> list[int] | None:
+        """The page's record ids when all are integers, else None (a schema problem)."""
+        ids = self.record_ids
+        return ids if all(_is_int(item) for item in ids) else None
+
+    @property
+    def content_type(self) -> str:
+        return self.response_headers.get("content-type", "")
+
+    @property
+    def is_page(self) -> bool:
+        """A 2000 answer to a GET with a valid offset and limit: a page the rules apply to."""
+        return (
+            self.method == "GET"
+            and self.count is not None
+            and self.records is not None
+            and self.offset is not None
+            and self.limit is not None
+            and self.offset >= 1
+            and self.limit >= 1
+        )
+
+
+def pages(exchanges: Sequence[Exchange]) -> list[Exchange]:
+    return [exchange for exchange in exchanges if exchange.is_page]
