@@ -17,9 +17,10 @@ from typing import Any
 import httpx
 import orjson
 
+from conformance.exchange import Exchange
+from conformance.failures import Failure
 from conformance.proxy import tally as tally_module
-from conformance.proxy.exchange import ProxyExchange, forces_outcome, reproducing_headers
-from conformance.proxy.judge import judge
+from conformance.proxy.judging import PHASE, judge
 from conformance.proxy.options import ProxyOptions
 from conformance.proxy.request import Request, read_request
 from conformance.proxy.tally import Tally, header_value
@@ -86,7 +87,8 @@ class ProxyApp:
         headers: list[tuple[bytes, bytes]] = scope["headers"]
         url = upstream_url(self.upstream, raw_path, query)
         judged = raw_path.endswith(_OPERATION)
-        request = read_request(query) if judged and method in {"GET", "HEAD"} else None
+        # HEAD answers carry no body to judge: only GET is read as the operation's request.
+        request = read_request(query) if judged and method == "GET" else None
         if self.options.errors and request is not None and request.problem is not None:
             await self._refuse(method, url, headers, query, request, send_)
             return
@@ -131,10 +133,10 @@ class ProxyApp:
             )
             await _stream(response, chunks, out_headers, content, send_)
             return
-        exchange = _exchange(method, url, headers, query, response, content)
-        violations = self._judge(exchange, request)
-        if violations:
-            value = header_value(violations, self.options.header_limit)
+        exchange = _exchange(method, url, headers, response, content)
+        failures = self._judge(exchange, request)
+        if failures:
+            value = header_value(failures, self.options.header_limit)
             out_headers.append((tally_module.HEADER.encode(), value.encode("ascii")))
         log.debug(
             "proxy: %s %s -> %d in %.1f ms",
@@ -148,12 +150,11 @@ class ProxyApp:
         )
         await send_({"type": "http.response.body", "body": content})
 
-    def _judge(self, exchange: ProxyExchange, request: Request | None) -> list[tuple[str, str]]:
-        verdict = judge(exchange, request, self.options.http_200_errors)
-        self.traffic.judge(exchange, request, verdict)
-        self.tally.growing = len(self.traffic.growing)
-        self.tally.record(exchange, verdict.judged, verdict.violations)
-        return verdict.violations
+    def _judge(self, exchange: Exchange, request: Request | None) -> list[Failure]:
+        result = judge(exchange, request, self.traffic, self.options.http_200_errors)
+        self.tally.record(exchange, result.judged, result.failures, hiccup=result.hiccup)
+        self.tally.growth = list(self.traffic.grown.values())
+        return result.failures
 
     async def _refuse(
         self,
@@ -167,8 +168,11 @@ class ProxyApp:
         """`--errors`: a 422 problem document instead of forwarding an invalid request."""
         problem = str(request.problem)
         message = f"the contract refuses this request: {problem}"
-        exchange = ProxyExchange(method, str(url), reproducing_headers(headers), 422, None, query)
-        self.tally.record(exchange, {"client_request_valid"}, [("client_request_valid", message)])
+        exchange = Exchange.build(
+            method, str(url), 422, request_headers=reproducing_headers(headers)
+        )
+        failure = Failure("client_request_valid", message, exchange.curl, PHASE)
+        self.tally.record(exchange, {"client_request_valid"}, [failure])
         body = orjson.dumps(
             {
                 "type": "about:blank",
@@ -178,7 +182,7 @@ class ProxyApp:
                 "validation": [{"check": "client_request_valid", "message": message}],
             }
         )
-        value = header_value([("client_request_valid", message)], self.options.header_limit)
+        value = header_value([failure], self.options.header_limit)
         await _answer(
             send_,
             422,
@@ -205,22 +209,34 @@ def _exchange(
     method: str,
     url: httpx.URL,
     headers: list[tuple[bytes, bytes]],
-    query: bytes,
     response: httpx.Response,
     content: bytes,
-) -> ProxyExchange:
-    shown = reproducing_headers(headers)
-    return ProxyExchange(
+) -> Exchange:
+    body = _json(content, response.headers.get("content-encoding"))
+    return Exchange.build(
         method,
         str(url),
-        shown,
         response.status_code,
-        _json(content, response.headers.get("content-encoding")),
-        query,
-        response.headers.get("content-type"),
-        response.headers.get("allow"),
-        forces_outcome(shown),
+        body,
+        request_headers=reproducing_headers(headers),
+        response_headers=dict(response.headers.items()),
+        text=content[:2000].decode("utf-8", "replace") if body is None else "",
     )
+
+
+# Request headers worth repeating in a curl line: the rest (Host, User-Agent, Accept...) do
+# not change the answer. `Prefer` forces an outcome on the mock, as it does on Prism.
+REPRODUCING_HEADERS = ("x-stardust-key", "x-ts", "x-sign", "prefer", "authorization")
+
+
+def reproducing_headers(headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """The request headers a curl line must carry to get the same answer."""
+    kept: dict[str, str] = {}
+    for raw_name, raw_value in headers:
+        name = raw_name.decode("latin-1")
+        if name.lower() in REPRODUCING_HEADERS:
+            kept[name] = raw_value.decode("latin-1")
+    return kept
 
 
 def _json(content: bytes, encoding: str | None) -> Any:

@@ -1,26 +1,67 @@
-"""The checks a proxy session judges: the suite's, where live traffic can show them, and one of
-its own, a client's request that the contract refuses.
+"""The checks a proxy session judges, and which of them one exchange exercises.
 
-Left out of the suite's: `known_id_schema` (every 2000 page is judged by
-`response_schema_conformance`) and `unknown_id_53003` (a proxy is not told which IDs a server
-does not know). Decision C30.
+They are the suite's (the registry, `conformance/catalog.py`) where live traffic can show them,
+under the same names, plus `client_request_valid`, a client's request the contract refuses.
+Left out: `known_id_schema` (every 2000 page is judged by `response_schema_conformance`) and
+`unknown_id_53003` (a proxy is not told which IDs a server does not know). Decision C30.
+
+A check counts as run only once an exchange exercised it: a session whose client never sent a
+limit above 1000 says `limit_capped` was not run, never that it passed.
 """
 
 from __future__ import annotations
 
-from conformance.config import DESCRIPTIONS, ENVELOPE_CHECKS, SCHEMATHESIS_CHECKS, SEMANTIC_CHECKS
+from collections.abc import Mapping
 
-CLIENT_CHECKS = ("client_request_valid",)
+from conformance.catalog import ALL_CHECKS
+from conformance.exchange import ID_PARAMETER, LIMIT_CAP, Exchange
+from conformance.per_exchange import MAX_ID_BYTES
+from conformance.proxy.observed import OBSERVED
+from conformance.proxy.request import Request
+from conformance.registry import REGISTRY
+
 NOT_JUDGED = frozenset({"known_id_schema", "unknown_id_53003"})
 PROXY_CHECKS = (
-    *CLIENT_CHECKS,
-    *(
-        name
-        for name in SCHEMATHESIS_CHECKS + ENVELOPE_CHECKS + SEMANTIC_CHECKS
-        if name not in NOT_JUDGED
-    ),
+    "client_request_valid",
+    *(name for name in ALL_CHECKS if name not in NOT_JUDGED),
 )
-PROXY_DESCRIPTIONS = {
-    **{name: DESCRIPTIONS[name] for name in PROXY_CHECKS if name in DESCRIPTIONS},
-    "client_request_valid": "the client's request is one the contract accepts (a client bug)",
+PROXY_DESCRIPTIONS: Mapping[str, str] = {
+    **{name: REGISTRY[name].description for name in PROXY_CHECKS if name in REGISTRY},
+    "client_request_valid": (
+        OBSERVED["client_request_valid"].__doc__ or "client_request_valid"
+    ).splitlines()[0],
 }
+ON_EVERY_ANSWER = (
+    "client_request_valid",
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_schema_conformance",
+    "envelope_success_matches_code",
+    "envelope_data_null_on_error",
+    "envelope_request_id",
+    "envelope_date",
+    "envelope_http_status",
+)
+ON_EVERY_PAGE = ("ordering", "instance_info_sum", "enum_membership", "pagination_complete")
+
+
+def exercised(exchange: Exchange, request: Request | None) -> set[str]:
+    """The per-exchange checks this exchange gave something to judge."""
+    if request is None:
+        return {"other_methods_refused"} if exchange.method not in {"GET", "HEAD"} else set()
+    names = set(ON_EVERY_ANSWER)
+    names.add("positive_data_acceptance" if request.problem is None else "negative_data_rejection")
+    raw = [part for value in exchange.values(ID_PARAMETER) for part in value.split(",")]
+    if any(len(item.encode()) >= MAX_ID_BYTES for item in raw):
+        names.add("id_byte_length")
+    if any(len(exchange.values(name)) > 1 for name in ("offset", "limit")):
+        names.add("repeated_offset_limit_rejected")
+    if request.problem is None and request.limit > LIMIT_CAP:
+        names.add("limit_capped")
+    if exchange.is_page:
+        names.update(ON_EVERY_PAGE)
+        count, served = exchange.count or 0, exchange.served_limit or 1
+        if (request.offset - 1) * served >= count:
+            names.add("past_last_page_empty")
+    return names

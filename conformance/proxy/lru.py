@@ -16,12 +16,20 @@ V = TypeVar("V")
 
 
 class BoundedLRU(Generic[K, V]):
-    """Least recently used entries are dropped once the total weight exceeds `max_weight`."""
+    """Least recently used entries are dropped once the total weight exceeds `max_weight`, or
+    their number `max_entries`. Values are replaced, never changed in place: the weight of an
+    entry is taken when it is put."""
 
-    def __init__(self, max_weight: int, weight: Callable[[V], int] | None = None) -> None:
+    def __init__(
+        self,
+        max_weight: int,
+        weight: Callable[[V], int] | None = None,
+        max_entries: int | None = None,
+    ) -> None:
         if max_weight < 1:
             raise ValueError(f"max_weight must be positive, got {max_weight}")
         self.max_weight = max_weight
+        self.max_entries = max_entries
         self._weight = weight or (lambda _value: 1)
         self._entries: OrderedDict[K, V] = OrderedDict()
         self.total_weight = 0
@@ -32,6 +40,10 @@ class BoundedLRU(Generic[K, V]):
 
     def __contains__(self, key: object) -> bool:
         return key in self._entries
+
+    def values(self) -> list[V]:
+        """The entries' values, least recently used first."""
+        return list(self._entries.values())
 
     def get(self, key: K) -> V | None:
         value = self._entries.get(key)
@@ -46,7 +58,10 @@ class BoundedLRU(Generic[K, V]):
         self._entries[key] = value
         self.total_weight += self._weight(value)
         # The newest entry stays even when it alone exceeds the bound: it is the one in use.
-        while self.total_weight > self.max_weight and len(self._entries) > 1:
+        while len(self._entries) > 1 and (
+            self.total_weight > self.max_weight
+            or (self.max_entries is not None and len(self._entries) > self.max_entries)
+        ):
             _, dropped = self._entries.popitem(last=False)
             self.total_weight -= self._weight(dropped)
             self.evicted += 1

@@ -1,199 +1,131 @@
-"""The exchange against the ones seen before: rules no single answer can show.
+"""The exchange against the ones seen before, judged by the suite's cross-exchange judgements.
 
-State is keyed by what a request names, its set of IDs (D7: order, form and duplicates do not
-matter): the last and highest `count` of each set, and the pages seen, each as its record ids
-and a digest per record. Both live in bounded LRU maps, so a session of any length holds at most
-`max_id_sets` counts and `max_page_records` records; what was forgotten is simply not compared.
+`conformance/across_exchanges.py` judges a series of exchanges in the order they happened;
+the proxy keeps, for each set of IDs asked for (D7: whatever the form), a window of its
+latest pages, and judges the new page together with that window and the windows of each of
+its IDs alone (their counts must add up). What the window already showed before the new page
+came is subtracted: a failure is reported once, with the exchange that brought it.
 
-Data that grows append-only (a request still in progress) is recognised, not reported: a count
-that rises, away from a walk, with the records seen before unchanged (decision C33).
+Memory is bounded: an LRU of windows, at most `max_id_sets` of them and `max_page_records`
+records in all, each window at most `WINDOW_PAGES` pages and `WINDOW_RECORDS` records. What
+was forgotten is simply not compared (decision C33). Data growing append-only is recognised by
+the suite's judgement and noted, not reported.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from itertools import count
 
-import orjson
-
-from conformance.envelope import SUCCESS
-from conformance.proxy.exchange import ProxyExchange
-from conformance.proxy.judge import Judgement
+from conformance.across_exchanges import form, growth, judge_all
+from conformance.exchange import ID_PARAMETER, Exchange
+from conformance.failures import Failure
 from conformance.proxy.lru import BoundedLRU
+from conformance.proxy.observed import forced
 from conformance.proxy.request import Request
-from conformance.semantic import LIMIT_CAP
 
-DIGEST_BYTES = 8
-IdSet = tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class CountSeen:
-    count: int
-    highest: int
-    offset: int
-    limit: int
-    form: str
+WINDOW_PAGES = 24
+WINDOW_RECORDS = 5000
+# Several IDs in one request: an order or overlap problem is multiple_ids_ordering's, as in the
+# suite (checks.py), where one order over all the IDs is what breaks.
+MULTI_ID_NAMES = {
+    "ordering": "multiple_ids_ordering",
+    "pagination_no_overlap": "multiple_ids_ordering",
+}
+IdSet = frozenset[str]
+Window = tuple[tuple[int, Exchange], ...]
 
 
-@dataclass(frozen=True)
-class PageSeen:
-    count: int
-    ids: tuple[Any, ...]
-    digests: bytes
-
-    def digest(self, index: int) -> bytes:
-        return self.digests[index * DIGEST_BYTES : (index + 1) * DIGEST_BYTES]
+def _records(window: Window) -> int:
+    return sum(len(exchange.records or ()) for _, exchange in window) + 1
 
 
-def digests(records: Sequence[Mapping[str, Any]]) -> bytes:
-    """An 8-byte digest of each record: enough to tell a changed record, at a tenth of its size."""
-    return b"".join(
-        hashlib.blake2b(
-            orjson.dumps(record, option=orjson.OPT_SORT_KEYS), digest_size=DIGEST_BYTES
-        ).digest()
-        for record in records
-    )
+@dataclass
+class Found:
+    """What the traffic showed about one new exchange."""
 
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    judged: set[str] = field(default_factory=set)
+    failures: list[Failure] = field(default_factory=list)
 
 
 class Traffic:
-    """What the proxy remembers of the traffic, and the rules judged against it."""
+    """The windows of pages seen, and the growth recognised in them."""
 
-    def __init__(self, max_id_sets: int, max_page_records: int) -> None:
-        self.counts: BoundedLRU[IdSet, CountSeen] = BoundedLRU(max_id_sets)
-        self.pages: BoundedLRU[tuple[IdSet, int, int], PageSeen] = BoundedLRU(
-            max_page_records, weight=lambda page: max(1, len(page.ids))
+    def __init__(self, max_id_sets: int, max_page_records: int, phase: str = "proxy") -> None:
+        self.windows: BoundedLRU[IdSet, Window] = BoundedLRU(
+            max_page_records, weight=_records, max_entries=max_id_sets
         )
-        # ID sets whose data was seen growing append-only: reported in the summary.
-        self.growing: BoundedLRU[IdSet, int] = BoundedLRU(max_id_sets)
+        self.grown: BoundedLRU[tuple[str, ...], str] = BoundedLRU(max_id_sets)
+        self.phase = phase
+        self._sequence = count()
 
-    def judge(self, exchange: ProxyExchange, request: Request | None, verdict: Judgement) -> None:
-        if request is None or request.problem or exchange.forced or exchange.code != SUCCESS:
-            return
-        count, records = exchange.count, exchange.records
-        if count is None or records is None:
-            return
-        key = request.id_set
-        self._count(key, count, request, verdict)
-        self._sum(key, count, verdict)
-        self._page(key, count, records, exchange.record_ids, request, verdict)
-
-    def _count(self, key: IdSet, count: int, request: Request, verdict: Judgement) -> None:
-        seen = self.counts.get(key)
-        highest = count if seen is None else max(seen.highest, count)
-        self.counts.put(key, CountSeen(count, highest, request.offset, request.limit, request.form))
-        if seen is None:
-            return
-        ids = list(key)
-        if count == seen.count:
-            verdict.add("multiple_ids" if seen.form != request.form else "count_stable", None)
-            return
-        if seen.form != request.form:
-            verdict.add(
-                "multiple_ids",
-                f"{ids} answered count {seen.count} {seen.form} and "
-                f"{count} {request.form}; all forms are one request (D7)",
-            )
-        elif count < seen.highest:
-            verdict.add(
-                "count_stable",
-                f"{ids}: count {count} on page {request.offset}, "
-                f"{seen.highest} before: a count may only grow",
-            )
-        elif seen.limit == request.limit and request.offset == seen.offset + 1:
-            verdict.add(
-                "count_stable",
-                f"{ids}: count {count} on page {request.offset}, "
-                f"{seen.count} on page {seen.offset} just before (limit "
-                f"{request.limit}): the count depends on the page",
-            )
-        else:
-            self.growing.put(key, count)
-
-    def _sum(self, key: IdSet, count: int, verdict: Judgement) -> None:
-        """Several IDs answer the sum of their counts (D7), when each was seen alone."""
-        if len(key) < 2 or any(item in self.growing for item in [key, *((i,) for i in key)]):
-            return
-        alone = [self.counts.get((item,)) for item in key]
-        if any(seen is None for seen in alone):
-            return
-        total = sum(seen.count for seen in alone if seen is not None)
-        verdict.add(
-            "multiple_ids",
-            f"{list(key)} together answered count {count}; their counts add up to {total}"
-            if count != total
-            else None,
+    def judge(self, exchange: Exchange, request: Request | None) -> Found:
+        found = Found()
+        if request is None or request.problem or forced(exchange) or not exchange.is_page:
+            return found
+        key = exchange.id_set
+        related = [key, *(frozenset({item}) for item in key)] if len(key) > 1 else [key]
+        prior = sorted(
+            (item for name in related for item in self.windows.get(name) or ()),
+            key=lambda item: item[0],
         )
-
-    def _page(
-        self,
-        key: IdSet,
-        count: int,
-        records: Sequence[Mapping[str, Any]],
-        record_ids: list[Any],
-        request: Request,
-        verdict: Judgement,
-    ) -> None:
-        limit = min(request.limit, LIMIT_CAP)
-        page = PageSeen(count, tuple(record_ids), digests(records))
-        before = self.pages.get((key, request.offset, limit))
-        if before is not None:
-            self._same_page(list(key), request.offset, before, page, verdict)
-        for neighbour in (request.offset - 1, request.offset + 1):
-            other = self.pages.get((key, neighbour, limit))
-            if other is None or other.count != count or not other.ids or not page.ids:
+        earlier = [seen for _, seen in prior]
+        found.judged = _exercised(exchange, earlier)
+        before = Counter(_identity(_flatten(judge_all(earlier, self.phase))))
+        for failure in _flatten(judge_all([*earlier, exchange], self.phase)):
+            if before[_identity_of(failure)] > 0:
+                before[_identity_of(failure)] -= 1
                 continue
-            first, second = (other, page) if neighbour < request.offset else (page, other)
-            self._consecutive(list(key), min(neighbour, request.offset), first, second, verdict)
-        self.pages.put((key, request.offset, limit), page)
+            if len(key) > 1 and failure.check in MULTI_ID_NAMES:
+                failure = Failure(MULTI_ID_NAMES[failure.check], failure.message, failure.curl,
+                                  failure.phase)  # fmt: skip
+            found.failures.append(failure)
+        for grew in growth([*earlier, exchange]):
+            if grew.form == form(exchange):
+                self.grown.put(grew.form, str(grew))
+        window = (*(self.windows.get(key) or ()), (next(self._sequence), exchange))
+        while len(window) > 1 and (len(window) > WINDOW_PAGES or _records(window) > WINDOW_RECORDS):
+            window = window[1:]
+        self.windows.put(key, window)
+        return found
 
-    def _same_page(
-        self, ids: list[str], offset: int, before: PageSeen, now: PageSeen, verdict: Judgement
-    ) -> None:
-        """The same page twice: the same records, or (data grown) the same ones and more."""
-        if now.count < before.count:
-            return  # count_stable reports it
-        if now.count == before.count and len(now.ids) != len(before.ids):
-            verdict.add(
-                "determinism",
-                f"{ids}: page {offset} held {len(before.ids)} records, "
-                f"then {len(now.ids)}, with the same count {now.count}",
-            )
-            return
-        shared = min(len(before.ids), len(now.ids))
-        changed = next((i for i in range(shared) if before.digest(i) != now.digest(i)), None)
-        verdict.add(
-            "determinism",
-            None
-            if changed is None
-            else f"{ids}: page {offset} changed between two identical requests (first differing "
-            f"record: {before.ids[changed]!r}, then {now.ids[changed]!r})",
-        )
 
-    def _consecutive(
-        self, ids: list[str], offset: int, first: PageSeen, second: PageSeen, verdict: Judgement
-    ) -> None:
-        """Pages `offset` and `offset + 1`: no record on both; ids ascending across them."""
-        shared = set(first.ids) & set(second.ids)
-        verdict.add(
-            "pagination_no_overlap",
-            f"{ids}: records {sorted(shared, key=str)[:5]} are on page {offset} and page "
-            f"{offset + 1}"
-            if shared
-            else None,
-        )
-        if shared or not (_is_int(first.ids[-1]) and _is_int(second.ids[0])):
-            return
-        verdict.add(
-            "ordering",
-            f"{ids}: page {offset + 1} starts at id {second.ids[0]}, page {offset} ends at id "
-            f"{first.ids[-1]}"
-            if first.ids[-1] >= second.ids[0]
-            else None,
-        )
+def _flatten(grouped: object) -> list[Failure]:
+    assert isinstance(grouped, dict)
+    return [failure for failures in grouped.values() for failure in failures]
+
+
+def _identity_of(failure: Failure) -> tuple[str, str, str]:
+    return failure.check, failure.message, failure.curl
+
+
+def _identity(failures: Iterable[Failure]) -> list[tuple[str, str, str]]:
+    return [_identity_of(failure) for failure in failures]
+
+
+def _exercised(exchange: Exchange, earlier: Sequence[Exchange]) -> set[str]:
+    """The cross-exchange checks that the new page, with the ones before, gives a case of."""
+    names: set[str] = set()
+    mine = form(exchange)
+    same_form = [e for e in earlier if form(e) == mine]
+    if same_form:
+        names.add("count_stable")
+    same_limit = [e for e in same_form if e.served_limit == exchange.served_limit]
+    if any(e.offset == exchange.offset for e in same_limit):
+        names.add("determinism")
+    if any(e.offset != exchange.offset for e in same_limit):
+        names.update({"pagination_no_overlap", "pagination_complete", "ordering"})
+    ids = exchange.ids
+    raw = [part for value in exchange.values(ID_PARAMETER) for part in value.split(",")]
+    if len(raw) > len(ids) and any(e.id_set == exchange.id_set for e in earlier):
+        names.add("duplicate_ids_once")
+    if len(ids) > 1:
+        alone = {e.ids[0] for e in earlier if len(e.ids) == 1}
+        other_form = any(e.id_set == exchange.id_set and form(e) != mine for e in earlier)
+        if set(ids) <= alone or other_form:
+            names.add("multiple_ids")
+        if names & set(MULTI_ID_NAMES):
+            names.add("multiple_ids_ordering")
+    return names
