@@ -21,6 +21,8 @@ from conformance.report import Verdict, summary, write_junit
 # As in the suite's reports: a broken rule repeats on every page; five reproductions suffice.
 MAX_FAILURES_PER_CHECK = 5
 MAX_GROWTH_NOTES = 5
+MESSAGE_IN_HEADER = 120
+MESSAGE_IN_LOG = 600
 
 PHASE = "proxy"
 HEADER = "X-Contract-Violations"
@@ -29,17 +31,27 @@ SUMMARY_NAME = "summary.txt"
 log = logging.getLogger("conformance.proxy")
 
 
-def header_value(violations: list[Failure], limit: int) -> str:
-    """`check: message; check: message`, ASCII, cut to `limit` characters with a count of the
-    rest: a header must stay short, the log line has the whole story (decision C35)."""
-    parts = [f"{failure.check}: {failure.message}" for failure in violations]
-    text = "; ".join(parts)
+def _ascii(text: str) -> str:
     text = text.encode("ascii", "backslashreplace").decode("ascii")
-    text = "".join(c if " " <= c <= "~" else " " for c in text)
+    return "".join(c if " " <= c <= "~" else " " for c in text)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def header_value(violations: list[Failure], limit: int) -> str:
+    """`check: message; check: message`, ASCII, within `limit` characters (decision C35).
+
+    Each message is cut short first, then messages are dropped for the check names alone: a
+    header must stay short and name every check; the log line has the whole story."""
+    parts = [f"{failure.check}: {_cut(_ascii(failure.message), MESSAGE_IN_HEADER)}"
+             for failure in violations]  # fmt: skip
+    text = "; ".join(parts)
     if len(text) <= limit:
         return text
-    suffix = f" ... ({len(violations)} violations, see the proxy's log)"
-    return text[: max(0, limit - len(suffix))] + suffix
+    names = "; ".join(dict.fromkeys(failure.check for failure in violations))
+    return _cut(f"{names} (details in the proxy's log)", limit)
 
 
 @dataclass
@@ -68,7 +80,7 @@ class Tally:
             self.found[failure.check] += 1
             if self.found[failure.check] <= MAX_FAILURES_PER_CHECK:
                 self.kept.append(failure)
-            message = " ".join(failure.message.split())
+            message = _cut(" ".join(failure.message.split()), MESSAGE_IN_LOG)
             log.warning(
                 "proxy: violation %s: %s | reproduce: %s", failure.check, message, failure.curl
             )
