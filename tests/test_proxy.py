@@ -423,3 +423,13 @@ def test_a_session_ends_on_a_signal_with_the_summary_and_exit_status(
     assert set(cases) == set(PROXY_CHECKS)
     assert cases["envelope_date"].find("failure") is not None
     assert "proxy: violation envelope_date" in err.decode()
+
+
+def test_the_http_200_style_passes_when_the_proxy_is_told() -> None:
+    told = proxy_app(FaultyServer("http_200_for_errors").app(), http_200_errors=True)
+    send_all(told, FAULTY_SESSION)
+    assert set(told.tally.verdict().failed_checks) == {"client_request_valid"}
+    mock = proxy_app(create_app(Settings(http_200_errors=True)), http_200_errors=True)
+    responses = send_all(mock, [("GET", f"{RECORDS}?annotationRequestId=does-not-exist")])
+    assert responses[0].status_code == 200 and responses[0].json()["code"] == 53003
+    assert mock.tally.verdict().failures == []
