@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 from conformance.exchange import ID_PARAMETER, Exchange, pages
@@ -42,6 +43,20 @@ def by_form(exchanges: Sequence[Exchange]) -> dict[Form, list[Exchange]]:
     for exchange in pages(exchanges):
         groups[form(exchange)].append(exchange)
     return groups
+
+
+def _within(exchange: Exchange) -> bool:
+    """A page that starts before the end of the request (past it, page_sizes judges)."""
+    offset, served, count = exchange.offset, exchange.served_limit, exchange.count
+    assert offset is not None and served is not None and count is not None
+    return (offset - 1) * served < count
+
+
+def _ascending(group: Sequence[Exchange]) -> bool:
+    return all(
+        ids is not None and all(a < b for a, b in pairwise(ids))
+        for ids in (exchange.int_record_ids for exchange in group)
+    )
 
 
 def _fail(check: str, message: str, exchange: Exchange, phase: str) -> Failure:
@@ -92,54 +107,64 @@ def growth(exchanges: Sequence[Exchange]) -> list[Growth]:
     return found
 
 
+def _count_fall_failure(group_form: Form, group: Sequence[Exchange], phase: str) -> Failure | None:
+    fall = _counts_fall(group)
+    if fall is None:
+        return None  # the same count throughout, or a count that only rose: growth
+    earlier, later = fall
+    if later.count == len(later.records or []):
+        return _fail(
+            "count_stable",
+            f"{_label(group_form)}: count looks per-page, not total: {_where(later)} answered "
+            f"count {later.count}, its own number of records; {_where(earlier)} said "
+            f"{earlier.count}. `count` is the number of records of the whole request",
+            later,
+            phase,
+        )
+    return _fail(
+        "count_stable",
+        f"{_label(group_form)}: count {earlier.count} on {_where(earlier)}, then "
+        f"{later.count} on {_where(later)}: the count depends on the page (or the data "
+        "shrank); it must be the request's total on every page, and may only rise",
+        later,
+        phase,
+    )
+
+
 def count_stable(exchanges: Sequence[Exchange], phase: str = "observed") -> Iterator[Failure]:
     """`count` is one number for the request on every page; over time it may only rise."""
     for group_form, group in by_form(exchanges).items():
-        fall = _counts_fall(group)
-        counts = {exchange.count for exchange in group if exchange.count is not None}
-        per_page = [e for e in group if e.count == len(e.records or []) and e.count != max(counts)]
-        if per_page and len(counts) > 1:
-            shown = per_page[0]
-            yield _fail(
-                "count_stable",
-                f"{_label(group_form)}: count looks per-page, not total: {_where(shown)} "
-                f"answered count {shown.count}, its own number of records; other pages of "
-                f"the same request say {max(counts)}",
-                shown,
-                phase,
-            )
-        elif fall is not None:
-            earlier, later = fall
-            yield _fail(
-                "count_stable",
-                f"{_label(group_form)}: count {earlier.count} on {_where(earlier)}, then "
-                f"{later.count} on {_where(later)}: the count depends on the page (or the data "
-                "shrank); it must be the request's total on every page, and may only rise",
-                later,
-                phase,
-            )
+        failure = _count_fall_failure(group_form, group, phase)
+        if failure is not None:
+            yield failure
 
 
-def _trusted_counts(group: Sequence[Exchange]) -> int | None:
-    """The count to judge page sizes against when the pages disagree: the first page 1's."""
-    if _counts_fall(group) is None and not any(
-        e.count == len(e.records or []) and e.offset and e.offset > 1 for e in group
-    ):
-        return None
-    firsts = [e.count for e in group if e.offset == 1 and e.count is not None]
-    return max(firsts) if firsts else None
+def unreliable_counts(exchanges: Sequence[Exchange]) -> set[frozenset[str]]:
+    """ID sets whose count fell during the run: judgements built on the count skip them, so
+    that a broken count is one failure (count_stable), not one per page."""
+    return {
+        group[0].id_set
+        for group_form, group in by_form(exchanges).items()
+        if _count_fall_failure(group_form, group, "") is not None
+    }
 
 
 def page_sizes(exchanges: Sequence[Exchange], phase: str = "observed") -> Iterator[Failure]:
-    """Each page's size agrees with the count, its offset and its (capped) limit.
+    """Each page's size agrees with its count, its offset and its (capped) limit.
 
-    A page is judged against its own count, unless the pages of its request disagree on the
-    count (count_stable reports that): then against page 1's, so that one bug is one failure.
+    Requests whose count is unreliable (count_stable reports them), or whose pages overlap
+    (pagination_no_overlap reports them), are not judged here: one cause, one failure.
     """
-    for group in by_form(exchanges).values():
-        trusted = _trusted_counts(group)
+    unreliable = unreliable_counts(exchanges)
+    overlapping = {
+        exchanges_form for exchanges_form, group in by_form(exchanges).items()
+        if any(f.check == "pagination_no_overlap" for f in slices_of_one_order(group))
+    }  # fmt: skip
+    for group_form, group in by_form(exchanges).items():
+        if group[0].id_set in unreliable or group_form in overlapping:
+            continue
         for exchange in group:
-            found = page_size(exchange, trusted)
+            found = page_size(exchange)
             if found:
                 yield _fail(found[0], f"{_label(form(exchange))}: {found[1]}", exchange, phase)
 
@@ -162,7 +187,10 @@ def slices_of_one_order(
     position is a shift or a skip (pagination_complete). When page 1 itself depends on the
     limit, the likeliest cause is a 0-based offset, reported as such and alone.
     """
-    for group_form, group in by_form(exchanges).items():
+    for group_form, all_pages in by_form(exchanges).items():
+        group = [exchange for exchange in all_pages if _within(exchange)]
+        if not _ascending(group):
+            continue  # positions mean nothing on unordered pages: ordering reports them
         label = _label(group_form)
         firsts: dict[Any, Exchange] = {}
         for exchange in group:
@@ -180,12 +208,14 @@ def slices_of_one_order(
                 phase,
             )
             continue
-        position_of: dict[Any, tuple[int, Exchange]] = {}
+        # A record twice among pages of one limit is an overlap; among pages of different
+        # limits, positions disagree when a page shifts or skips records.
+        position_of: dict[tuple[int | None, Any], tuple[int, Exchange]] = {}
         at: dict[int, tuple[Any, Exchange]] = {}
         overlaps: list[Failure] = []
         shifts: list[Failure] = []
         for position, record_id, exchange in _slices(group):
-            seen = position_of.setdefault(record_id, (position, exchange))
+            seen = position_of.setdefault((exchange.served_limit, record_id), (position, exchange))
             if seen[0] != position and len(overlaps) < 5:
                 overlaps.append(_fail(
                     "pagination_no_overlap",
@@ -212,13 +242,15 @@ def ascending_across_pages(
     """Ids ascend within each page and from each page to the next (D16)."""
     for group_form, group in by_form(exchanges).items():
         last_of: dict[tuple[int, int], Any] = {}
-        for exchange in group:
+        for exchange in filter(_within, group):
             ids = exchange.int_record_ids
             served, offset = exchange.served_limit, exchange.offset
             if not ids or served is None or offset is None:
                 continue
             before = last_of.get((served, offset - 1))
-            if before is not None and before >= ids[0]:
+            # The same record ending one page and starting the next is an overlap (reported
+            # by pagination_no_overlap), not a disorder.
+            if before is not None and before > ids[0]:
                 yield _fail(
                     "ordering",
                     f"{_label(group_form)}: page {offset} starts at id {ids[0]}, page "
@@ -262,44 +294,39 @@ def same_request_same_answer(
             )
 
 
-def _by_ids(
-    exchanges: Sequence[Exchange],
-) -> dict[tuple[frozenset[str], int | None, int | None], list[Exchange]]:
-    groups: dict[tuple[frozenset[str], int | None, int | None], list[Exchange]] = defaultdict(list)
-    for exchange in pages(exchanges):
-        groups[(exchange.id_set, exchange.offset, exchange.served_limit)].append(exchange)
-    return groups
+def _plain(exchange: Exchange) -> bool:
+    raw = exchange.values(ID_PARAMETER)
+    return len(raw) == len(exchange.ids) and not any("," in value for value in raw)
 
 
 def forms_agree(exchanges: Sequence[Exchange], phase: str = "observed") -> Iterator[Failure]:
     """One set of IDs, sent in several forms, answers alike (D7).
 
-    Duplicates (`a&a`, `a,a`) count once (duplicate_ids_once); the comma-separated and the
-    repeated forms answer the same page (multiple_ids). Judged only between exchanges whose
-    counts agree elsewhere: growing data is compared at equal counts.
+    Duplicates (`a&a`, `a,a`) count once (duplicate_ids_once); the comma-separated form answers
+    as the repeated one (multiple_ids). Another form agrees when it answers as any of the plain
+    (repeated, no duplicate) requests of the same page: a request sent between two plain ones
+    thus passes while the data grows.
     """
-    for (ids, _, _), group in _by_ids(exchanges).items():
-        plain = [
-            e
-            for e in group
-            if len(e.values(ID_PARAMETER)) == len(ids)
-            and "," not in "".join(e.values(ID_PARAMETER))
-        ]
-        if not plain:
-            continue
-        reference = plain[0]
+    groups: dict[tuple[frozenset[str], int | None, int | None], list[Exchange]] = defaultdict(list)
+    for exchange in pages(exchanges):
+        groups[(exchange.id_set, exchange.offset, exchange.served_limit)].append(exchange)
+    for group in groups.values():
+        plain = [e for e in group if _plain(e)]
+        answers = {(e.count, tuple(e.record_ids)) for e in plain}
         for exchange in group:
+            if not plain or _plain(exchange):
+                continue
+            if (exchange.count, tuple(exchange.record_ids)) in answers:
+                continue
             raw = [p for value in exchange.values(ID_PARAMETER) for p in value.split(",")]
-            if exchange.count == reference.count and exchange.record_ids == reference.record_ids:
-                continue
-            check = "duplicate_ids_once" if len(raw) > len(ids) else "multiple_ids"
-            if check == "multiple_ids" and len(ids) < 2:
-                continue
+            duplicated = len(raw) > len(exchange.ids)
+            check = "duplicate_ids_once" if duplicated else "multiple_ids"
             cause = (
                 "duplicates must count once (D7)"
-                if check == "duplicate_ids_once"
+                if duplicated
                 else "the comma-separated form must answer as the repeated one (D7)"
             )
+            reference = plain[0]
             yield _fail(
                 check,
                 f"{'&'.join(form(exchange))} answered count {exchange.count} and ids "
@@ -311,31 +338,48 @@ def forms_agree(exchanges: Sequence[Exchange], phase: str = "observed") -> Itera
 
 
 def counts_add_up(exchanges: Sequence[Exchange], phase: str = "observed") -> Iterator[Failure]:
-    """Several IDs together: `count` is the sum of their counts (when none of them grew)."""
-    grown = {g.form for g in growth(exchanges)}
-    single: dict[str, int] = {}
-    for group_form, group in by_form(exchanges).items():
-        ids = group[0].ids
-        if len(ids) == 1 and len(group_form) == 1 and group_form not in grown:
-            assert group[-1].count is not None
-            single[ids[0]] = group[-1].count
-    for group_form, group in by_form(exchanges).items():
-        ids = group[0].ids
-        if len(ids) < 2 or not all(item in single for item in ids) or group_form in grown:
+    """Several IDs together: `count` is the sum of their counts.
+
+    Each ID's count is read from the single-ID pages just before and just after the combined
+    one: the combined count must lie between the two sums (equal when the data is stable).
+    """
+    ordered = pages(exchanges)
+    unreliable = unreliable_counts(exchanges)
+    for index, exchange in enumerate(ordered):
+        ids = exchange.ids
+        if len(ids) < 2 or not _plain(exchange) or exchange.id_set in unreliable:
             continue
-        total = sum(single[item] for item in ids)
-        exchange = group[0]
-        if exchange.count != total:
-            hint = ""
-            if exchange.count in {single[item] for item in ids}:
-                hint = ": it looks like only one of the IDs was counted"
-            yield _fail(
-                "multiple_ids",
-                f"{_label(group_form)} together answered count {exchange.count}; the IDs' "
-                f"counts add up to {total}{hint}",
-                exchange,
-                phase,
-            )
+        if any(frozenset([item]) in unreliable for item in ids):
+            continue
+        before = _single_counts(ordered[:index][::-1], ids)
+        after = _single_counts(ordered[index + 1 :], ids)
+        if before is None:
+            continue
+        low = sum(before.values())
+        high = sum(after.values()) if after is not None else low
+        assert exchange.count is not None
+        if low <= exchange.count <= max(low, high):
+            continue
+        hint = ""
+        if exchange.count in set(before.values()):
+            hint = ": it looks like only one of the IDs was counted"
+        yield _fail(
+            "multiple_ids",
+            f"{_label(form(exchange))} together answered count {exchange.count}; the IDs' "
+            f"counts add up to {low}{hint}",
+            exchange,
+            phase,
+        )
+
+
+def _single_counts(exchanges: Sequence[Exchange], ids: Sequence[str]) -> dict[str, int] | None:
+    """The first count found for each of `ids` alone in `exchanges`; None if one is missing."""
+    found: dict[str, int] = {}
+    for exchange in exchanges:
+        if len(exchange.ids) == 1 and _plain(exchange) and exchange.ids[0] in ids:
+            assert exchange.count is not None
+            found.setdefault(exchange.ids[0], exchange.count)
+    return found if len(found) == len(set(ids)) else None
 
 
 ACROSS = (

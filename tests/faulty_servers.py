@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 import uvicorn
 from starlette.applications import Starlette
@@ -61,7 +61,7 @@ FAULTS = (
     "rejects_large_offset",
     "text_content_type",
     "post_accepted",
-    "options_allow_mismatch",
+    "allow_without_get",
     "off_by_one_page",
     "skips_a_record",
     "drifting_count",
@@ -78,11 +78,26 @@ FAULTS = (
     "only_first_id_counted",
     "comma_not_split",
     "http_200_for_errors",
+    "concatenated_ids",
+    "duplicates_counted_twice",
+    "repeated_takes_last",
+    "per_page_count",
+    "zero_based_offset",
+    # Variants the contract allows: the suite must pass them.
+    "other_methods_404",
+    "other_methods_501",
+    "percent_2c_is_data",
+    "transient_5000",
+    "grows",
 )
 
 
 def _stable_int(text: str) -> int:
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
+
+
+def _last_block() -> str:
+    return max(KNOWN, key=lambda item: _stable_int(item) % 1000)
 
 
 def count_of(annotation_request_id: str) -> int:
@@ -132,6 +147,9 @@ def record(annotation_request_id: str, position: int, fault: str | None) -> dict
     return result
 
 
+GROWING = _last_block()
+
+
 class InvalidParameter(Exception):
     pass
 
@@ -146,9 +164,9 @@ class Query:
 def _integer(values: list[str], name: str, default: int, fault: str | None) -> int:
     if not values:
         return default
-    if len(values) > 1:
+    if len(values) > 1 and fault != "repeated_takes_last":
         raise InvalidParameter(name)
-    text = values[0]
+    text = values[-1]
     if not (text.isascii() and text.isdigit()):
         raise InvalidParameter(name)
     value = int(text)
@@ -159,9 +177,24 @@ def _integer(values: list[str], name: str, default: int, fault: str | None) -> i
     return max(value, 1)
 
 
+def _split_before_decoding(raw: str) -> list[tuple[str, str]]:
+    """How `style: form, explode: false` parsers read a query: a literal comma separates
+    values, and `%2C` is a comma inside one value (which this contract then refuses)."""
+    pairs = []
+    for part in filter(None, raw.split("&")):
+        name, _, value = part.partition("=")
+        items = value.split(",") if unquote(name) == "annotationRequestId" else [value]
+        pairs += [(unquote(name), unquote(item, errors="strict")) for item in items]
+    return pairs
+
+
 def parse(raw_query: bytes, fault: str | None) -> Query:
     try:
-        pairs = parse_qsl(raw_query.decode("ascii"), keep_blank_values=True, errors="strict")
+        text = raw_query.decode("ascii")
+        if fault == "percent_2c_is_data":
+            pairs = _split_before_decoding(text)
+        else:
+            pairs = parse_qsl(text, keep_blank_values=True, errors="strict")
     except (UnicodeDecodeError, ValueError):
         raise InvalidParameter("query") from None
     values: dict[str, list[str]] = {}
@@ -169,14 +202,16 @@ def parse(raw_query: bytes, fault: str | None) -> Query:
         values.setdefault(name, []).append(value)
     ids: list[str] = []
     for value in values.get("annotationRequestId", []):
-        for item in [value] if fault == "comma_not_split" else value.split(","):
+        split = fault not in ("comma_not_split", "percent_2c_is_data")
+        for item in value.split(",") if split else [value]:
             limit_of = (
                 len(item) if fault == "id_bytes_counted_as_characters" else len(item.encode())
             )
             maximum = 254 if fault == "id_255_bytes_rejected" else MAX_ID_BYTES
-            if not item or limit_of > maximum or any(ord(c) < 32 or ord(c) == 127 for c in item):
+            has_comma = fault == "percent_2c_is_data" and "," in item
+            if not item or limit_of > maximum or has_comma or any(ord(c) < 32 or ord(c) == 127 for c in item):
                 raise InvalidParameter("annotationRequestId")
-            if item not in ids:
+            if item not in ids or fault == "duplicates_counted_twice":
                 ids.append(item)
     if not ids or len(ids) > 100:
         raise InvalidParameter("annotationRequestId")
@@ -196,6 +231,14 @@ class FaultyServer:
         if fault is not None and fault not in FAULTS:
             raise ValueError(f"unknown fault {fault!r}")
         self.fault = fault
+        self.requests = 0
+
+    def count(self, annotation_request_id: str) -> int:
+        # Append-only growth: one more record every 25 requests, at the highest ids (as a real
+        # platform numbers new records), so only the request whose ids come last grows.
+        grows = self.fault == "grows" and annotation_request_id == GROWING
+        grown = self.requests // 25 if grows else 0
+        return count_of(annotation_request_id) + grown
 
     def envelope(self, code: int, data: Any) -> Response:
         body: dict[str, Any] = {
@@ -228,11 +271,11 @@ class FaultyServer:
 
     def page(self, query: Query) -> Response:
         fault = self.fault
-        total = sum(count_of(item) for item in query.annotation_request_ids)
+        total = sum(self.count(item) for item in query.annotation_request_ids)
         if fault == "only_first_id_counted":
-            total = count_of(query.annotation_request_ids[0])
+            total = self.count(query.annotation_request_ids[0])
         limit = query.limit if fault == "limit_not_capped" else min(query.limit, 1000)
-        start = (query.offset - 1) * limit
+        start = (query.offset - (0 if fault == "zero_based_offset" else 1)) * limit
         if fault == "off_by_one_page" and query.offset > 1:
             start -= 1
         if fault == "skips_a_record" and query.offset > 1:
@@ -245,16 +288,20 @@ class FaultyServer:
         shown = total
         if fault == "drifting_count":
             shown = total + query.offset - 1
+        if fault == "per_page_count":
+            shown = len(records)
         return self.envelope(2000, {"count": shown, "data": records})
 
     def _slice(self, ids: tuple[str, ...], start: int, limit: int) -> list[dict[str, Any]]:
         # Record ids of one request are contiguous and requests do not interleave, so the
         # merged order is the requests sorted by their first id, each in position order.
         ordered = sorted(ids, key=lambda item: _stable_int(item) % 1000)
+        if self.fault == "concatenated_ids":
+            ordered.reverse()  # each request's records in turn, not one order by id
         result: list[dict[str, Any]] = []
         skip = start
         for item in ordered:
-            size = count_of(item)
+            size = self.count(item)
             if skip >= size:
                 skip -= size
                 continue
@@ -266,6 +313,9 @@ class FaultyServer:
         return result
 
     async def endpoint(self, request: Request) -> Response:
+        self.requests += 1
+        if self.fault == "transient_5000" and self.requests % 13 == 7:
+            return self.envelope(5000, None)
         try:
             query = parse(request.scope["query_string"], self.fault)
         except InvalidParameter:
@@ -283,13 +333,15 @@ class FaultyServer:
     async def other_method(self, request: Request) -> Response:
         if self.fault == "post_accepted" and request.method == "POST":
             return await self.endpoint(request)
-        allow = "GET, HEAD"
-        if self.fault == "options_allow_mismatch" and request.method == "OPTIONS":
-            allow = "GET, POST, DELETE"
+        if self.fault == "other_methods_404":
+            return PlainTextResponse("Not Found", status_code=404)
+        if self.fault == "other_methods_501":
+            return PlainTextResponse("Not Implemented", status_code=501)
+        allow = "POST" if self.fault == "allow_without_get" else "GET, HEAD"
         return PlainTextResponse("Method Not Allowed", status_code=405, headers={"Allow": allow})
 
     def app(self) -> Starlette:
-        methods = ["POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
+        methods = ["POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "QUERY"]
         routes = []
         for prefix in ("", "/rosetta-open"):
             path = f"{prefix}/statistics/record"
@@ -309,7 +361,15 @@ def serve(fault: str | None = None) -> Iterator[str]:
 def serve_app(app: Any, name: str = "test server") -> Iterator[str]:
     """Any ASGI app in a thread of this process on a free loopback port (uvicorn)."""
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="off")
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="error",
+        lifespan="off",
+        # h11 lets any method token through to the app (QUERY), where httptools refuses it.
+        http="h11",
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
