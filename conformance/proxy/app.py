@@ -20,7 +20,7 @@ import orjson
 from conformance.exchange import Exchange
 from conformance.failures import Failure
 from conformance.proxy import tally as tally_module
-from conformance.proxy.judging import PHASE, judge
+from conformance.proxy.judging import PHASE, Hiccups, judge
 from conformance.proxy.options import ProxyOptions
 from conformance.proxy.request import Request, read_request
 from conformance.proxy.tally import Tally, header_value
@@ -55,6 +55,7 @@ class ProxyApp:
         self.upstream = httpx.URL(options.upstream)
         self.tally = tally or Tally(options.upstream)
         self.traffic = Traffic(options.max_id_sets, options.max_page_records)
+        self.hiccups = Hiccups()
         # No pool limit: concurrent clients must not queue behind each other in the proxy.
         self.client = httpx.AsyncClient(
             timeout=options.upstream_timeout,
@@ -151,7 +152,7 @@ class ProxyApp:
         await send_({"type": "http.response.body", "body": content})
 
     def _judge(self, exchange: Exchange, request: Request | None) -> list[Failure]:
-        result = judge(exchange, request, self.traffic, self.options.http_200_errors)
+        result = judge(exchange, request, self.traffic, self.hiccups, self.options.http_200_errors)
         self.tally.record(exchange, result.judged, result.failures, hiccup=result.hiccup)
         self.tally.growth = list(self.traffic.grown.values())
         return result.failures

@@ -58,7 +58,7 @@ def negative_data_rejection(exchange: Exchange, request: Request) -> str | None:
     problem = request.problem
     if problem is None or not _judgeable(exchange) or _byte_length_problem(request):
         return None
-    # A 5000 to it is a server error: not_a_server_error (per_exchange.py) says so.
+    # A 5000 to it is a hiccup or a server error: not_a_server_error's (judging.py).
     if exchange.code not in {INVALID_PARAMETER, SERVICE_HICCUP}:
         return f"code {exchange.code} to a request the contract refuses; expected 4005 ({problem})"
     return None
