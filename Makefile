@@ -13,7 +13,7 @@ UNKNOWN_IDS ?=
 ARGS ?=
 DURATION ?= 60
 
-.PHONY: install test lint spec mock conformance bench profile soak golden clean
+.PHONY: install test lint spec mock conformance proxy bench profile soak golden clean
 
 install: $(STAMP)
 
@@ -44,6 +44,15 @@ conformance: $(STAMP)
 		$(if $(KNOWN_IDS),--known-id '$(KNOWN_IDS)') \
 		$(if $(UNKNOWN_IDS),--unknown-id '$(UNKNOWN_IDS)') $(ARGS))
 
+# A validating proxy in front of a server: make proxy UPSTREAM=http://host:port/prefix (PORT,
+# default 8081 here; ARGS='--fail-on-violation' etc.). Point a client at it; Ctrl-C writes the
+# summary and JUnit XML to reports/proxy/. Without UPSTREAM: the mock at localhost:8080.
+UPSTREAM ?= http://127.0.0.1:8080
+PROXY_PORT ?= 8081
+proxy: $(STAMP)
+	$(BIN)/python -m conformance proxy --upstream '$(UPSTREAM)' --host $(HOST) \
+		--port $(PROXY_PORT) $(ARGS)
+
 # Loopback only and bounded: a fresh mock, 32 clients for DURATION seconds (default 60) after a
 # warm-up; fails on any error or on resident-memory growth beyond 16 MiB. Report in reports/.
 soak: $(STAMP)
@@ -56,6 +65,7 @@ spec: $(STAMP)
 # prints the table and writes it to reports/bench.md. A few minutes; loopback only.
 bench: $(STAMP)
 	$(BIN)/python -m bench $(ARGS)
+	$(BIN)/python -m bench.proxy
 
 # Where a request's time goes, in-process under cProfile (no sockets): QUERY='...' to choose.
 profile: $(STAMP)

@@ -65,3 +65,23 @@ def exercised(exchange: Exchange, request: Request | None) -> set[str]:
         if (request.offset - 1) * served >= count:
             names.add("past_last_page_empty")
     return names
+
+
+# What a client's traffic must hold for a check to be exercised, said in the summary's SKIP line.
+NOT_RUN_HINTS: Mapping[str, str] = {
+    "negative_data_rejection": "no request the contract refuses was seen",
+    "positive_data_acceptance": "no request the contract accepts was seen",
+    "pagination_no_overlap": "no two consecutive pages of one request were seen",
+    "pagination_complete": "no page of a request was seen",
+    "count_stable": "no request was seen twice (any page)",
+    "past_last_page_empty": "no page past the last was asked",
+    "limit_capped": "no limit above 1000 was sent",
+    "ordering": "no page of several records was seen",
+    "determinism": "no page was asked twice",
+    "multiple_ids": "no request of several IDs whose IDs were also asked alone",
+    "multiple_ids_ordering": "no two consecutive pages of a request of several IDs",
+    "duplicate_ids_once": "no request naming an ID twice, after the same request without",
+    "repeated_offset_limit_rejected": "no request repeating offset or limit",
+    "id_byte_length": "no ID of 255 bytes or more",
+    "other_methods_refused": "no method other than GET or HEAD on the operation",
+}

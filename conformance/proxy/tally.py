@@ -15,7 +15,7 @@ from pathlib import Path
 
 from conformance.exchange import Exchange
 from conformance.failures import Failure
-from conformance.proxy.checks import PROXY_CHECKS
+from conformance.proxy.checks import NOT_RUN_HINTS, PROXY_CHECKS
 from conformance.report import Verdict, summary, write_junit
 
 # As in the suite's reports: a broken rule repeats on every page; five reproductions suffice.
@@ -91,7 +91,7 @@ class Tally:
 
     def verdict(self) -> Verdict:
         not_run = {
-            check: "no exchange in this session gave it anything to judge"
+            check: f"not exercised: {NOT_RUN_HINTS.get(check, 'no exchange gave it a case')}"
             for check in PROXY_CHECKS
             if check not in self.judged and check not in self.found
         }
