@@ -89,6 +89,8 @@ FAULTS = (
     "percent_2c_is_data",
     "transient_5000",
     "grows",
+    # Like a real deployment: IDs other than KNOWN are unknown (53003).
+    "knows_only_listed",
 )
 
 
@@ -326,7 +328,11 @@ class FaultyServer:
             # Unknown IDs are dropped, as if they had no records.
             known = tuple(i for i in query.annotation_request_ids if i not in UNKNOWN)
             return self.page(Query(known or ("nothing",), query.offset, query.limit))
-        if any(item in UNKNOWN for item in query.annotation_request_ids):
+        unknown = UNKNOWN if self.fault != "knows_only_listed" else None
+        if any(
+            item in UNKNOWN or (unknown is None and item not in KNOWN)
+            for item in query.annotation_request_ids
+        ):
             return self.envelope(53003, None)
         return self.page(query)
 

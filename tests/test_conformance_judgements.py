@@ -1,0 +1,360 @@
+"""The judgements as pure functions of recorded exchanges: no server, no socket.
+
+These are what a validating proxy reuses on traffic it merely observes, so each is shown here
+to keep and to break its rule on hand-made exchanges.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from conformance import across_exchanges, per_exchange
+from conformance.exchange import Exchange
+from conformance.failures import Failure
+from conformance.registry import REGISTRY
+
+BASE = "http://h/statistics/record"
+
+
+def envelope(code: int = 2000, data: Any = None) -> dict[str, Any]:
+    return {
+        "code": code,
+        "message": "m",
+        "data": data,
+        "date": "2025-04-08 14:20:00",
+        "requestId": "9876543210abcdef9876543210abcdef",
+        "success": code == 2000,
+    }
+
+
+def record(record_id: int) -> dict[str, Any]:
+    return {
+        "id": record_id, "status": 4, "campaignId": "c", "taskId": 1, "poolName": "p",
+        "poolType": 1, "folderId": 1, "aliceName": "a", "createdTime": "2025-04-01 10:00:00",
+        "actionType": 0, "instanceInfo": {}, "modifyInstanceNum": 0, "modifyAttributesNum": 0,
+        "instanceSum": 0, "attributesSum": 0,
+    }  # fmt: skip
+
+
+def page(query: str, count: int, ids: Sequence[int], **headers: str) -> Exchange:
+    """A 2000 page answering `query`."""
+    body = envelope(2000, {"count": count, "data": [record(i) for i in ids]})
+    return Exchange.build(
+        "GET", f"{BASE}?{query}", 200, body,
+        response_headers={"Content-Type": "application/json", **headers},
+    )  # fmt: skip
+
+
+def walk(
+    ids: str, count: int, limit: int, offsets: Sequence[int], first: int = 1
+) -> list[Exchange]:
+    """Correct pages of a request whose records have ids first, first+1, ..."""
+    result = []
+    for offset in offsets:
+        start = (offset - 1) * limit
+        records = range(first + start, first + min(count, start + limit))
+        result.append(page(f"{ids}&offset={offset}&limit={limit}", count, list(records)))
+    return result
+
+
+def checks(failures: Any) -> set[str]:
+    return {failure.check for failure in failures}
+
+
+# The exchange as an observer reads it.
+
+
+def test_exchange_reads_the_query_as_the_contract_does() -> None:
+    exchange = page("annotationRequestId=a,b&annotationRequestId=a&offset=2&limit=5000", 3, [])
+    assert exchange.ids == ("a", "b")
+    assert exchange.id_set == frozenset({"a", "b"})
+    assert (exchange.offset, exchange.limit, exchange.served_limit) == (2, 5000, 1000)
+    assert exchange.path == "/statistics/record"
+    assert exchange.is_page and exchange.count == 3 and exchange.records == []
+    assert page("annotationRequestId=a&offset=1&offset=2", 0, []).offset is None
+    assert page("annotationRequestId=a&limit=x", 0, []).limit is None
+    assert not page("annotationRequestId=a&limit=x", 0, []).is_page
+    defaults = page("annotationRequestId=a", 0, [])
+    assert (defaults.offset, defaults.limit) == (1, 10)
+    assert page("annotationRequestId=a%2Cb", 0, []).ids == ("a", "b")
+
+
+# One exchange.
+
+
+def _error(query: str, code: int, status: int, method: str = "GET", **headers: str) -> Exchange:
+    return Exchange.build(
+        method, f"{BASE}?{query}", status, envelope(code),
+        response_headers={"content-type": "application/json", **headers},
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("method", "status", "allow", "broken"),
+    [
+        ("POST", 405, "GET, HEAD", False),
+        ("DELETE", 404, "", False),
+        ("QUERY", 501, "", False),
+        ("PUT", 400, "", False),
+        ("POST", 200, "", True),
+        ("PATCH", 500, "", True),
+        ("POST", 405, "POST", True),
+    ],
+)
+def test_other_methods_any_4xx_or_501(method: str, status: int, allow: str, broken: bool) -> None:
+    exchange = Exchange.build(
+        method, f"{BASE}?annotationRequestId=a", status, None, response_headers={"Allow": allow}
+    )
+    message = per_exchange.other_methods_refused(exchange, False)
+    assert (message is not None) is broken, message
+    assert per_exchange.not_a_server_error(exchange, False) is None or status == 500
+
+
+def test_a_501_is_not_a_server_error_but_a_5000_is() -> None:
+    other = Exchange.build("QUERY", BASE, 501, None)
+    assert per_exchange.not_a_server_error(other, False) is None
+    assert per_exchange.not_a_server_error(_error("annotationRequestId=a", 5000, 500), False)
+
+
+@pytest.mark.parametrize(
+    ("query", "code", "broken"),
+    [
+        ("annotationRequestId=a&offset=1&offset=2", 2000, True),
+        ("annotationRequestId=a&limit=1&limit=2", 2000, True),
+        ("annotationRequestId=a&limit=1&limit=2", 4005, False),
+        ("annotationRequestId=a&limit=1", 2000, False),
+    ],
+)
+def test_repeated_offset_or_limit_must_answer_4005(query: str, code: int, broken: bool) -> None:
+    exchange = _error(query, code, 200 if code == 2000 else 400)
+    message = per_exchange.repeated_offset_limit_rejected(exchange, False)
+    assert (message is not None) is broken, message
+
+
+@pytest.mark.parametrize(
+    ("item", "code", "broken"),
+    [
+        ("é" * 128, 2000, True),  # 256 bytes accepted
+        ("é" * 128, 4005, False),
+        ("é" * 127 + "a", 4005, True),  # 255 bytes rejected
+        ("é" * 127 + "a", 53003, False),
+        ("a" * 255, 4005, False),  # not a multi-byte ID: nothing to say about bytes
+    ],
+)
+def test_id_length_is_counted_in_bytes(item: str, code: int, broken: bool) -> None:
+    from urllib.parse import quote
+
+    exchange = _error(f"annotationRequestId={quote(item)}", code, 400)
+    message = per_exchange.id_byte_length(exchange, False)
+    assert (message is not None) is broken, message
+
+
+@pytest.mark.parametrize(
+    ("query", "count", "size", "check"),
+    [
+        ("offset=1&limit=10", 25, 10, None),
+        ("offset=3&limit=10", 25, 5, None),
+        ("offset=3&limit=10", 25, 10, "pagination_complete"),
+        ("offset=2&limit=10", 25, 9, "pagination_complete"),
+        ("offset=4&limit=10", 25, 0, None),
+        ("offset=4&limit=10", 25, 5, "past_last_page_empty"),
+        ("offset=1&limit=1001", 1500, 1000, None),
+        ("offset=1&limit=1001", 1500, 1001, "limit_capped"),
+        ("offset=2&limit=5000", 1500, 500, None),
+    ],
+)
+def test_page_size_follows_count_offset_and_capped_limit(
+    query: str, count: int, size: int, check: str | None
+) -> None:
+    exchange = page(f"annotationRequestId=a&{query}", count, list(range(1, size + 1)))
+    found = per_exchange.page_size(exchange)
+    assert (found[0] if found else None) == check, found
+
+
+def test_judge_names_each_failure_after_its_check() -> None:
+    body = {**envelope(4005), "success": True, "requestId": "X"}
+    exchange = Exchange.build(
+        "GET", f"{BASE}?annotationRequestId=a", 200, body,
+        response_headers={"content-type": "text/plain"},
+    )  # fmt: skip
+    found = checks(per_exchange.judge(exchange))
+    assert found == {
+        "content_type_conformance",
+        "response_schema_conformance",
+        "envelope_success_matches_code",
+        "envelope_request_id",
+        "envelope_http_status",
+    }
+    # In the HTTP-200 style the status is right; the schema is read from the code (4005).
+    assert "envelope_http_status" not in checks(per_exchange.judge(exchange, True))
+    assert not list(per_exchange.judge(walk("annotationRequestId=a", 3, 2, [1])[0]))
+
+
+def test_judgement_names_are_registered_checks() -> None:
+    from conformance import catalog
+
+    assert set(per_exchange.JUDGEMENTS) <= set(catalog.ALL_CHECKS)
+
+
+# Across exchanges.
+
+
+def test_stable_pages_pass_every_judgement() -> None:
+    exchanges = [
+        *walk("annotationRequestId=a", 25, 10, [1, 2, 3, 4]),
+        *walk("annotationRequestId=a", 25, 1000, [1]),
+        *walk("annotationRequestId=a", 25, 10, [1]),
+    ]
+    assert dict(across_exchanges.judge_all(exchanges)) == {}
+    assert across_exchanges.growth(exchanges) == []
+
+
+def test_append_only_growth_is_recognised_not_failed() -> None:
+    before = walk("annotationRequestId=a", 25, 10, [1, 2])
+    after = walk("annotationRequestId=a", 27, 10, [3, 4, 1])
+    exchanges = [*before, *after]
+    assert dict(across_exchanges.judge_all(exchanges)) == {}
+    grown = across_exchanges.growth(exchanges)
+    assert [(g.first, g.last) for g in grown] == [(25, 27)]
+    assert "grew from 25 to 27" in str(grown[0])
+
+
+def test_a_count_that_depends_on_the_page_fails_though_it_rises_while_walking() -> None:
+    exchanges = [
+        page(f"annotationRequestId=a&offset={offset}&limit=10", 25 + offset, [])
+        for offset in (1, 2, 3)
+    ] + [page("annotationRequestId=a&offset=1&limit=10", 26, [])]
+    failures = list(across_exchanges.count_stable(exchanges))
+    assert len(failures) == 1
+    assert "count 28 on page 3 of limit 10, then 26 on page 1" in failures[0].message
+
+
+def test_a_per_page_count_is_named_as_such_once() -> None:
+    exchanges = [
+        page("annotationRequestId=a&offset=1&limit=1000", 25, list(range(1, 26))),
+        page("annotationRequestId=a&offset=1&limit=10", 10, list(range(1, 11))),
+        page("annotationRequestId=a&offset=2&limit=10", 10, list(range(11, 21))),
+    ]
+    found = across_exchanges.judge_all(exchanges)
+    assert set(found) == {"count_stable"}
+    assert len(found["count_stable"]) == 1
+    assert "count looks per-page, not total" in found["count_stable"][0].message
+
+
+def test_overlap_and_skip_are_told_apart() -> None:
+    ok = walk("annotationRequestId=a", 25, 10, [1])
+    reference = walk("annotationRequestId=a", 25, 1000, [1])
+    overlap = page("annotationRequestId=a&offset=2&limit=10", 25, list(range(10, 20)))
+    skip = page("annotationRequestId=a&offset=2&limit=10", 25, list(range(12, 22)))
+    overlapping = across_exchanges.judge_all([*reference, *ok, overlap])
+    assert set(overlapping) == {"pagination_no_overlap"}
+    assert "record 10 is on page 1 of limit 10 and on page 2" in overlapping[
+        "pagination_no_overlap"
+    ][0].message
+    skipping = across_exchanges.judge_all([*reference, *ok, skip])
+    assert set(skipping) == {"pagination_complete"}
+    assert "skips or shifts" in skipping["pagination_complete"][0].message
+
+
+def test_a_zero_based_offset_is_diagnosed() -> None:
+    exchanges = [
+        page("annotationRequestId=a&offset=1&limit=1", 25, [2]),
+        page("annotationRequestId=a&offset=1&limit=10", 25, list(range(11, 21))),
+    ]
+    failures = list(across_exchanges.slices_of_one_order(exchanges))
+    assert len(failures) == 1
+    assert "offset looks 0-based" in failures[0].message
+
+
+def test_ids_ascend_across_pages_of_several_ids() -> None:
+    query = "annotationRequestId=a&annotationRequestId=b"
+    concatenated = [
+        page(f"{query}&offset=1&limit=3", 6, [100, 101, 102]),
+        page(f"{query}&offset=2&limit=3", 6, [1, 2, 3]),
+    ]
+    failures = list(across_exchanges.ascending_across_pages(concatenated))
+    assert checks(failures) == {"ordering"}
+    assert "page 2 starts at id 1, page 1 of the same limit ends at id 102" in failures[0].message
+
+
+def test_same_request_same_answer_allows_a_page_to_grow_at_its_end() -> None:
+    first = page("annotationRequestId=a&offset=3&limit=10", 25, list(range(21, 26)))
+    grown = page("annotationRequestId=a&offset=3&limit=10", 27, list(range(21, 28)))
+    assert not list(across_exchanges.same_request_same_answer([first, grown]))
+    changed = page("annotationRequestId=a&offset=3&limit=10", 25, list(range(21, 26)))
+    assert changed.records is not None
+    changed.records[2]["status"] = 9
+    failures = list(across_exchanges.same_request_same_answer([first, changed]))
+    assert len(failures) == 1 and "record 23 changed its fields ['status']" in failures[0].message
+
+
+def test_forms_of_one_id_set_agree() -> None:
+    plain = page("annotationRequestId=a&annotationRequestId=b&offset=1&limit=5", 9, [1, 2])
+    comma = page("annotationRequestId=a,b&offset=1&limit=5", 9, [1, 2])
+    assert not list(across_exchanges.forms_agree([plain, comma]))
+    wrong = page("annotationRequestId=a,b&offset=1&limit=5", 4, [1, 2])
+    assert checks(across_exchanges.forms_agree([plain, wrong])) == {"multiple_ids"}
+    single = page("annotationRequestId=a&offset=1&limit=5", 4, [1, 2])
+    doubled = page("annotationRequestId=a&annotationRequestId=a&offset=1&limit=5", 8, [1, 2])
+    assert checks(across_exchanges.forms_agree([single, doubled])) == {"duplicate_ids_once"}
+
+
+def test_counts_add_up_between_the_sums_before_and_after() -> None:
+    def alone(name: str, count: int) -> Exchange:
+        return page(f"annotationRequestId={name}&offset=1&limit=1", count, [1] if count else [])
+
+    together = page("annotationRequestId=a&annotationRequestId=b&offset=1&limit=1", 12, [1])
+    assert not list(across_exchanges.counts_add_up([alone("a", 5), alone("b", 6), together,
+                                                    alone("a", 5), alone("b", 7)]))  # fmt: skip
+    failures = list(across_exchanges.counts_add_up([alone("a", 5), alone("b", 8), together]))
+    assert len(failures) == 1
+    assert "answered count 12; the IDs' counts add up to 13" in failures[0].message
+    only_first = page("annotationRequestId=a&annotationRequestId=b&offset=1&limit=1", 5, [1])
+    failures = list(across_exchanges.counts_add_up([alone("a", 5), alone("b", 7), only_first]))
+    assert "only one of the IDs was counted" in failures[0].message
+
+
+# The envelope rules inside Schemathesis: each registered check calls its rule.
+
+
+@pytest.mark.parametrize("name", sorted(per_exchange.RULES))
+def test_envelope_rules_as_schemathesis_checks_raise(name: str) -> None:
+    import json
+
+    from conformance.st_hooks import envelope_check
+
+    broken = {
+        "envelope_success_matches_code": {**envelope(4005), "success": True},
+        "envelope_data_null_on_error": {**envelope(4005), "data": {}},
+        "envelope_request_id": {**envelope(2000, {"count": 0, "data": []}), "requestId": "X"},
+        "envelope_date": {**envelope(2000, {"count": 0, "data": []}), "date": "2025"},
+        "envelope_http_status": envelope(53003),
+    }[name]
+    check = envelope_check(name)
+    case = SimpleNamespace(method="GET")
+    response = SimpleNamespace(status_code=200, content=json.dumps(broken).encode())
+    with pytest.raises(AssertionError):
+        check(None, response, case)
+    good = envelope(2000, {"count": 0, "data": []})
+    check(None, SimpleNamespace(status_code=200, content=json.dumps(good).encode()), case)
+    # Other methods carry no envelope: nothing to judge.
+    check(None, response, SimpleNamespace(method="POST"))
+
+
+def test_every_registered_check_has_a_description_and_a_kind() -> None:
+    from conformance import catalog
+
+    assert list(REGISTRY) and set(REGISTRY) == set(catalog.ALL_CHECKS)
+    for entry in REGISTRY.values():
+        assert entry.description and not entry.description.endswith(":")
+
+
+def test_failures_carry_the_request_that_shows_them() -> None:
+    exchange = page("annotationRequestId=a&offset=2&offset=3", 0, [])
+    failure = next(iter(per_exchange.judge(exchange)))
+    assert isinstance(failure, Failure)
+    assert failure.curl.startswith("curl ") and "offset=2&offset=3" in failure.curl
