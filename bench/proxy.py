@@ -13,7 +13,6 @@ import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 
 from bench.runner import LARGE, RECORDS, REPORTS, load, ratio
 from conformance.launch import HOST, free_port, started

@@ -130,7 +130,13 @@ CAUGHT_BY = {
     "zero_based_offset": "pagination_complete",
 }
 # Variants the contract allows (issue 10): the proxy reports none of them.
-ALLOWED = ("other_methods_404", "other_methods_501", "percent_2c_is_data", "transient_5000")
+ALLOWED = (
+    "other_methods_404",
+    "other_methods_501",
+    "percent_2c_is_data",
+    "transient_5000",
+    "knows_only_listed",
+)
 
 
 def proxy_app(upstream_app: ASGI | None, **options: Any) -> ProxyApp:
