@@ -56,6 +56,7 @@ class ProxyApp:
         self.tally = tally or Tally(options.upstream)
         self.traffic = Traffic(options.max_id_sets, options.max_page_records)
         self.hiccups = Hiccups()
+        self.tally.growth = self.traffic.grown.values
         # No pool limit: concurrent clients must not queue behind each other in the proxy.
         self.client = httpx.AsyncClient(
             timeout=options.upstream_timeout,
@@ -154,7 +155,6 @@ class ProxyApp:
     def _judge(self, exchange: Exchange, request: Request | None) -> list[Failure]:
         result = judge(exchange, request, self.traffic, self.hiccups, self.options.http_200_errors)
         self.tally.record(exchange, result.judged, result.failures, hiccup=result.hiccup)
-        self.tally.growth = list(self.traffic.grown.values())
         return result.failures
 
     async def _refuse(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,7 +67,8 @@ class Tally:
     found: Counter[str] = field(default_factory=Counter)
     kept: list[Failure] = field(default_factory=list)
     hiccups: int = 0
-    growth: list[str] = field(default_factory=list)
+    # The growth the traffic recognised, read when the reports are written.
+    growth: Callable[[], list[str]] = list
 
     def record(
         self, exchange: Exchange, judged: set[str], failures: list[Failure], hiccup: bool = False
@@ -101,14 +103,19 @@ class Tally:
                 f"{self.hiccups} answers were the documented 5000 (service hiccup), not counted "
                 "as violations: a client should retry them"
             )
-        notes += [f"{grew} (append-only growth, not a violation)" for grew in self.growth]
+        grown = self.growth()
+        notes += [
+            f"{grew} (append-only growth, not a violation)" for grew in grown[:MAX_GROWTH_NOTES]
+        ]
+        if len(grown) > MAX_GROWTH_NOTES:
+            notes.append(f"... and {len(grown) - MAX_GROWTH_NOTES} more requests grew")
         return Verdict(
             self.upstream,
             PROXY_CHECKS,
             list(self.kept),
             not_run,
             time.monotonic() - self.started,
-            notes=notes[: MAX_GROWTH_NOTES + 1],
+            notes=notes,
         )
 
     def summary(self, verdict: Verdict) -> str:
