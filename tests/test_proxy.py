@@ -471,3 +471,31 @@ def test_the_http_200_style_passes_when_the_proxy_is_told() -> None:
     responses = send_all(mock, [("GET", f"{RECORDS}?annotationRequestId=does-not-exist")])
     assert responses[0].status_code == 200 and responses[0].json()["code"] == 53003
     assert mock.tally.verdict().failures == []
+
+
+def test_the_proxy_judges_with_the_suites_checks() -> None:
+    """One set of check functions: every proxy check but its own is the suite's registry's."""
+    from conformance.registry import REGISTRY
+
+    assert set(PROXY_CHECKS) - set(REGISTRY) == {"client_request_valid"}
+
+
+async def _big(scope: Scope, receive: Any, send: Any) -> None:
+    """An answer in several chunks, larger than the proxy is told to judge."""
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/json")]})  # fmt: skip
+    for n in range(10):
+        await send({"type": "http.response.body", "body": b"x" * 1000 + bytes([48 + n]),
+                    "more_body": True})  # fmt: skip
+    await send({"type": "http.response.body", "body": b""})
+
+
+def test_answers_too_large_to_judge_and_other_paths_stream_through_whole() -> None:
+    app = proxy_app(_big, max_judged_bytes=2500)
+    large, other = send_all(
+        app, [("GET", f"{RECORDS}?annotationRequestId=a"), ("GET", "/openapi.json")]
+    )
+    expected = b"".join(b"x" * 1000 + bytes([48 + n]) for n in range(10))
+    assert large.content == expected and other.content == expected
+    assert HEADER not in large.headers
+    assert (app.tally.exchanges, app.tally.unjudged) == (1, 1)
