@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from conformance.catalog import ALL_CHECKS
 from conformance.config import PHASES, Options
@@ -98,6 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="per-request timeout in seconds (default %(default)s)",
     )
     add(
+        "--timezone",
+        default=default("timezone"),
+        metavar="ZONE",
+        help="IANA zone the server writes `date` and `createdTime` in (default %(default)s)",
+    )
+    add(
         "--strict",
         action="store_true",
         default=default("strict"),
@@ -126,6 +133,14 @@ def _ids(values: Iterable[str], file: Path | None, option: str) -> tuple[str, ..
     return tuple(dict.fromkeys(items))
 
 
+def _zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise OptionError(f"--timezone: {name!r} is not an IANA zone name") from None
+    return name
+
+
 def options_from_arguments(
     arguments: argparse.Namespace, environment: Mapping[str, str]
 ) -> Options:
@@ -151,6 +166,7 @@ def options_from_arguments(
         phases=tuple(arguments.phase or PHASES),
         timeout_seconds=arguments.timeout,
         strict=arguments.strict,
+        timezone=_zone(arguments.timezone),
     )
 
 

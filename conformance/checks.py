@@ -12,45 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from functools import cached_property
 
-from conformance.across_exchanges import (
-    ascending_across_pages,
-    counts_add_up,
-    forms_agree,
-    page_sizes,
-    same_request_same_answer,
-    slices_of_one_order,
-    unreliable_counts,
-)
-from conformance.across_exchanges import (
-    count_stable as counts_over_time,
-)
+from conformance import across_exchanges as across
+from conformance import per_exchange as rules
 from conformance.client import INT32_MAX, Target, Walk, walk
 from conformance.config import Options
 from conformance.envelope import SUCCESS
 from conformance.exchange import LIMIT_CAP, Exchange
 from conformance.failures import Failure
-from conformance.per_exchange import (
-    enum_membership as enums_of,
-)
-from conformance.per_exchange import (
-    id_byte_length as id_length_rule,
-)
-from conformance.per_exchange import (
-    instance_info_sum as instance_info_of,
-)
-from conformance.per_exchange import (
-    ordering as ordered_page,
-)
-from conformance.per_exchange import (
-    other_methods_refused as method_rule,
-)
-from conformance.per_exchange import (
-    page_size,
-    response_schema_conformance,
-)
-from conformance.per_exchange import (
-    repeated_offset_limit_rejected as repeated_rule,
-)
 from conformance.registry import (
     SEMANTIC,
     Outcome,
@@ -77,6 +45,8 @@ OWNED_ELSEWHERE = (
 # 255 bytes of UTF-8 made of multi-byte characters, and one byte more.
 IDS_OF_255_BYTES = ("é" * 127 + "a", "€" * 85)
 IDS_OF_256_BYTES = ("é" * 128, "€" * 85 + "a")
+# Values of `offset`/`limit` that D10 makes invalid: zero, negative, fraction, empty, int32+1.
+INVALID_INTEGERS = ("0", "-1", "1.5", "", "2147483648", "ten")
 # Methods the contract does not document; QUERY is one a server may not know at all (501).
 OTHER_METHODS = ("POST", "PUT", "PATCH", "DELETE", "QUERY")
 
@@ -149,7 +119,7 @@ def known_id_schema(phase: Phase, outcome: Outcome) -> None:
                 exchange,
             ))  # fmt: skip
             continue
-        message = response_schema_conformance(exchange, False)
+        message = rules.response_schema_conformance(exchange, False)
         if message and not any(owned in message for owned in OWNED_ELSEWHERE):
             outcome.failures.append(phase.fail("known_id_schema", message, exchange))
     answered = {result.ids[0] for result in phase.walks}
@@ -175,7 +145,7 @@ def pagination_no_overlap(phase: Phase, outcome: Outcome) -> None:
     """No record appears on two pages of one request."""
     pages = _walk_pages(phase)
     outcome.saw(len(pages))
-    _keep(outcome, "pagination_no_overlap", slices_of_one_order(pages, PHASE))
+    _keep(outcome, "pagination_no_overlap", across.slices_of_one_order(pages, PHASE))
 
 
 @register(SEMANTIC)
@@ -184,10 +154,12 @@ def pagination_complete(phase: Phase, outcome: Outcome) -> None:
     """Every page is full but the last, pages skip nothing, page 1 starts at the first record."""
     pages = _walk_pages(phase)
     outcome.saw(len(pages))
-    shifts = [f for f in slices_of_one_order(pages, PHASE) if f.check == "pagination_complete"]
+    shifts = [
+        f for f in across.slices_of_one_order(pages, PHASE) if f.check == "pagination_complete"
+    ]
     zero_based = [f for f in shifts if "0-based" in f.message]
     # A 0-based offset makes every page the wrong size: its diagnosis is the one failure.
-    _keep(outcome, "pagination_complete", zero_based or [*shifts, *page_sizes(pages, PHASE)])
+    _keep(outcome, "pagination_complete", zero_based or [*shifts, *across.page_sizes(pages, PHASE)])
 
 
 @register(SEMANTIC)
@@ -196,7 +168,7 @@ def count_stable(phase: Phase, outcome: Outcome) -> None:
     """`count` is the request's total on every page; it may only rise (append-only growth)."""
     pages = _walk_pages(phase)
     outcome.saw(len(pages))
-    _keep(outcome, "count_stable", counts_over_time(pages, PHASE))
+    _keep(outcome, "count_stable", across.count_stable(pages, PHASE))
 
 
 @register(SEMANTIC)
@@ -215,7 +187,7 @@ def past_last_page_empty(phase: Phase, outcome: Outcome) -> None:
                     f"{result.count} (D11)",
                     exchange,
                 ))  # fmt: skip
-    _keep(outcome, "past_last_page_empty", page_sizes(_walk_pages(phase), PHASE))
+    _keep(outcome, "past_last_page_empty", across.page_sizes(_walk_pages(phase), PHASE))
 
 
 @register(SEMANTIC)
@@ -237,7 +209,7 @@ def limit_capped(phase: Phase, outcome: Outcome) -> None:
                 exchange,
             ))  # fmt: skip
             continue
-        found = page_size(exchange, largest.count)
+        found = rules.page_size(exchange, largest.count)
         if found and found[0] == "limit_capped":
             outcome.failures.append(phase.fail("limit_capped", f"{item!r}: {found[1]}", exchange))
         elif exchange.record_ids != capped.record_ids:
@@ -256,12 +228,12 @@ def ordering(phase: Phase, outcome: Outcome) -> None:
     pages = _walk_pages(phase)
     for exchange in pages:
         outcome.saw()
-        message = ordered_page(exchange, False)
+        message = rules.ordering(exchange, False)
         if message:
             outcome.failures.append(
                 phase.fail("ordering", f"{list(exchange.ids)}: {message}", exchange)
             )
-    _keep(outcome, "ordering", ascending_across_pages(pages, PHASE))
+    _keep(outcome, "ordering", across.ascending_across_pages(pages, PHASE))
 
 
 @register(SEMANTIC)
@@ -270,13 +242,13 @@ def determinism(phase: Phase, outcome: Outcome) -> None:
     """The same request twice answers the same records."""
     for result in phase.walks:
         outcome.saw(len(result.again))
-    _keep(outcome, "determinism", same_request_same_answer(_walk_pages(phase), PHASE))
+    _keep(outcome, "determinism", across.same_request_same_answer(_walk_pages(phase), PHASE))
 
 
-def _per_record(phase: Phase, outcome: Outcome, name: str, rule: object) -> None:
+def _per_record(phase: Phase, outcome: Outcome, name: str, rule: rules.Judgement) -> None:
     for exchange in _walk_pages(phase):
         outcome.saw(len(exchange.records or []))
-        message = rule(exchange, False)  # type: ignore[operator]
+        message = rule(exchange, False)
         if message:
             outcome.failures.append(phase.fail(name, message, exchange))
 
@@ -285,14 +257,14 @@ def _per_record(phase: Phase, outcome: Outcome, name: str, rule: object) -> None
 @needs_known_ids(1)
 def instance_info_sum(phase: Phase, outcome: Outcome) -> None:
     """`instanceInfo` values sum to modifyInstanceNum + modifyAttributesNum ({} when 0)."""
-    _per_record(phase, outcome, "instance_info_sum", instance_info_of)
+    _per_record(phase, outcome, "instance_info_sum", rules.instance_info_sum)
 
 
 @register(SEMANTIC)
 @needs_known_ids(1)
 def enum_membership(phase: Phase, outcome: Outcome) -> None:
     """`status`, `poolType` and `actionType` hold values of the contract's enums."""
-    _per_record(phase, outcome, "enum_membership", enums_of)
+    _per_record(phase, outcome, "enum_membership", rules.enum_membership)
 
 
 @register(SEMANTIC)
@@ -318,10 +290,10 @@ def multiple_ids(phase: Phase, outcome: Outcome) -> None:
                 f"{exchange.code!r}; several known IDs answer one page of all their records (D7)",
                 exchange,
             ))  # fmt: skip
-    found = list(forms_agree(sent, PHASE))
+    found = list(across.forms_agree(sent, PHASE))
     # A count broken alone (count_stable reports it) cannot be added up.
-    if not unreliable_counts(_walk_pages(phase)) & {frozenset([item]) for item in ids}:
-        found += counts_add_up(sent, PHASE)
+    if not across.unreliable_counts(_walk_pages(phase)) & {frozenset([item]) for item in ids}:
+        found += across.counts_add_up(sent, PHASE)
     _keep(outcome, "multiple_ids", found)
 
 
@@ -331,11 +303,11 @@ def multiple_ids_ordering(phase: Phase, outcome: Outcome) -> None:
     """Several IDs: one order by id over all of them, pages slices of it (not concatenated)."""
     pages = _pages([e for result in phase.combined for e in result.exchanges])
     outcome.saw(len(pages))
-    if any(ordered_page(exchange, False) for exchange in _walk_pages(phase)):
+    if any(rules.ordering(exchange, False) for exchange in _walk_pages(phase)):
         return  # one ID's pages are already out of order: `ordering` reports that cause
-    found = list(ascending_across_pages(pages, PHASE))
+    found = list(across.ascending_across_pages(pages, PHASE))
     for exchange in pages:
-        message = ordered_page(exchange, False)
+        message = rules.ordering(exchange, False)
         if message:
             found.append(phase.fail("ordering", f"{list(exchange.ids)}: {message}", exchange))
     outcome.failures += [
@@ -359,7 +331,7 @@ def duplicate_ids_once(phase: Phase, outcome: Outcome) -> None:
     ]
     again = phase.target.get([item], 1, result.limit)
     outcome.saw(len(sent))
-    _keep(outcome, "duplicate_ids_once", forms_agree([plain, *sent, again], PHASE))
+    _keep(outcome, "duplicate_ids_once", across.forms_agree([plain, *sent, again], PHASE))
     for exchange in sent:
         if exchange.count is None:
             outcome.failures.append(phase.fail(
@@ -377,9 +349,98 @@ def repeated_offset_limit_rejected(phase: Phase, outcome: Outcome) -> None:
     for name in ("offset", "limit"):
         exchange = phase.target.send([("annotationRequestId", item), (name, 1), (name, 2)])
         outcome.saw()
-        message = repeated_rule(exchange, False)
+        message = rules.repeated_offset_limit_rejected(exchange, False)
         if message:
             outcome.failures.append(phase.fail("repeated_offset_limit_rejected", message, exchange))
+
+
+@register(SEMANTIC)
+@needs_known_ids(1)
+def invalid_offset_limit_rejected(phase: Phase, outcome: Outcome) -> None:
+    """An `offset` or `limit` out of 1..2147483647, or not an integer, answers 4005 (D10)."""
+    # A known ID, so that a server checking the ID first cannot hide behind 53003.
+    item = phase.options.known_ids[0]
+    for name in ("offset", "limit"):
+        for value in INVALID_INTEGERS:
+            exchange = phase.target.send([("annotationRequestId", item), (name, value)])
+            outcome.saw()
+            message = rules.invalid_offset_limit_rejected(exchange, False)
+            if message:
+                outcome.failures.append(
+                    phase.fail("invalid_offset_limit_rejected", message, exchange)
+                )
+
+
+@register(SEMANTIC)
+@needs_known_ids(1)
+def too_many_ids_rejected(phase: Phase, outcome: Outcome) -> None:
+    """More than 100 ID values, duplicates included, answer 4005 (D9)."""
+    item = phase.options.known_ids[0]
+    for joined in (False, True):
+        exchange = phase.target.get([item] * 101, joined=joined)
+        outcome.saw()
+        message = rules.too_many_ids_rejected(exchange, False)
+        if message:
+            outcome.failures.append(phase.fail("too_many_ids_rejected", message, exchange))
+
+
+@register(SEMANTIC)
+def id_characters_rejected(phase: Phase, outcome: Outcome) -> None:
+    """An ID with a control character (U+0000-U+001F, U+007F) answers 4005 (D22)."""
+    for item in ("conformance\x00id", "conformance\nid", "conformance\x7fid"):
+        exchange = phase.target.get([item])
+        outcome.saw()
+        message = rules.id_characters_rejected(exchange, False)
+        if message:
+            outcome.failures.append(phase.fail("id_characters_rejected", message, exchange))
+
+
+@register(SEMANTIC)
+def bad_encoding_rejected(phase: Phase, outcome: Outcome) -> None:
+    """A query that is not valid percent-encoded UTF-8 answers 4005 (D25)."""
+    for query in ("annotationRequestId=%FF%FE", "annotationRequestId=conformance%C3"):
+        exchange = phase.target.send_raw(query)
+        outcome.saw()
+        message = rules.bad_encoding_rejected(exchange, False)
+        if message:
+            outcome.failures.append(phase.fail("bad_encoding_rejected", message, exchange))
+
+
+@register(SEMANTIC)
+@needs_known_ids(1)
+def unknown_parameters_ignored(phase: Phase, outcome: Outcome) -> None:
+    """A parameter the contract does not name is ignored: the same page as without it (D23)."""
+    result = phase.walks[0] if phase.walks else None
+    item = result.ids[0] if result else phase.options.known_ids[0]
+    limit = result.limit if result else 10
+    plain: list[tuple[str, str | int]] = [("annotationRequestId", item), ("offset", 1)]
+    plain.append(("limit", limit))
+    before = phase.target.send(plain)
+    extra = phase.target.send([*plain, ("traceId", "conformance-1"), ("utm_source", "ci")])
+    after = phase.target.send(plain)
+    outcome.saw()
+    answers = {(e.code, e.count, tuple(e.record_ids)) for e in (before, after)}
+    if (extra.code, extra.count, tuple(extra.record_ids)) not in answers:
+        outcome.failures.append(phase.fail(
+            "unknown_parameters_ignored",
+            f"with the unknown parameters traceId and utm_source the request answered code "
+            f"{extra.code!r}, count {extra.count!r}; without them code {before.code!r}, count "
+            f"{before.count!r}: parameters the contract does not name are ignored (D23)",
+            extra,
+        ))  # fmt: skip
+
+
+@register(SEMANTIC)
+@needs_known_ids(1)
+def clock_and_zone(phase: Phase, outcome: Outcome) -> None:
+    """`date` is the answer's time in the deployment's zone (UTC unless --timezone), and no
+    `createdTime` is later than it (D15)."""
+    for exchange in _walk_pages(phase):
+        outcome.saw()
+        message = rules.clock_and_zone(exchange, phase.options.timezone)
+        if message:
+            outcome.failures.append(phase.fail("clock_and_zone", message, exchange))
+            return  # one zone, one cause
 
 
 @register(SEMANTIC)
@@ -388,7 +449,7 @@ def id_byte_length(phase: Phase, outcome: Outcome) -> None:
     for item in (*IDS_OF_255_BYTES, *IDS_OF_256_BYTES):
         exchange = phase.target.get([item])
         outcome.saw()
-        message = id_length_rule(exchange, False)
+        message = rules.id_byte_length(exchange, False)
         if message:
             outcome.failures.append(phase.fail("id_byte_length", message, exchange))
 
@@ -419,6 +480,6 @@ def other_methods_refused(phase: Phase, outcome: Outcome) -> None:
     for method in OTHER_METHODS:
         exchange = phase.target.send([("annotationRequestId", item)], method=method)
         outcome.saw()
-        message = method_rule(exchange, False)
+        message = rules.other_methods_refused(exchange, False)
         if message:
             outcome.failures.append(phase.fail("other_methods_refused", message, exchange))

@@ -55,13 +55,20 @@ class Target:
     sleep: float = BACK_OFF_SECONDS
 
     def url(self, pairs: Pairs) -> str:
+        return self.raw_url(query_string(pairs))
+
+    def raw_url(self, query: str) -> str:
         base = self.options.base_url.rstrip("/") + OPERATION_PATH
-        return f"{base}?{query_string(pairs)}" if pairs else base
+        return f"{base}?{query}" if query else base
 
     def send(self, pairs: Pairs, method: str = "GET") -> Exchange:
         """One request; a 5000 answer is retried up to twice before it is kept."""
+        return self.send_raw(query_string(pairs), method)
+
+    def send_raw(self, query: str, method: str = "GET") -> Exchange:
+        """One request with `query` exactly as given (already percent-encoded)."""
         for attempt in range(RETRIES + 1):
-            exchange = self._once(pairs, method)
+            exchange = self._once(query, method)
             if exchange.code != SERVICE_HICCUP or attempt == RETRIES:
                 break
             self.hiccups.append(exchange.curl)
@@ -69,11 +76,11 @@ class Target:
         self.exchanges.append(exchange)
         return exchange
 
-    def _once(self, pairs: Pairs, method: str) -> Exchange:
+    def _once(self, query: str, method: str) -> Exchange:
         headers: dict[str, str] = {}
         if self.options.access_key and self.options.secret_key:
             headers = signature_headers(self.options.access_key, self.options.secret_key)
-        url = self.url(pairs)
+        url = self.raw_url(query)
         started = time.monotonic()
         response = self.client.request(method, url, headers=headers)
         try:
@@ -84,6 +91,7 @@ class Target:
             method, str(response.request.url), response.status_code, body,
             request_headers=headers, response_headers=dict(response.headers),
             text=response.text[:2000], elapsed=time.monotonic() - started,
+            received_at=time.time(),
         )  # fmt: skip
 
     def get(

@@ -25,6 +25,8 @@ class Options:
     max_examples: int = 20
     phases: tuple[str, ...] = PHASES
     timeout_seconds: float = 30.0
+    # IANA zone of `date` and `createdTime` on the server under test (D15).
+    timezone: str = "UTC"
     # Any check not run fails the run (`--strict`, `STRICT=1 make conformance`).
     strict: bool = False
 

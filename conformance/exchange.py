@@ -46,6 +46,8 @@ class Exchange:
     response_headers: Mapping[str, str] = field(default_factory=dict)
     text: str = ""
     elapsed: float = 0.0
+    # When the response arrived (seconds since the epoch): `date` is judged against it.
+    received_at: float = 0.0
 
     @classmethod
     def build(
@@ -59,16 +61,22 @@ class Exchange:
         response_headers: Mapping[str, str] | None = None,
         text: str = "",
         elapsed: float = 0.0,
+        received_at: float = 0.0,
     ) -> Exchange:
         """An exchange whose query pairs are read from `url` (what an observer has)."""
         query = tuple(parse_qsl(urlsplit(url).query, keep_blank_values=True))
         lowered = {name.lower(): value for name, value in (response_headers or {}).items()}
         return cls(
             method.upper(), url, status, body, query, dict(request_headers or {}), lowered,
-            text, elapsed,
+            text, elapsed, received_at,
         )  # fmt: skip
 
     # The request, as the contract reads it.
+
+    @cached_property
+    def raw_query(self) -> str:
+        """The query as sent, still percent-encoded."""
+        return urlsplit(self.url).query
 
     @cached_property
     def path(self) -> str:

@@ -9,9 +9,12 @@ failure after the check it belongs to (the names of the registry, `--list-checks
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
 from functools import cache
 from itertools import pairwise
 from typing import Any, TypeGuard
+from urllib.parse import unquote_to_bytes
+from zoneinfo import ZoneInfo
 
 import jsonschema_rs
 
@@ -147,6 +150,71 @@ def repeated_offset_limit_rejected(exchange: Exchange, http_200: bool) -> str | 
     )
 
 
+INT32_MAX = 2_147_483_647
+
+
+def invalid_offset_limit_rejected(exchange: Exchange, http_200: bool) -> str | None:
+    """D10: an `offset` or `limit` that is not an integer from 1 to 2147483647 (0, negative,
+    a fraction, empty, out of int32) answers 4005, never a page."""
+    if exchange.method != "GET" or exchange.code == INVALID_PARAMETER:
+        return None
+    for name in ("offset", "limit"):
+        values = exchange.values(name)
+        if len(values) != 1:
+            continue  # absent (the default), or repeated (D24's check)
+        text = values[0]
+        valid = text.isascii() and text.isdigit() and 1 <= int(text) <= INT32_MAX
+        if not valid:
+            return (
+                f"{name}={text!r} answered code {exchange.code!r}; expected 4005 naming "
+                f"{name} (D10: an integer from 1 to {INT32_MAX}, an empty value included)"
+            )
+    return None
+
+
+MAX_IDS = 100
+
+
+def _raw_ids(exchange: Exchange) -> list[str]:
+    return [part for value in exchange.values(ID_PARAMETER) for part in value.split(",")]
+
+
+def too_many_ids_rejected(exchange: Exchange, http_200: bool) -> str | None:
+    """D9: more than 100 ID values as sent, duplicates included, answer 4005."""
+    sent = len(_raw_ids(exchange))
+    if exchange.method != "GET" or sent <= MAX_IDS or exchange.code == INVALID_PARAMETER:
+        return None
+    return f"{sent} IDs in one request answered code {exchange.code!r}; at most 100 (D9): 4005"
+
+
+def id_characters_rejected(exchange: Exchange, http_200: bool) -> str | None:
+    """D22: an ID with a control character (U+0000-U+001F, U+007F) answers 4005."""
+    if exchange.method != "GET" or exchange.code == INVALID_PARAMETER:
+        return None
+    bad = [item for item in _raw_ids(exchange) if any(ord(c) < 32 or ord(c) == 127 for c in item)]
+    if not bad:
+        return None
+    return (
+        f"the ID {bad[0]!r}, with a control character, answered code {exchange.code!r}; "
+        "expected 4005 (D22)"
+    )
+
+
+def bad_encoding_rejected(exchange: Exchange, http_200: bool) -> str | None:
+    """D25: a query that is not valid percent-encoded UTF-8 answers 4005."""
+    if exchange.method != "GET" or exchange.code == INVALID_PARAMETER:
+        return None
+    try:
+        unquote_to_bytes(exchange.raw_query).decode("utf-8")
+    except UnicodeDecodeError:
+        return (
+            f"a query that is not valid UTF-8 once percent-decoded answered code "
+            f"{exchange.code!r}; expected 4005 naming the parameter (D25), not a guess at "
+            "the ID meant"
+        )
+    return None
+
+
 def id_byte_length(exchange: Exchange, http_200: bool) -> str | None:
     """D8: an ID of up to 255 bytes of UTF-8 is accepted, a longer one answers 4005."""
     raw = [part for value in exchange.values(ID_PARAMETER) for part in value.split(",")]
@@ -261,6 +329,43 @@ def enum_membership(exchange: Exchange, http_200: bool) -> str | None:
     return None
 
 
+CLOCK_SKEW_SECONDS = 300
+DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+def clock_and_zone(exchange: Exchange, zone: str = "UTC") -> str | None:
+    """D15: `date` is the time of the answer in the deployment's zone (UTC unless told), within
+    5 minutes of the suite's clock; no record's `createdTime` is later than `date`."""
+    date = exchange.body.get("date") if isinstance(exchange.body, Mapping) else None
+    if exchange.method != "GET" or not isinstance(date, str) or not exchange.received_at:
+        return None
+    try:
+        stamp = datetime.strptime(date, DATE_FORMAT).replace(tzinfo=ZoneInfo(zone))
+    except ValueError:
+        return None  # envelope_date reports the format
+    off = stamp.timestamp() - exchange.received_at
+    if abs(off) > CLOCK_SKEW_SECONDS:
+        hours = off / 3600
+        hint = (
+            f": `date` looks like another zone (UTC{hours:+.0f})"
+            if abs(hours - round(hours)) < 0.1 and round(hours) != 0
+            else ""
+        )
+        return (
+            f"`date` {date!r} is {off:+.0f} s from the suite's clock read in {zone}{hint}; "
+            f"`date` is the answer's time in {zone} (D15; pass --timezone if the deployment "
+            "uses another zone)"
+        )
+    for record in exchange.records or []:
+        created = record.get("createdTime")
+        if isinstance(created, str) and created > date:
+            return (
+                f"record {record.get('id')!r}: createdTime {created!r} is later than the "
+                f"answer's date {date!r}: createdTime and date are in one zone (D15)"
+            )
+    return None
+
+
 def _envelope_rule(name: str) -> Judgement:
     rule = RULES[name]
 
@@ -279,6 +384,10 @@ JUDGEMENTS: Mapping[str, Judgement] = {
     "not_a_server_error": not_a_server_error,
     "other_methods_refused": other_methods_refused,
     "repeated_offset_limit_rejected": repeated_offset_limit_rejected,
+    "invalid_offset_limit_rejected": invalid_offset_limit_rejected,
+    "too_many_ids_rejected": too_many_ids_rejected,
+    "id_characters_rejected": id_characters_rejected,
+    "bad_encoding_rejected": bad_encoding_rejected,
     "id_byte_length": id_byte_length,
     "ordering": ordering,
     "instance_info_sum": instance_info_sum,

@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
@@ -29,8 +29,8 @@ from starlette.routing import Route
 
 from tests.servers import free_port
 
-# Known annotation requests of this server and their number of records; any other ID is also
-# known (with a count derived from it), except the unknown ones. `big` exceeds the 1000 cap.
+# Known annotation requests of this server and their number of records; any other ID is
+# unknown (53003), as on a real deployment. `big` exceeds the 1000 cap.
 KNOWN = {"small": 7, "medium": 45, "big": 1234, "nothing": 0}
 UNKNOWN = ("unknown-1", "unknown-2")
 STATUSES = (0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 16, 17)
@@ -58,6 +58,7 @@ FAULTS = (
     "missing_field",
     "server_error_on_bad_input",
     "accepts_invalid_limit",
+    "limit_zero_empty_page",
     "rejects_large_offset",
     "text_content_type",
     "post_accepted",
@@ -84,13 +85,18 @@ FAULTS = (
     "per_page_count",
     "zero_based_offset",
     # Variants the contract allows: the suite must pass them.
-    "other_methods_404",
-    "other_methods_501",
+    "other_methods_404_or_501",
     "percent_2c_is_data",
     "transient_5000",
     "grows",
-    # Like a real deployment: IDs other than KNOWN are unknown (53003).
-    "knows_only_listed",
+)
+# Faults of the request rules of D9, D22, D23, D25 and of the clock of D15.
+FAULTS += (
+    "distinct_ids_counted",
+    "control_characters_accepted",
+    "bad_encoding_replaced",
+    "rejects_unknown_parameter",
+    "date_in_local_zone",
 )
 
 
@@ -103,9 +109,7 @@ def _last_block() -> str:
 
 
 def count_of(annotation_request_id: str) -> int:
-    if annotation_request_id in KNOWN:
-        return KNOWN[annotation_request_id]
-    return _stable_int(annotation_request_id) % 30
+    return KNOWN.get(annotation_request_id, 0)
 
 
 def record(annotation_request_id: str, position: int, fault: str | None) -> dict[str, Any]:
@@ -174,7 +178,9 @@ def _integer(values: list[str], name: str, default: int, fault: str | None) -> i
     value = int(text)
     if value > INT32_MAX:
         raise InvalidParameter(name)
-    if value < 1 and not (fault == "accepts_invalid_limit" and name == "limit"):
+    if value < 1 and fault == "limit_zero_empty_page" and name == "limit":
+        return 0
+    if value < 1 and fault != f"accepts_invalid_{name}":
         raise InvalidParameter(name)
     return max(value, 1)
 
@@ -196,26 +202,44 @@ def parse(raw_query: bytes, fault: str | None) -> Query:
         if fault == "percent_2c_is_data":
             pairs = _split_before_decoding(text)
         else:
-            pairs = parse_qsl(text, keep_blank_values=True, errors="strict")
+            decoding = "replace" if fault == "bad_encoding_replaced" else "strict"
+            pairs = parse_qsl(text, keep_blank_values=True, errors=decoding)
     except (UnicodeDecodeError, ValueError):
         raise InvalidParameter("query") from None
     values: dict[str, list[str]] = {}
     for name, value in pairs:
         values.setdefault(name, []).append(value)
+    if fault == "rejects_unknown_parameter" and set(values) - {
+        "annotationRequestId",
+        "offset",
+        "limit",
+    }:
+        raise InvalidParameter("query")
     ids: list[str] = []
+    sent = 0
     for value in values.get("annotationRequestId", []):
         split = fault not in ("comma_not_split", "percent_2c_is_data")
         for item in value.split(",") if split else [value]:
+            sent += 1
             limit_of = (
                 len(item) if fault == "id_bytes_counted_as_characters" else len(item.encode())
             )
             maximum = 254 if fault == "id_255_bytes_rejected" else MAX_ID_BYTES
             has_comma = fault == "percent_2c_is_data" and "," in item
-            if not item or limit_of > maximum or has_comma or any(ord(c) < 32 or ord(c) == 127 for c in item):
+            if (
+                not item
+                or limit_of > maximum
+                or has_comma
+                or (
+                    fault != "control_characters_accepted"
+                    and any(ord(c) < 32 or ord(c) == 127 for c in item)
+                )
+            ):
                 raise InvalidParameter("annotationRequestId")
             if item not in ids or fault == "duplicates_counted_twice":
                 ids.append(item)
-    if not ids or len(ids) > 100:
+    # D9 counts the values as sent, duplicates included; the fault counts distinct IDs.
+    if not ids or (len(ids) if fault == "distinct_ids_counted" else sent) > 100:
         raise InvalidParameter("annotationRequestId")
     offset = _integer(values.get("offset", []), "offset", 1, fault)
     if fault == "rejects_large_offset" and offset > 1000:
@@ -234,6 +258,8 @@ class FaultyServer:
             raise ValueError(f"unknown fault {fault!r}")
         self.fault = fault
         self.requests = 0
+        # A server writing `date` in its machine's zone (UTC+8) while the contract says UTC.
+        self.zone_offset = timedelta(hours=8 if fault == "date_in_local_zone" else 0)
 
     def count(self, annotation_request_id: str) -> int:
         # Append-only growth: one more record every 25 requests, at the highest ids (as a real
@@ -247,7 +273,7 @@ class FaultyServer:
             "code": code,
             "message": MESSAGES[code],
             "data": data,
-            "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+            "date": (datetime.now(UTC) + self.zone_offset).strftime("%Y-%m-%d %H:%M:%S"),
             "requestId": secrets.token_hex(16),
             "success": code == 2000,
         }
@@ -324,24 +350,24 @@ class FaultyServer:
             if self.fault == "server_error_on_bad_input":
                 return self.envelope(5000, None)
             return self.envelope(4005, None)
+        if self.fault == "limit_zero_empty_page" and query.limit < 1:
+            # Asked for no records: answered "none", before the IDs are even looked up.
+            return self.envelope(2000, {"count": 0, "data": []})
         if self.fault == "unknown_id_answers_2000":
             # Unknown IDs are dropped, as if they had no records.
-            known = tuple(i for i in query.annotation_request_ids if i not in UNKNOWN)
+            known = tuple(i for i in query.annotation_request_ids if i in KNOWN)
             return self.page(Query(known or ("nothing",), query.offset, query.limit))
-        unknown = UNKNOWN if self.fault != "knows_only_listed" else None
-        if any(
-            item in UNKNOWN or (unknown is None and item not in KNOWN)
-            for item in query.annotation_request_ids
-        ):
+        if any(item not in KNOWN for item in query.annotation_request_ids):
             return self.envelope(53003, None)
         return self.page(query)
 
     async def other_method(self, request: Request) -> Response:
         if self.fault == "post_accepted" and request.method == "POST":
             return await self.endpoint(request)
-        if self.fault == "other_methods_404":
-            return PlainTextResponse("Not Found", status_code=404)
-        if self.fault == "other_methods_501":
+        if self.fault == "other_methods_404_or_501":
+            # A router's 404 for the methods it routes elsewhere, 501 for those it does not know.
+            if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+                return PlainTextResponse("Not Found", status_code=404)
             return PlainTextResponse("Not Implemented", status_code=501)
         allow = "POST" if self.fault == "allow_without_get" else "GET, HEAD"
         return PlainTextResponse("Method Not Allowed", status_code=405, headers={"Allow": allow})

@@ -252,9 +252,10 @@ def test_overlap_and_skip_are_told_apart() -> None:
     skip = page("annotationRequestId=a&offset=2&limit=10", 25, list(range(12, 22)))
     overlapping = across_exchanges.judge_all([*reference, *ok, overlap])
     assert set(overlapping) == {"pagination_no_overlap"}
-    assert "record 10 is on page 1 of limit 10 and on page 2" in overlapping[
-        "pagination_no_overlap"
-    ][0].message
+    assert (
+        "record 10 is on page 1 of limit 10 and on page 2"
+        in overlapping["pagination_no_overlap"][0].message
+    )
     skipping = across_exchanges.judge_all([*reference, *ok, skip])
     assert set(skipping) == {"pagination_complete"}
     assert "skips or shifts" in skipping["pagination_complete"][0].message
