@@ -153,7 +153,14 @@ class ProxyApp:
         await send_({"type": "http.response.body", "body": content})
 
     def _judge(self, exchange: Exchange, request: Request | None) -> list[Failure]:
-        result = judge(exchange, request, self.traffic, self.hiccups, self.options.http_200_errors)
+        result = judge(
+            exchange,
+            request,
+            self.traffic,
+            self.hiccups,
+            self.options.http_200_errors,
+            self.options.timezone,
+        )
         self.tally.record(exchange, result.judged, result.failures, hiccup=result.hiccup)
         return result.failures
 
@@ -222,6 +229,7 @@ def _exchange(
         request_headers=reproducing_headers(headers),
         response_headers=dict(response.headers.items()),
         text=content[:2000].decode("utf-8", "replace") if body is None else "",
+        received_at=time.time(),
     )
 
 

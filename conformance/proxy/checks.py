@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from conformance.catalog import ALL_CHECKS
 from conformance.exchange import ID_PARAMETER, LIMIT_CAP, Exchange
 from conformance.per_exchange import MAX_ID_BYTES
-from conformance.proxy.observed import OBSERVED
+from conformance.proxy.observed import OBSERVED, unknown_names
 from conformance.proxy.request import Request
 from conformance.registry import REGISTRY
 
@@ -42,7 +42,15 @@ ON_EVERY_ANSWER = (
     "envelope_request_id",
     "envelope_date",
     "envelope_http_status",
+    "clock_and_zone",
 )
+# What the contract's parameter rules say of a refused request -> the check of that refusal.
+REASONS = {
+    "accepts at most": "too_many_ids_rejected",
+    "control characters": "id_characters_rejected",
+    "percent-encoding": "bad_encoding_rejected",
+    "not valid UTF-8": "bad_encoding_rejected",
+}
 ON_EVERY_PAGE = ("ordering", "instance_info_sum", "enum_membership", "pagination_complete")
 
 
@@ -57,6 +65,18 @@ def exercised(exchange: Exchange, request: Request | None) -> set[str]:
         names.add("id_byte_length")
     if any(len(exchange.values(name)) > 1 for name in ("offset", "limit")):
         names.add("repeated_offset_limit_rejected")
+    reason = str(request.problem or "")
+    offset_or_limit = request.problem is not None and request.problem.parameter in {
+        "offset",
+        "limit",
+    }
+    if offset_or_limit and "at most once" not in reason:
+        names.add("invalid_offset_limit_rejected")
+    for needle, name in REASONS.items():
+        if needle in reason:
+            names.add(name)
+    if unknown_names(exchange):
+        names.add("unknown_parameters_ignored")
     if request.problem is None and request.limit > LIMIT_CAP:
         names.add("limit_capped")
     if exchange.is_page:
@@ -82,6 +102,12 @@ NOT_RUN_HINTS: Mapping[str, str] = {
     "multiple_ids_ordering": "no two consecutive pages of a request of several IDs",
     "duplicate_ids_once": "no request naming an ID twice, after the same request without",
     "repeated_offset_limit_rejected": "no request repeating offset or limit",
+    "invalid_offset_limit_rejected": "no offset or limit outside 1..2147483647 was sent",
+    "too_many_ids_rejected": "no request of more than 100 IDs",
+    "id_characters_rejected": "no ID with a control character",
+    "bad_encoding_rejected": "no query that is not valid percent-encoded UTF-8",
+    "unknown_parameters_ignored": "no parameter the contract does not name",
+    "clock_and_zone": "no answer to a GET on the operation",
     "id_byte_length": "no ID of 255 bytes or more",
     "other_methods_refused": "no method other than GET or HEAD on the operation",
 }

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 
@@ -41,6 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--http-200-errors",
         action="store_true",
         help="the upstream answers every business outcome with HTTP 200 (the code in the body)",
+    )
+    add(
+        "--timezone",
+        default=_default("timezone"),
+        metavar="ZONE",
+        help="IANA zone of the upstream's `date` and `createdTime` (default %(default)s)",
     )
     add(
         "--errors",
@@ -93,6 +100,10 @@ def options_from_arguments(
         parser.error(f"--upstream: {upstream!r} is not an http(s) URL")
     if not 0 < arguments.port < 65536:
         parser.error(f"--port: {arguments.port} is not a TCP port")
+    try:
+        ZoneInfo(arguments.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        parser.error(f"--timezone: {arguments.timezone!r} is not an IANA time zone")
     for name in ("upstream_timeout", "max_id_sets", "max_page_records"):
         if getattr(arguments, name) <= 0:
             parser.error(f"--{name.replace('_', '-')}: {getattr(arguments, name)} is not positive")
@@ -101,6 +112,7 @@ def options_from_arguments(
         host=arguments.host,
         port=arguments.port,
         http_200_errors=arguments.http_200_errors,
+        timezone=arguments.timezone,
         errors=arguments.errors,
         fail_on_violation=arguments.fail_on_violation,
         report_dir=arguments.report_dir,

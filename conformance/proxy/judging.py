@@ -8,16 +8,26 @@ from dataclasses import dataclass, field
 
 from conformance.exchange import Exchange
 from conformance.failures import Failure
-from conformance.per_exchange import JUDGEMENTS, SERVICE_HICCUP
+from conformance.per_exchange import JUDGEMENTS, SERVICE_HICCUP, clock_and_zone
 from conformance.proxy.checks import exercised
-from conformance.proxy.observed import OBSERVED, forced
+from conformance.proxy.observed import OBSERVED, forced, judgeable
 from conformance.proxy.request import Request
 from conformance.proxy.traffic import MULTI_ID_NAMES, Traffic
 
 PHASE = "proxy"
-# A hiccup is not a violation of these: the server failed, it did not judge the request.
-HICCUP_ALSO_FAILS = frozenset(
-    {"not_a_server_error", "id_byte_length", "repeated_offset_limit_rejected"}
+# The judgements of a request the contract refuses: the answer must be 4005. Not held against a
+# hiccup (the server failed before judging), a forced outcome, or a signature refusal (a server
+# may check signatures first). When one of them fails, it names the cause, and the generic
+# negative_data_rejection stays silent.
+REJECTIONS = frozenset(
+    {
+        "repeated_offset_limit_rejected",
+        "invalid_offset_limit_rejected",
+        "too_many_ids_rejected",
+        "id_characters_rejected",
+        "bad_encoding_rejected",
+        "id_byte_length",
+    }
 )
 
 
@@ -58,20 +68,28 @@ def judge(
     traffic: Traffic,
     hiccups: Hiccups,
     http_200: bool,
+    zone: str = "UTC",
 ) -> Judged:
     hiccup = hiccups.is_hiccup(exchange, request)
     result = Judged(judged=exercised(exchange, request), hiccup=hiccup)
     multi = len(exchange.ids) > 1
     for name, judgement in JUDGEMENTS.items():
         message = judgement(exchange, http_200)
-        if not message or (result.hiccup and name in HICCUP_ALSO_FAILS):
+        if not message or (name == "not_a_server_error" and result.hiccup):
+            continue
+        if name in REJECTIONS and not judgeable(exchange):
             continue
         name = MULTI_ID_NAMES.get(name, name) if multi else name
         result.failures.append(Failure(name, message, exchange.curl, PHASE))
+    if request is not None and exchange.method == "GET":
+        message = clock_and_zone(exchange, zone)
+        if message:
+            result.failures.append(Failure("clock_and_zone", message, exchange.curl, PHASE))
+    specific = any(failure.check in REJECTIONS for failure in result.failures)
     if request is not None:
         for name, observed in OBSERVED.items():
             message = observed(exchange, request)
-            if message:
+            if message and not (name == "negative_data_rejection" and specific):
                 result.failures.append(Failure(name, message, exchange.curl, PHASE))
     across = traffic.judge(exchange, request)
     result.judged |= across.judged

@@ -11,11 +11,13 @@ judges the answer under the same names. Pure functions of (exchange, request), i
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import cache
 from typing import Any
 
 from conformance.exchange import LIMIT_CAP, Exchange
 from conformance.per_exchange import INVALID_PARAMETER, MAX_ID_BYTES, SERVICE_HICCUP
 from conformance.proxy.request import ID_PARAMETER, Request
+from contract import operation
 
 # Signature outcomes may come before parameter validation on a real server.
 AUTH_CODES = frozenset({401, 402, 403})
@@ -36,8 +38,21 @@ def forced(exchange: Exchange) -> bool:
     )
 
 
-def _judgeable(exchange: Exchange) -> bool:
-    return _is_int(exchange.code) and exchange.code not in AUTH_CODES and not forced(exchange)
+def judgeable(exchange: Exchange) -> bool:
+    """Whether the answer's code says how the server judged the request's parameters: not a
+    signature refusal, a hiccup or an outcome the client forced."""
+    code = exchange.code
+    return _is_int(code) and code not in AUTH_CODES | {SERVICE_HICCUP} and not forced(exchange)
+
+
+@cache
+def _parameters() -> frozenset[str]:
+    return frozenset(parameter["name"] for parameter in operation()["parameters"])
+
+
+def unknown_names(exchange: Exchange) -> list[str]:
+    """Query parameters the contract does not name (D23: a server ignores them)."""
+    return sorted({name for name, _ in exchange.query} - _parameters())
 
 
 def _byte_length_problem(request: Request) -> bool:
@@ -56,20 +71,19 @@ def client_request_valid(exchange: Exchange, request: Request) -> str | None:
 def negative_data_rejection(exchange: Exchange, request: Request) -> str | None:
     """A request the contract refuses answers 4005."""
     problem = request.problem
-    if problem is None or not _judgeable(exchange) or _byte_length_problem(request):
+    if problem is None or not judgeable(exchange) or _byte_length_problem(request):
         return None
-    # A 5000 to it is a hiccup or a server error: not_a_server_error's (judging.py).
-    if exchange.code not in {INVALID_PARAMETER, SERVICE_HICCUP}:
+    if exchange.code != INVALID_PARAMETER:
         return f"code {exchange.code} to a request the contract refuses; expected 4005 ({problem})"
     return None
 
 
 def positive_data_acceptance(exchange: Exchange, request: Request) -> str | None:
     """A request the contract accepts does not answer 4005."""
-    if request.problem is not None or not _judgeable(exchange):
+    if request.problem is not None or not judgeable(exchange):
         return None
-    if exchange.code != INVALID_PARAMETER or request.limit > LIMIT_CAP:
-        return None  # a limit above the cap refused: limit_capped says so
+    if exchange.code != INVALID_PARAMETER or request.limit > LIMIT_CAP or unknown_names(exchange):
+        return None  # a limit above the cap, or an unknown parameter: their own checks say so
     longest = max((len(item.encode()) for item in request.ids), default=0)
     if longest == MAX_ID_BYTES:
         return None  # a 255-byte ID refused: id_byte_length says so
@@ -78,10 +92,20 @@ def positive_data_acceptance(exchange: Exchange, request: Request) -> str | None
 
 def limit_capped(exchange: Exchange, request: Request) -> str | None:
     """A `limit` above 1000 is served as 1000, not rejected (D5)."""
-    if request.problem is not None or request.limit <= LIMIT_CAP or not _judgeable(exchange):
+    if request.problem is not None or request.limit <= LIMIT_CAP or not judgeable(exchange):
         return None
     if exchange.code == INVALID_PARAMETER:
         return f"limit {request.limit} answered 4005; a limit above 1000 is served as 1000 (D5)"
+    return None
+
+
+def unknown_parameters_ignored(exchange: Exchange, request: Request) -> str | None:
+    """A parameter the contract does not name is ignored, not refused (D23)."""
+    names = unknown_names(exchange)
+    if request.problem is not None or not names or not judgeable(exchange):
+        return None
+    if exchange.code == INVALID_PARAMETER:
+        return f"4005 to a request valid but for {names}: unknown parameters are ignored (D23)"
     return None
 
 
@@ -90,4 +114,5 @@ OBSERVED: Mapping[str, Observed] = {
     "negative_data_rejection": negative_data_rejection,
     "positive_data_acceptance": positive_data_acceptance,
     "limit_capped": limit_capped,
+    "unknown_parameters_ignored": unknown_parameters_ignored,
 }

@@ -16,6 +16,8 @@ class ProxyOptions:
     host: str = "127.0.0.1"
     port: int = 8081
     http_200_errors: bool = False
+    # IANA zone the upstream writes `date` and `createdTime` in (D15).
+    timezone: str = "UTC"
     # Answer 422 to an invalid request instead of forwarding it, as Prism's `--errors` does.
     errors: bool = False
     fail_on_violation: bool = False

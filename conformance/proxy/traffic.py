@@ -27,6 +27,8 @@ from conformance.proxy.observed import forced
 from conformance.proxy.request import Request
 
 WINDOW_PAGES = 24
+# Outcomes that say whether the server knows the IDs: compared between forms of one request.
+OUTCOMES = frozenset({2000, 53003})
 WINDOW_RECORDS = 3000
 # Several IDs in one request: an order or overlap problem is multiple_ids_ordering's, as in the
 # suite (checks.py), where one order over all the IDs is what breaks.
@@ -70,6 +72,10 @@ class Traffic:
             max_page_records, weight=lambda window: window.records, max_entries=max_id_sets
         )
         self.grown: BoundedLRU[tuple[str, ...], str] = BoundedLRU(max_id_sets)
+        # The outcome (2000 or 53003) each form of an ID set last got, with its curl line.
+        self.outcomes: BoundedLRU[IdSet, dict[tuple[str, ...], tuple[int, str]]] = BoundedLRU(
+            max_id_sets
+        )
         self.phase = phase
         self._sequence = count()
         # The window judged last and its failures: the next exchange of the same IDs, with
@@ -78,7 +84,10 @@ class Traffic:
 
     def judge(self, exchange: Exchange, request: Request | None) -> Found:
         found = Found()
-        if request is None or request.problem or forced(exchange) or not exchange.is_page:
+        if request is None or request.problem or forced(exchange):
+            return found
+        self._forms_answer_alike(exchange, found)
+        if not exchange.is_page:
             return found
         key = exchange.id_set
         related = [key, *(frozenset({item}) for item in key)] if len(key) > 1 else [key]
@@ -125,6 +134,35 @@ class Traffic:
             entries = entries[1:]
         self.windows.put(key, Window(entries, tuple(found.failures)))
         return found
+
+    def _forms_answer_alike(self, exchange: Exchange, found: Found) -> None:
+        """One set of IDs in two forms (`a,b` and `a&b`, `a&a` and `a`) gets one outcome (D7).
+
+        The suite's `forms_agree` compares pages; a form answered 53003 while another form of
+        the same IDs got a page (a server taking `a,b` for one ID) is no page to compare.
+        """
+        code = exchange.code
+        if code not in OUTCOMES:
+            return
+        mine = form(exchange)
+        seen = dict(self.outcomes.get(exchange.id_set) or {})
+        others = {other: got for other, got in seen.items() if other != mine}
+        if others:
+            found.judged.add("multiple_ids")
+        differing = next(((o, got) for o, got in others.items() if got[0] != code), None)
+        if differing is not None:
+            other, (other_code, _) = differing
+            found.failures.append(
+                Failure(
+                    "multiple_ids",
+                    f"{'&'.join(mine)} answered code {code}, {'&'.join(other)} answered code "
+                    f"{other_code}: the same IDs in another form are the same request (D7)",
+                    exchange.curl,
+                    self.phase,
+                )
+            )
+        seen[mine] = (code, exchange.curl)
+        self.outcomes.put(exchange.id_set, seen)
 
 
 def _entries(window: Window | None) -> Entries:
