@@ -37,12 +37,14 @@ mock: $(STAMP)
 	$(BIN)/python -m mockserver --host $(HOST) --port $(PORT) --seed $(SEED) $(ARGS)
 
 # Checks a server against the contract, e.g. make conformance BASE_URL=http://host:port/prefix
-# KNOWN_IDS=a,b UNKNOWN_IDS=x; without BASE_URL it starts the mock and checks it. Reports go
-# to reports/conformance/; ARGS='...' passes more options (python -m conformance --help).
+# KNOWN_IDS=a,b UNKNOWN_IDS=x; without BASE_URL it starts the mock and checks it. STRICT=1
+# fails the run when a check could not run. Reports go to reports/conformance/; ARGS='...'
+# passes more options (python -m conformance --help).
 conformance: $(STAMP)
 	$(BIN)/python -m conformance $(strip $(if $(BASE_URL),--base-url '$(BASE_URL)') \
 		$(if $(KNOWN_IDS),--known-id '$(KNOWN_IDS)') \
-		$(if $(UNKNOWN_IDS),--unknown-id '$(UNKNOWN_IDS)') $(ARGS))
+		$(if $(UNKNOWN_IDS),--unknown-id '$(UNKNOWN_IDS)') \
+		$(if $(filter-out 0,$(STRICT)),--strict) $(ARGS))
 
 # A validating proxy in front of a server: make proxy UPSTREAM=http://host:port/prefix (PORT,
 # default 8081 here; ARGS='--fail-on-violation' etc.). Point a client at it; Ctrl-C writes the

@@ -34,6 +34,10 @@ from tests.servers import ROOT, mock_server
 pytestmark = pytest.mark.slow
 
 KNOWN_IDS = tuple(KNOWN)
+# Two small requests keep a run to a second or two; `big` (over the 1000 cap) only where the
+# cap is the point, or every check must run.
+FEW_IDS = ("small", "medium")
+CAP_FAULTS = ("limit_not_capped", "limit_above_cap_rejected")
 ST = ("schemathesis",)
 SEMANTIC = ("semantic",)
 BOTH = ("schemathesis", "semantic")
@@ -116,17 +120,22 @@ ALLOWED = {
 }
 
 RUNS = {
-    **{fault: Run(fault, phases) for fault, (phases, _) in EXPECTED.items()},
+    **{
+        fault: Run(fault, phases, known_ids=KNOWN_IDS if fault in CAP_FAULTS else FEW_IDS)
+        for fault, (phases, _) in EXPECTED.items()
+    },
     **{fault: Run(fault, phases) for fault, phases in ALLOWED.items()},
     "reference": Run(None, BOTH),
     # The envelope rules as Schemathesis checks: registered by the hooks, run on its cases.
     "success_true_on_error/schemathesis": Run("success_true_on_error", ST),
     "count stable excluded": Run("drifting_count", SEMANTIC, excluded=frozenset({"count_stable"})),
     "HTTP-200 style, told": Run("http_200_for_errors", BOTH, http_200_errors=True),
-    "HTTP statuses, told HTTP-200 style": Run(None, SEMANTIC, http_200_errors=True),
+    "HTTP statuses, told HTTP-200 style": Run(
+        None, SEMANTIC, http_200_errors=True, known_ids=FEW_IDS
+    ),
     "no IDs": Run(None, SEMANTIC, known_ids=(), unknown_ids=()),
     "no IDs, strict": Run(None, SEMANTIC, known_ids=(), unknown_ids=(), strict=True),
-    "no request over 1000": Run(None, SEMANTIC, known_ids=("small", "medium")),
+    "no request over 1000": Run(None, SEMANTIC, known_ids=FEW_IDS),
     "known ID unknown to the server": Run(None, SEMANTIC, known_ids=("unknown-2",)),
 }
 
@@ -535,6 +544,20 @@ def test_known_ids_come_from_options_and_files(tmp_path: Path) -> None:
     assert options.unknown_ids == ("x",)
     assert options.base_url == "http://127.0.0.1:1"
     assert not options.signing
+
+
+def test_command_line_defaults_are_the_options_defaults() -> None:
+    from conformance.__main__ import build_parser, options_from_arguments
+
+    options = options_from_arguments(build_parser().parse_args([]), {})
+    assert options == Options(base_url="")
+
+
+def test_a_bad_timezone_is_refused_naming_the_option(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--timezone", "Mars/Olympus"], {})
+    assert exit_info.value.code == 2
+    assert "--timezone: 'Mars/Olympus' is not an IANA zone name" in capsys.readouterr().err
 
 
 def test_check_names_are_unique_and_grouped() -> None:
