@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import logging
 import time
-import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
-from typing import Any
 
 import httpx
 import orjson
@@ -20,8 +17,10 @@ import orjson
 from conformance.exchange import Exchange
 from conformance.failures import Failure
 from conformance.proxy import tally as tally_module
+from conformance.proxy.asgi import Receive, Scope, Send, answer, read_up_to, request_body, stream
 from conformance.proxy.judging import PHASE, Hiccups, judge
 from conformance.proxy.options import ProxyOptions
+from conformance.proxy.recording import observed_exchange, reproducing_headers
 from conformance.proxy.request import Request, read_request
 from conformance.proxy.tally import Tally, header_value
 from conformance.proxy.traffic import Traffic
@@ -34,10 +33,6 @@ from conformance.proxy.upstream import (
 )
 from contract import OPERATION_PATH
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 log = logging.getLogger("conformance.proxy")
 _OPERATION = OPERATION_PATH.encode()
 
@@ -81,7 +76,7 @@ class ProxyApp:
                 return
 
     async def _http(self, scope: Scope, receive: Receive, send_: Send) -> None:
-        body = await _request_body(receive)
+        body = await request_body(receive)
         method: str = scope["method"]
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
         raw_path = raw_path.split(b"?")[0]
@@ -106,13 +101,13 @@ class ProxyApp:
             await self._failed(method, url, failure, send_)
             return
         if not judged:
-            await _stream(
+            await stream(
                 response, response.aiter_raw(), response_headers(response.headers), b"", send_
             )
             return
         chunks = response.aiter_raw()
         try:
-            content, complete = await _read_up_to(chunks, self.options.max_judged_bytes)
+            content, complete = await read_up_to(chunks, self.options.max_judged_bytes)
         except httpx.HTTPError as error:
             await response.aclose()
             broken = UpstreamFailure(
@@ -133,9 +128,9 @@ class ProxyApp:
                 url,
                 self.options.max_judged_bytes,
             )
-            await _stream(response, chunks, out_headers, content, send_)
+            await stream(response, chunks, out_headers, content, send_)
             return
-        exchange = _exchange(method, url, headers, response, content)
+        exchange = observed_exchange(method, url, headers, response, content)
         failures = self._judge(exchange, request)
         if failures:
             value = header_value(failures, self.options.header_limit)
@@ -191,7 +186,7 @@ class ProxyApp:
             }
         )
         value = header_value([failure], self.options.header_limit)
-        await _answer(
+        await answer(
             send_,
             422,
             "application/problem+json",
@@ -204,115 +199,10 @@ class ProxyApp:
     ) -> None:
         log.error("proxy: %d %s %s: %s", failure.status, method, url, failure.reason)
         text = f"stardust proxy: {failure.reason}; upstream {self.options.upstream}\n"
-        await _answer(
+        await answer(
             send_,
             failure.status,
             "text/plain; charset=utf-8",
             text.encode(),
             [(b"x-contract-proxy-error", str(failure.status).encode())],
         )
-
-
-def _exchange(
-    method: str,
-    url: httpx.URL,
-    headers: list[tuple[bytes, bytes]],
-    response: httpx.Response,
-    content: bytes,
-) -> Exchange:
-    body = _json(content, response.headers.get("content-encoding"))
-    return Exchange.build(
-        method,
-        str(url),
-        response.status_code,
-        body,
-        request_headers=reproducing_headers(headers),
-        response_headers=dict(response.headers.items()),
-        text=content[:2000].decode("utf-8", "replace") if body is None else "",
-        received_at=time.time(),
-    )
-
-
-# Request headers worth repeating in a curl line: the rest (Host, User-Agent, Accept...) do
-# not change the answer. `Prefer` forces an outcome on the mock, as it does on Prism.
-REPRODUCING_HEADERS = ("x-stardust-key", "x-ts", "x-sign", "prefer", "authorization")
-
-
-def reproducing_headers(headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
-    """The request headers a curl line must carry to get the same answer."""
-    kept: dict[str, str] = {}
-    for raw_name, raw_value in headers:
-        name = raw_name.decode("latin-1")
-        if name.lower() in REPRODUCING_HEADERS:
-            kept[name] = raw_value.decode("latin-1")
-    return kept
-
-
-def _json(content: bytes, encoding: str | None) -> Any:
-    """The body as JSON, None when it is not; the upstream's gzip or deflate undone first."""
-    try:
-        if encoding in {"gzip", "x-gzip"}:
-            content = zlib.decompress(content, zlib.MAX_WBITS | 16)
-        elif encoding == "deflate":
-            content = zlib.decompress(content)
-        return orjson.loads(content)
-    except (zlib.error, orjson.JSONDecodeError):
-        return None
-
-
-async def _request_body(receive: Receive) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body"):
-            return b"".join(chunks)
-
-
-async def _read_up_to(body: AsyncIterator[bytes], limit: int) -> tuple[bytes, bool]:
-    """The body as sent (still encoded), and whether it was all read within `limit` bytes."""
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in body:
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > limit:
-            return b"".join(chunks), False
-    return b"".join(chunks), True
-
-
-async def _stream(
-    response: httpx.Response,
-    body: AsyncIterator[bytes],
-    headers: list[tuple[bytes, bytes]],
-    head: bytes,
-    send_: Send,
-) -> None:
-    """The status and headers now, then `head` and the rest of the body as it comes."""
-    try:
-        await send_(
-            {"type": "http.response.start", "status": response.status_code, "headers": headers}
-        )
-        if head:
-            await send_({"type": "http.response.body", "body": head, "more_body": True})
-        async for chunk in body:
-            await send_({"type": "http.response.body", "body": chunk, "more_body": True})
-        await send_({"type": "http.response.body", "body": b""})
-    except httpx.HTTPError as error:
-        # The status is sent: all that is left is to cut the connection, which the server does
-        # when the app returns with the body unfinished.
-        log.error("proxy: %s: the upstream's answer broke off: %r", response.request.url, error)
-    finally:
-        await response.aclose()
-
-
-async def _answer(
-    send_: Send, status: int, content_type: str, body: bytes, extra: list[tuple[bytes, bytes]]
-) -> None:
-    headers = [
-        (b"content-type", content_type.encode()),
-        (b"content-length", str(len(body)).encode()),
-        *extra,
-    ]
-    await send_({"type": "http.response.start", "status": status, "headers": headers})
-    await send_({"type": "http.response.body", "body": body})
