@@ -46,8 +46,8 @@ conformance: $(STAMP)
 		$(if $(UNKNOWN_IDS),--unknown-id '$(UNKNOWN_IDS)') \
 		$(if $(filter-out 0,$(STRICT)),--strict) $(ARGS))
 
-# A validating proxy in front of a server: make proxy UPSTREAM=http://host:port/prefix (PORT,
-# default 8081 here; ARGS='--fail-on-violation' etc.). Point a client at it; Ctrl-C writes the
+# A validating proxy in front of a server: make proxy UPSTREAM=http://host:port/prefix (PROXY_PORT,
+# default 8081; ARGS='--fail-on-violation' etc.). Point a client at it; Ctrl-C writes the
 # summary and JUnit XML to reports/proxy/. Without UPSTREAM: the mock at localhost:8080.
 UPSTREAM ?= http://127.0.0.1:8080
 PROXY_PORT ?= 8081
