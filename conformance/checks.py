@@ -21,6 +21,7 @@ from conformance.exchange import LIMIT_CAP, Exchange
 from conformance.failures import Failure
 from conformance.registry import (
     SEMANTIC,
+    NotRun,
     Outcome,
     needs_known_ids,
     needs_request_over,
@@ -267,11 +268,23 @@ def enum_membership(phase: Phase, outcome: Outcome) -> None:
     _per_record(phase, outcome, "enum_membership", rules.enum_membership)
 
 
+def _ids_with_records(phase: Phase, outcome: Outcome) -> list[str]:
+    """Known IDs that answered records (up to 5); says why when fewer than two did."""
+    ids = [result.ids[0] for result in phase.walks if result.count > 0][:MAX_IDS_TOGETHER]
+    if len(ids) < 2:
+        outcome.not_run = NotRun(
+            f"needs two known IDs with records; {len(ids)} of the {len(phase.known_ids)} "
+            "known IDs answered any",
+            "pass another --known-id of a request with records",
+        )
+    return ids
+
+
 @register(SEMANTIC)
 @needs_known_ids(2)
 def multiple_ids(phase: Phase, outcome: Outcome) -> None:
     """Several IDs: `count` adds theirs up; `a,b` (literal comma) answers as `a&b`."""
-    ids = [result.ids[0] for result in phase.walks if result.count > 0][:MAX_IDS_TOGETHER]
+    ids = _ids_with_records(phase, outcome)
     if len(ids) < 2:
         return
     target = phase.target
@@ -301,6 +314,8 @@ def multiple_ids(phase: Phase, outcome: Outcome) -> None:
 @needs_known_ids(2)
 def multiple_ids_ordering(phase: Phase, outcome: Outcome) -> None:
     """Several IDs: one order by id over all of them, pages slices of it (not concatenated)."""
+    if len(_ids_with_records(phase, outcome)) < 2:
+        return
     pages = _pages([e for result in phase.combined for e in result.exchanges])
     outcome.saw(len(pages))
     if any(rules.ordering(exchange, False) for exchange in _walk_pages(phase)):

@@ -87,7 +87,9 @@ def run(options: Options) -> Result:
                 continue
             judged[name] = outcome.judged
             failures += outcome.failures[:MAX_FAILURES_PER_CHECK]
-            if not outcome.failures and outcome.judged == 0:
+            if not outcome.failures and outcome.not_run is not None:
+                not_run[name] = outcome.not_run
+            elif not outcome.failures and outcome.judged == 0:
                 not_run[name] = NotRun("no response it could judge")
         failures += envelope_failures(options, target.exchanges, judged)
     return Result(failures, not_run, judged, target.hiccups, growth(target.exchanges))
