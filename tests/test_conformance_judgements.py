@@ -194,6 +194,42 @@ def test_judge_names_each_failure_after_its_check() -> None:
     assert not list(per_exchange.judge(walk("annotationRequestId=a", 3, 2, [1])[0]))
 
 
+def test_error_envelopes_keep_the_schema_with_data_null() -> None:
+    """OpenAPI's `nullable` read as JSON Schema: `data: null` is the error envelope's shape."""
+    error = Exchange.build(
+        "GET", f"{BASE}?annotationRequestId=a&limit=0", 400, envelope(4005),
+        response_headers={"content-type": "application/json"},
+    )  # fmt: skip
+    assert per_exchange.response_schema_conformance(error, False) is None
+    with_data = Exchange.build(
+        "GET", f"{BASE}?annotationRequestId=a&limit=0", 400, envelope(4005, {}),
+        response_headers={"content-type": "application/json"},
+    )  # fmt: skip
+    assert "/data" in (per_exchange.response_schema_conformance(with_data, False) or "")
+
+
+def test_nullable_becomes_a_null_type_and_a_null_enum_value() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "a": {"type": "string", "nullable": True, "enum": ["x"]},
+            "b": {"nullable": True},
+            "c": {"type": "integer", "nullable": False},
+        },
+        "allOf": [{"type": "integer", "nullable": True}],
+    }
+    assert per_exchange.json_schema(schema) == {
+        "type": "object",
+        "properties": {
+            "a": {"type": ["string", "null"], "enum": ["x", None]},
+            "b": {},
+            "c": {"type": "integer"},
+        },
+        "allOf": [{"type": ["integer", "null"]}],
+    }
+    assert per_exchange.json_schema({"enum": [None], "nullable": True}) == {"enum": [None]}
+
+
 def test_judgement_names_are_registered_checks() -> None:
     from conformance import catalog
 
