@@ -510,3 +510,25 @@ def test_answers_too_large_to_judge_and_other_paths_stream_through_whole() -> No
     assert large.content == expected and other.content == expected
     assert HEADER not in large.headers
     assert (app.tally.exchanges, app.tally.unjudged) == (1, 1)
+
+
+def test_a_gzipped_answer_is_judged_and_passed_on_still_compressed() -> None:
+    import gzip
+    import json
+
+    body = {"code": 53003, "message": "m", "data": None, "date": "2025-04-08 14:20:00",
+            "requestId": "NOT-HEX", "success": False}  # fmt: skip
+    packed = gzip.compress(json.dumps(body).encode())
+
+    async def gzipped(scope: Scope, receive: Any, send: Any) -> None:
+        headers = [(b"content-type", b"application/json"), (b"content-encoding", b"gzip"),
+                   (b"content-length", str(len(packed)).encode())]  # fmt: skip
+        await send({"type": "http.response.start", "status": 404, "headers": headers})
+        await send({"type": "http.response.body", "body": packed})
+
+    app = proxy_app(gzipped)
+    (response,) = send_all(app, [("GET", f"/rosetta-open{RECORDS}?annotationRequestId=x")])
+    assert response.headers["content-encoding"] == "gzip"
+    assert response.headers["content-length"] == str(len(packed))
+    assert response.json() == body
+    assert "envelope_request_id: " in response.headers[HEADER]
