@@ -578,3 +578,34 @@ def test_excluded_schemathesis_and_envelope_checks_are_not_registered(tmp_path: 
     environment = schemathesis_phase.environment(options)
     assert "envelope_date" not in environment["CONFORMANCE_ENVELOPE_CHECKS"].split(",")
     assert "envelope_request_id" in environment["CONFORMANCE_ENVELOPE_CHECKS"].split(",")
+
+
+def test_a_request_without_an_answer_fails_its_check_with_the_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A connection that breaks is a failure naming the error and the request, not a pass."""
+    from conformance import semantic
+
+    real = httpx.Client
+
+    def breaking_client(**settings: Any) -> httpx.Client:
+        upstream = real(**settings)
+
+        def handler(request: httpx.Request) -> httpx.Response:
+            if "offset=2147483647" in str(request.url):
+                raise httpx.ReadError("connection reset", request=request)
+            response = upstream.send(request)
+            return httpx.Response(
+                response.status_code, headers=response.headers, content=response.read()
+            )
+
+        return real(transport=httpx.MockTransport(handler), **settings)
+
+    monkeypatch.setattr(semantic.httpx, "Client", breaking_client)
+    with serve(None) as base_url:
+        options = Options(base_url=base_url, known_ids=FEW_IDS, report_dir=tmp_path)
+        result = semantic.run(options)
+    broken = [f for f in result.failures if f.message.startswith("no answer: ReadError")]
+    assert broken and all("offset=2147483647" in f.curl for f in broken)
+    assert "known_id_schema" in {f.check for f in broken}
+    assert not set(result.judged) & {f.check for f in broken}

@@ -16,6 +16,7 @@ from conformance import across_exchanges, per_exchange
 from conformance.exchange import Exchange
 from conformance.failures import Failure
 from conformance.registry import REGISTRY
+from tests.servers import ROOT
 
 BASE = "http://h/statistics/record"
 
@@ -194,42 +195,6 @@ def test_judge_names_each_failure_after_its_check() -> None:
     assert not list(per_exchange.judge(walk("annotationRequestId=a", 3, 2, [1])[0]))
 
 
-def test_error_envelopes_keep_the_schema_with_data_null() -> None:
-    """OpenAPI's `nullable` read as JSON Schema: `data: null` is the error envelope's shape."""
-    error = Exchange.build(
-        "GET", f"{BASE}?annotationRequestId=a&limit=0", 400, envelope(4005),
-        response_headers={"content-type": "application/json"},
-    )  # fmt: skip
-    assert per_exchange.response_schema_conformance(error, False) is None
-    with_data = Exchange.build(
-        "GET", f"{BASE}?annotationRequestId=a&limit=0", 400, envelope(4005, {}),
-        response_headers={"content-type": "application/json"},
-    )  # fmt: skip
-    assert "/data" in (per_exchange.response_schema_conformance(with_data, False) or "")
-
-
-def test_nullable_becomes_a_null_type_and_a_null_enum_value() -> None:
-    schema = {
-        "type": "object",
-        "properties": {
-            "a": {"type": "string", "nullable": True, "enum": ["x"]},
-            "b": {"nullable": True},
-            "c": {"type": "integer", "nullable": False},
-        },
-        "allOf": [{"type": "integer", "nullable": True}],
-    }
-    assert per_exchange.json_schema(schema) == {
-        "type": "object",
-        "properties": {
-            "a": {"type": ["string", "null"], "enum": ["x", None]},
-            "b": {},
-            "c": {"type": "integer"},
-        },
-        "allOf": [{"type": ["integer", "null"]}],
-    }
-    assert per_exchange.json_schema({"enum": [None], "nullable": True}) == {"enum": [None]}
-
-
 def test_judgement_names_are_registered_checks() -> None:
     from conformance import catalog
 
@@ -395,3 +360,206 @@ def test_failures_carry_the_request_that_shows_them() -> None:
     failure = next(iter(per_exchange.judge(exchange)))
     assert isinstance(failure, Failure)
     assert failure.curl.startswith("curl ") and "offset=2&offset=3" in failure.curl
+
+
+# Edges, one row each (found by `make mutate`).
+
+
+@pytest.mark.parametrize(
+    ("query", "code", "method", "broken"),
+    [
+        ("offset=0", 2000, "GET", True),
+        ("offset=0", 4005, "GET", False),
+        ("offset=-1", 2000, "GET", True),
+        ("limit=", 2000, "GET", True),
+        ("limit=1.5", 2000, "GET", True),
+        ("limit=2147483647", 2000, "GET", False),
+        ("limit=2147483648", 2000, "GET", True),
+        ("limit=1", 2000, "GET", False),
+        ("offset=1&offset=0", 2000, "GET", False),  # repeated: D24's check
+        ("offset=0", 2000, "POST", False),
+    ],
+)
+def test_invalid_offset_or_limit_must_answer_4005(
+    query: str, code: int, method: str, broken: bool
+) -> None:
+    exchange = Exchange.build(method, f"{BASE}?annotationRequestId=a&{query}", 200, envelope(code))
+    message = per_exchange.invalid_offset_limit_rejected(exchange, False)
+    assert (message is not None) is broken, message
+
+
+MULTI_255 = "%C3%A9" * 127 + "a"  # 255 bytes of UTF-8, 128 characters
+
+
+@pytest.mark.parametrize(
+    ("query", "broken"),
+    [
+        (f"annotationRequestId={MULTI_255}", True),
+        (f"annotationRequestId={MULTI_255}&limit=1", True),
+        (f"annotationRequestId={MULTI_255}&annotationRequestId=a%20b", True),
+        (f"annotationRequestId={MULTI_255}&annotationRequestId=a%C2%80b", True),
+        # The 4005 has another reason: nothing to say about the ID's length.
+        (f"annotationRequestId={MULTI_255}&offset=0", False),
+        (f"annotationRequestId={MULTI_255}&limit=0", False),
+        (f"annotationRequestId={MULTI_255}&limit=x", False),
+        (f"annotationRequestId={MULTI_255}&offset=x", False),
+        (f"annotationRequestId={MULTI_255}&annotationRequestId=a%01b", False),
+        (f"annotationRequestId={MULTI_255}&annotationRequestId=a%7Fb", False),
+        (f"annotationRequestId={MULTI_255},", False),
+        (f"annotationRequestId={MULTI_255}" + "&annotationRequestId=b" * 100, False),
+        (f"annotationRequestId={MULTI_255}" + "&annotationRequestId=b" * 99, True),
+    ],
+)
+def test_a_255_byte_id_is_refused_only_for_another_reason(query: str, broken: bool) -> None:
+    exchange = Exchange.build("GET", f"{BASE}?{query}", 400, envelope(4005))
+    message = per_exchange.id_byte_length(exchange, False)
+    assert (message is not None) is broken, message
+    if broken:
+        assert "an ID of 255 bytes (128 characters) answered 4005" in message
+
+
+@pytest.mark.parametrize(
+    ("info", "instances", "attributes", "problem"),
+    [
+        ({}, 0, 0, None),
+        ({"a": 1, "b": 2}, 2, 1, None),
+        ({"a": 1}, 0, 2, "sums to 1; modifyInstanceNum + modifyAttributesNum is 2"),
+        ({"a": 1}, 2, 0, "sums to 1; modifyInstanceNum + modifyAttributesNum is 2"),
+        ({"a": -1, "b": 2}, 1, 0, "values [-1, 2] are not all non-negative integers"),
+        ({"a": True}, 1, 0, "values [True] are not all non-negative integers"),
+        # Shape errors are the schema's to report.
+        ([1], 1, 0, None),
+        ({"a": 5}, "1", 0, None),
+        ({"a": 5}, 1, None, None),
+    ],
+)
+def test_instance_info_sums_to_the_modifications(
+    info: Any, instances: Any, attributes: Any, problem: str | None
+) -> None:
+    item = {**record(7), "instanceInfo": info, "modifyInstanceNum": instances,
+            "modifyAttributesNum": attributes}  # fmt: skip
+    found = per_exchange.instance_info_problem(item)
+    if problem is None:
+        assert found is None
+    else:
+        assert found == f"record 7: instanceInfo {problem} (D3)"
+
+
+def test_judge_names_its_phase_and_skips_the_envelope_of_other_methods() -> None:
+    broken = {**envelope(4005), "success": True}
+    failures = list(per_exchange.judge(_error("annotationRequestId=a", 4005, 400), phase="p"))
+    assert failures == []
+    exchange = Exchange.build(
+        "GET", f"{BASE}?annotationRequestId=a", 400, broken,
+        response_headers={"content-type": "application/json"},
+    )  # fmt: skip
+    found = list(per_exchange.judge(exchange, phase="proxy"))
+    assert {f.phase for f in found} == {"proxy"}
+    assert all(f.curl == exchange.curl for f in found)
+    posted = Exchange.build("POST", f"{BASE}?annotationRequestId=a", 405, broken,
+                            response_headers={"allow": "GET"})  # fmt: skip
+    assert list(per_exchange.judge(posted)) == []
+
+
+def test_pages_past_the_end_are_judged_only_as_such() -> None:
+    pages = walk("annotationRequestId=a", 30, 10, [1, 2, 3])
+    # Exactly at the end (30 records, page 4 of 10): past it, repeating the last page.
+    repeated = page("annotationRequestId=a&offset=4&limit=10", 30, list(range(21, 31)))
+    found = across_exchanges.judge_all([*pages, repeated])
+    assert set(found) == {"past_last_page_empty"}
+
+
+def test_a_count_falling_right_after_the_first_page_fails_naming_both_pages() -> None:
+    first, second = walk("annotationRequestId=a", 25, 10, [1, 2])
+    lower = page("annotationRequestId=a&offset=3&limit=10", 24, list(range(21, 25)))
+    failures = list(across_exchanges.count_stable([first, lower]))
+    assert len(failures) == 1
+    assert failures[0].message.startswith("'a': count 25 on page 1 of limit 10, then 24 on page 3")
+    assert failures[0].curl == lower.curl and failures[0].phase == "observed"
+    again = page("annotationRequestId=a&offset=2&limit=10", 27, list(range(11, 21)))
+    later = page("annotationRequestId=a&offset=3&limit=10", 27, list(range(21, 28)))
+    tail = page("annotationRequestId=a&offset=1&limit=10", 26, list(range(1, 11)))
+    failures = list(across_exchanges.count_stable([first, second, again, later, tail]))
+    # The fall is from where the highest count was first seen.
+    assert "count 27 on page 2 of limit 10, then 26 on page 1" in failures[0].message
+
+
+def test_growth_seen_on_the_last_page_only() -> None:
+    exchanges = [*walk("annotationRequestId=a", 25, 10, [1, 2]),
+                 *walk("annotationRequestId=a", 26, 10, [3])]  # fmt: skip
+    assert [(g.first, g.last) for g in across_exchanges.growth(exchanges)] == [(25, 26)]
+    assert str(across_exchanges.growth(exchanges)[0]).startswith("'a' grew from 25 to 26")
+    together = walk("annotationRequestId=a&annotationRequestId=b", 3, 10, [1])
+    later = walk("annotationRequestId=a&annotationRequestId=b", 4, 10, [1])
+    assert str(across_exchanges.growth([*together, *later])[0]).startswith("a&b grew from 3")
+
+
+def test_positions_are_not_judged_on_pages_out_of_order() -> None:
+    pages = [
+        page("annotationRequestId=a&offset=1&limit=3", 6, [1, 1, 2]),
+        page("annotationRequestId=a&offset=2&limit=3", 6, [2, 3, 4]),
+    ]
+    assert list(across_exchanges.slices_of_one_order(pages)) == []
+
+
+@pytest.mark.parametrize(("code", "status"), [(4005, 400), (402, 401), (53003, 404), (5000, 500)])
+def test_documented_error_envelopes_match_their_schema(code: int, status: int) -> None:
+    """`data: null` is valid where the contract says `nullable: true` (OpenAPI 3.0)."""
+    exchange = _error("annotationRequestId=a", code, status)
+    assert per_exchange.response_schema_conformance(exchange, False) is None
+    wrong = Exchange.build("GET", exchange.url, status, {**envelope(code), "data": 5})
+    assert per_exchange.response_schema_conformance(wrong, False) is not None
+
+
+def _scenario() -> list[Exchange]:
+    """One series with one fault per request form, as a proxy would record it."""
+    a = [
+        *walk("annotationRequestId=a", 30, 10, [1, 2, 3]),
+        page("annotationRequestId=a&offset=4&limit=10", 30, list(range(21, 31))),
+    ]
+    b = [*walk("annotationRequestId=b", 30, 1000, [1], first=100)]
+    b += [
+        page(
+            f"annotationRequestId=b&offset={o}&limit=10",
+            30,
+            list(range(100 + (o - 1) * 3, 110 + (o - 1) * 3)),
+        )
+        for o in (1, 2, 3)
+    ]
+    c = [page(f"annotationRequestId=c&offset={o}&limit=10", 25 + o, []) for o in (1, 2)]
+    c += [page("annotationRequestId=c&offset=1&limit=10", 26, [])]
+    d = [
+        page("annotationRequestId=d&offset=1&limit=1", 25, [302]),
+        page("annotationRequestId=d&offset=1&limit=10", 25, list(range(311, 321))),
+    ]
+    e = [
+        page("annotationRequestId=e&offset=1&limit=3", 3, [501, 502, 503]),
+        page("annotationRequestId=e&offset=1&limit=3", 3, [501, 502]),
+    ]
+    f = [
+        page("annotationRequestId=f&annotationRequestId=g&offset=1&limit=5", 2, [1, 2]),
+        page("annotationRequestId=f,g&offset=1&limit=5", 3, [1, 2, 3]),
+        page("annotationRequestId=f&offset=1&limit=5", 2, [1, 2]),
+        page("annotationRequestId=f&annotationRequestId=f&offset=1&limit=5", 4, [1, 2]),
+    ]
+    h = [
+        page("annotationRequestId=h&offset=1&limit=1", 4, [1]),
+        page("annotationRequestId=i&offset=1&limit=1", 5, [9]),
+        page("annotationRequestId=h&annotationRequestId=i&offset=1&limit=1", 4, [1]),
+    ]
+    return [*a, *b, *c, *d, *e, *f, *h]  # fmt: skip
+
+
+def test_judge_all_on_a_recorded_series_gives_the_golden_failures() -> None:
+    """Every failure of a mixed series: check, message, phase and request, exactly.
+
+    tests/golden/across_exchanges.txt holds them, one repr a line; a change of wording shows
+    here as a diff to review.
+    """
+    found = [
+        repr((check, f.message, f.phase, f.curl.split("?")[1][:60]))
+        for check, failures in across_exchanges.judge_all(_scenario(), "golden").items()
+        for f in failures
+    ]
+    golden = (ROOT / "tests" / "golden" / "across_exchanges.txt").read_text(encoding="utf-8")
+    assert found == golden.splitlines()
