@@ -396,11 +396,12 @@ JUDGEMENTS: Mapping[str, Judgement] = {
 def judge(
     exchange: Exchange, http_200_errors: bool = False, phase: str = "observed"
 ) -> Iterator[Failure]:
-    """Every per-exchange judgement of `exchange`, page size against its own count included."""
+    """Every per-exchange judgement of `exchange`.
+
+    A page's size is judged across exchanges (`across_exchanges.page_sizes`, in `judge_all`):
+    whether its count can be trusted depends on the other pages of the request.
+    """
     for name, judgement in JUDGEMENTS.items():
         message = judgement(exchange, http_200_errors)
         if message:
             yield Failure(name, message, exchange.curl, phase)
-    found = page_size(exchange)
-    if found:
-        yield Failure(found[0], found[1], exchange.curl, phase)
