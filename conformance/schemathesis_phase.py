@@ -162,6 +162,8 @@ class Events:
     # Failures Schemathesis reported that the contract allows (a 501 to another method): its
     # exit status counts them, the verdict does not.
     allowed: int = 0
+    # Errors (no answer, a crash of a hook): the first few, with their own messages.
+    errors: list[str] = field(default_factory=list)
 
 
 def parse_events(lines: Iterator[str]) -> Events:
@@ -170,6 +172,12 @@ def parse_events(lines: Iterator[str]) -> Events:
     seen: set[tuple[str, str]] = set()
     for line in lines:
         event = json.loads(line)
+        error = event.get("NonFatalError") or event.get("FatalError")
+        if isinstance(error, dict) and len(events.errors) < 3:
+            value = error.get("value") or {}
+            text = f"{value.get('type', 'error')}: {value.get('message', '')}".strip()
+            if text not in events.errors:
+                events.errors.append(text)
         finished = event.get("ScenarioFinished")
         if not finished:
             continue
@@ -269,7 +277,8 @@ def run(options: Options) -> PhaseResult:
     failures = events.failures + persistent
     explained = events.allowed or events.hiccups
     if result.returncode != 0 and not failures and not explained:
+        detail = " | ".join(events.errors) or tail
         failures.append(
-            Failure("schemathesis", f"Schemathesis exited with errors: {tail}", "", PHASE)
+            Failure("schemathesis", f"Schemathesis exited with errors: {detail}", "", PHASE)
         )
     return PhaseResult(failures, log, events.judged, flaky)

@@ -609,3 +609,17 @@ def test_a_request_without_an_answer_fails_its_check_with_the_error(
     assert broken and all("offset=2147483647" in f.curl for f in broken)
     assert "known_id_schema" in {f.check for f in broken}
     assert not set(result.judged) & {f.check for f in broken}
+
+
+def test_a_schemathesis_run_that_errored_says_why(tmp_path: Path) -> None:
+    """Called without the preflight (which would stop first): the error names its cause."""
+    from conformance import schemathesis_phase
+    from tests.servers import free_port
+
+    options = Options(
+        base_url=f"http://127.0.0.1:{free_port()}", report_dir=tmp_path, max_examples=1
+    )
+    result = schemathesis_phase.run(options)
+    assert [failure.check for failure in result.failures] == ["schemathesis"]
+    assert "Connection refused" in result.failures[0].message
+    assert result.judged == {}

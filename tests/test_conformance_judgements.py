@@ -563,3 +563,54 @@ def test_judge_all_on_a_recorded_series_gives_the_golden_failures() -> None:
     ]
     golden = (ROOT / "tests" / "golden" / "across_exchanges.txt").read_text(encoding="utf-8")
     assert found == golden.splitlines()
+
+
+NOON = 1_767_268_800.0  # 2026-01-01 12:00:00 UTC
+
+
+def _dated(date: str, created: str = "2025-04-01 10:00:00", method: str = "GET") -> Exchange:
+    body = envelope(2000, {"count": 1, "data": [{**record(1), "createdTime": created}]})
+    body["date"] = date
+    return Exchange.build(method, f"{BASE}?annotationRequestId=a", 200, body, received_at=NOON)
+
+
+@pytest.mark.parametrize(
+    ("date", "zone", "problem"),
+    [
+        ("2026-01-01 12:00:00", "UTC", None),
+        ("2026-01-01 12:04:59", "UTC", None),
+        ("2026-01-01 11:55:01", "UTC", None),
+        ("2026-01-01 12:05:01", "UTC", "is +301 s from the suite's clock read in UTC; `date`"),
+        ("2026-01-01 20:00:00", "UTC", "+28800 s from the suite's clock read in UTC: `date` "
+                                       "looks like another zone (UTC+8)"),
+        ("2026-01-01 04:00:00", "UTC", "looks like another zone (UTC-8)"),
+        ("2026-01-01 20:00:00", "Asia/Shanghai", None),
+        ("2026-01-01 12:00:00", "Asia/Shanghai", "read in Asia/Shanghai: `date` looks like "
+                                                 "another zone (UTC-8)"),
+        ("2026-01-01 12:30:00", "UTC", "is +1800 s from the suite's clock read in UTC; `date`"),
+    ],
+)  # fmt: skip
+def test_date_is_the_time_of_the_answer_in_the_zone(
+    date: str, zone: str, problem: str | None
+) -> None:
+    found = per_exchange.clock_and_zone(_dated(date), zone)
+    if problem is None:
+        assert found is None
+    else:
+        assert found is not None and problem in found, found
+        assert f"`date` is the answer's time in {zone} (D15" in found
+
+
+def test_created_time_is_not_later_than_the_answer() -> None:
+    same = _dated("2026-01-01 12:00:00", "2026-01-01 12:00:00")
+    assert per_exchange.clock_and_zone(same) is None
+    found = per_exchange.clock_and_zone(_dated("2026-01-01 12:00:00", "2026-01-01 12:00:01"))
+    assert found == (
+        "record 1: createdTime '2026-01-01 12:00:01' is later than the answer's date "
+        "'2026-01-01 12:00:00': createdTime and date are in one zone (D15)"
+    )
+    # Nothing to judge: another method, no time of arrival, a date that is not a date.
+    assert per_exchange.clock_and_zone(_dated("2026-01-01 20:00:00", method="POST")) is None
+    late = Exchange.build("GET", BASE, 200, {**envelope(2000), "date": "2026-01-01 20:00:00"})
+    assert per_exchange.clock_and_zone(late) is None
+    assert per_exchange.clock_and_zone(_dated("2026-13-01 12:00:00")) is None
