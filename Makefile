@@ -13,7 +13,7 @@ UNKNOWN_IDS ?=
 ARGS ?=
 DURATION ?= 60
 
-.PHONY: install test test-fast lint spec mock conformance mutate bench profile soak golden clean contract-diff
+.PHONY: install test test-fast lint spec mock conformance proxy mutate bench profile soak golden clean contract-diff
 
 install: $(STAMP)
 
@@ -60,6 +60,15 @@ conformance: $(STAMP)
 		$(if $(UNKNOWN_IDS),--unknown-id '$(UNKNOWN_IDS)') \
 		$(if $(filter-out 0,$(STRICT)),--strict) $(ARGS))
 
+# A validating proxy in front of a server: make proxy UPSTREAM=http://host:port/prefix (PROXY_PORT,
+# default 8081; ARGS='--fail-on-violation' etc.). Point a client at it; Ctrl-C writes the
+# summary and JUnit XML to reports/proxy/. Without UPSTREAM: the mock at localhost:8080.
+UPSTREAM ?= http://127.0.0.1:8080
+PROXY_PORT ?= 8081
+proxy: $(STAMP)
+	$(BIN)/python -m conformance proxy --upstream '$(UPSTREAM)' --host $(HOST) \
+		--port $(PROXY_PORT) $(ARGS)
+
 # Mutation testing of the conformance suite's pure judgements against its in-process tests
 # ([tool.mutmut] in pyproject.toml; about 8 minutes on 2 busy cores); prints every mutant that
 # survived. docs/conformance.md (C26) records the last run's survivors.
@@ -88,6 +97,7 @@ contract-diff: $(STAMP)
 # prints the table and writes it to reports/bench.md. A few minutes; loopback only.
 bench: $(STAMP)
 	$(BIN)/python -m bench $(ARGS)
+	$(BIN)/python -m bench.proxy
 
 # Where a request's time goes, in-process under cProfile (no sockets): QUERY='...' to choose.
 profile: $(STAMP)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -28,6 +29,9 @@ def _is_int(value: Any) -> bool:
 @dataclass(frozen=True)
 class Exchange:
     """A request (method, URL, decoded query pairs, headers) and the response that came back.
+
+    Its derived values are computed once (`cached_property`: an exchange never changes): the
+    judgements read `records` or `served_limit` per record, and a page holds up to 1000.
 
     `body` is the parsed JSON (None when the body was not JSON); `text` the raw body, kept for
     messages. `query` holds the pairs in the order sent, percent-decoded.
@@ -69,19 +73,19 @@ class Exchange:
 
     # The request, as the contract reads it.
 
-    @property
+    @cached_property
     def raw_query(self) -> str:
         """The query as sent, still percent-encoded."""
         return urlsplit(self.url).query
 
-    @property
+    @cached_property
     def path(self) -> str:
         return urlsplit(self.url).path
 
     def values(self, name: str) -> list[str]:
         return [value for key, value in self.query if key == name]
 
-    @property
+    @cached_property
     def ids(self) -> tuple[str, ...]:
         """The IDs asked for, repeated and comma-separated forms alike, duplicates once (D7)."""
         items = [part for value in self.values(ID_PARAMETER) for part in value.split(",")]
@@ -95,46 +99,46 @@ class Exchange:
             return None
         return int(values[0])
 
-    @property
+    @cached_property
     def offset(self) -> int | None:
         """The page asked for (1-based), or None when the request does not name one validly."""
         return self._integer("offset", DEFAULT_OFFSET)
 
-    @property
+    @cached_property
     def limit(self) -> int | None:
         """The page size asked for, before the cap; None when not valid."""
         return self._integer("limit", DEFAULT_LIMIT)
 
-    @property
+    @cached_property
     def served_limit(self) -> int | None:
         """The page size the contract serves: `limit` capped at 1000 (D5)."""
         return None if self.limit is None else min(self.limit, LIMIT_CAP)
 
-    @property
+    @cached_property
     def id_set(self) -> frozenset[str]:
         return frozenset(self.ids)
 
     # The response, as the contract reads it.
 
-    @property
+    @cached_property
     def curl(self) -> str:
         return curl_line(self.method, self.url, self.request_headers)
 
-    @property
+    @cached_property
     def code(self) -> Any:
         return self.body.get("code") if isinstance(self.body, Mapping) else None
 
-    @property
+    @cached_property
     def page(self) -> Mapping[str, Any] | None:
         data = self.body.get("data") if self.code == SUCCESS else None
         return data if isinstance(data, Mapping) else None
 
-    @property
+    @cached_property
     def count(self) -> int | None:
         count = self.page.get("count") if self.page is not None else None
         return count if _is_int(count) else None
 
-    @property
+    @cached_property
     def records(self) -> list[Mapping[str, Any]] | None:
         """The page's records, or None when the page is not shaped as the contract says."""
         records = self.page.get("data") if self.page is not None else None
@@ -142,21 +146,21 @@ class Exchange:
             return None
         return records
 
-    @property
+    @cached_property
     def record_ids(self) -> list[Any]:
         return [record.get("id") for record in self.records or []]
 
-    @property
+    @cached_property
     def int_record_ids(self) -> list[int] | None:
         """The page's record ids when all are integers, else None (a schema problem)."""
         ids = self.record_ids
         return ids if all(_is_int(item) for item in ids) else None
 
-    @property
+    @cached_property
     def content_type(self) -> str:
         return self.response_headers.get("content-type", "")
 
-    @property
+    @cached_property
     def is_page(self) -> bool:
         """A 2000 answer to a GET with a valid offset and limit: a page the rules apply to."""
         return (

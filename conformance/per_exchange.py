@@ -45,6 +45,12 @@ def json_schema(node: Any) -> Any:
 
 
 @cache
+def _documented() -> frozenset[str]:
+    """The documented statuses: resolving the contract costs a few ms, so once per process."""
+    return frozenset(operation()["responses"])
+
+
+@cache
 def _validator(status: str) -> Any:
     """jsonschema-rs validator of the documented body of `status` (Schemathesis's validator:
     a thousand records in milliseconds), with `nullable` read as OpenAPI 3.0 means it."""
@@ -71,7 +77,7 @@ def _documented_status(exchange: Exchange, http_200: bool) -> str | None:
 def status_code_conformance(exchange: Exchange, http_200: bool) -> str | None:
     if exchange.method != "GET":
         return None
-    documented = set(operation()["responses"])
+    documented = set(_documented())
     if str(exchange.status) not in documented:
         return (
             f"HTTP {exchange.status} is not documented; the contract documents {sorted(documented)}"
@@ -80,7 +86,7 @@ def status_code_conformance(exchange: Exchange, http_200: bool) -> str | None:
 
 
 def content_type_conformance(exchange: Exchange, http_200: bool) -> str | None:
-    if exchange.method != "GET" or str(exchange.status) not in operation()["responses"]:
+    if exchange.method != "GET" or str(exchange.status) not in _documented():
         return None
     media = exchange.content_type.split(";")[0].strip().lower()
     if media != "application/json":
@@ -93,7 +99,7 @@ def response_schema_conformance(exchange: Exchange, http_200: bool) -> str | Non
     if exchange.method != "GET":
         return None
     status = _documented_status(exchange, http_200)
-    if status not in operation()["responses"]:
+    if status not in _documented():
         return None  # status_code_conformance reports it
     if exchange.body is None:
         return f"HTTP {exchange.status}: the body is not JSON: {exchange.text[:200]!r}"

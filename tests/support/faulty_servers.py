@@ -385,9 +385,16 @@ class FaultyServer:
 @contextmanager
 def serve(fault: str | None = None) -> Iterator[str]:
     """The server with `fault`, in a thread of this process on a free loopback port."""
+    with serve_app(FaultyServer(fault).app(), f"faulty server {fault!r}") as base_url:
+        yield base_url
+
+
+@contextmanager
+def serve_app(app: Any, name: str = "test server") -> Iterator[str]:
+    """Any ASGI app in a thread of this process on a free loopback port (uvicorn)."""
     port = free_port()
     config = uvicorn.Config(
-        FaultyServer(fault).app(),
+        app,
         host="127.0.0.1",
         port=port,
         log_level="error",
@@ -401,7 +408,7 @@ def serve(fault: str | None = None) -> Iterator[str]:
     deadline = time.monotonic() + 10
     while not server.started:
         if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError(f"faulty server {fault!r} did not start")
+            raise RuntimeError(f"{name} did not start")
         time.sleep(0.02)
     try:
         yield f"http://127.0.0.1:{port}"

@@ -1,0 +1,76 @@
+"""The ASGI plumbing of the proxy: read a request's body, stream or send an answer.
+
+Kept apart from `app.py` so that the app reads as the proxy's steps, not as ASGI messages.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from typing import Any
+
+import httpx
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+log = logging.getLogger("conformance.proxy")
+
+
+async def request_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+async def read_up_to(body: AsyncIterator[bytes], limit: int) -> tuple[bytes, bool]:
+    """The body as sent (still encoded), and whether it was all read within `limit` bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in body:
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            return b"".join(chunks), False
+    return b"".join(chunks), True
+
+
+async def stream(
+    response: httpx.Response,
+    body: AsyncIterator[bytes],
+    headers: list[tuple[bytes, bytes]],
+    head: bytes,
+    send_: Send,
+) -> None:
+    """The status and headers now, then `head` and the rest of the body as it comes."""
+    try:
+        await send_(
+            {"type": "http.response.start", "status": response.status_code, "headers": headers}
+        )
+        if head:
+            await send_({"type": "http.response.body", "body": head, "more_body": True})
+        async for chunk in body:
+            await send_({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send_({"type": "http.response.body", "body": b""})
+    except httpx.HTTPError as error:
+        # The status is sent: all that is left is to cut the connection, which the server does
+        # when the app returns with the body unfinished.
+        log.error("proxy: %s: the upstream's answer broke off: %r", response.request.url, error)
+    finally:
+        await response.aclose()
+
+
+async def answer(
+    send_: Send, status: int, content_type: str, body: bytes, extra: list[tuple[bytes, bytes]]
+) -> None:
+    headers = [
+        (b"content-type", content_type.encode()),
+        (b"content-length", str(len(body)).encode()),
+        *extra,
+    ]
+    await send_({"type": "http.response.start", "status": status, "headers": headers})
+    await send_({"type": "http.response.body", "body": body})

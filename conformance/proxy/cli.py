@@ -1,0 +1,139 @@
+"""`python -m conformance proxy`: the options of a proxy session, checked before it starts."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import httpx
+
+from conformance.proxy.checks import PROXY_CHECKS, PROXY_DESCRIPTIONS
+from conformance.proxy.options import ProxyOptions
+from conformance.proxy.serve import run
+
+_DEFAULTS = {item.name: item.default for item in fields(ProxyOptions)}
+
+
+def _default(name: str) -> Any:
+    return _DEFAULTS[name]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m conformance proxy",
+        description=(
+            "A validating proxy: forwards every request to --upstream unchanged and judges each "
+            "answer against openapi.yaml and the contract's semantics across the traffic. "
+            "Violations go in an X-Contract-Violations header and the log; on SIGINT/SIGTERM "
+            "a summary and JUnit XML are written."
+        ),
+    )
+    add = parser.add_argument
+    add("--upstream", help="the server, e.g. http://host:port/rosetta-open (required)")
+    add("--host", default=_default("host"), help="address to listen on (default %(default)s)")
+    add("--port", type=int, default=_default("port"), help="port (default %(default)s)")
+    add(
+        "--http-200-errors",
+        action="store_true",
+        help="the upstream answers every business outcome with HTTP 200 (the code in the body)",
+    )
+    add(
+        "--timezone",
+        default=_default("timezone"),
+        metavar="ZONE",
+        help="IANA zone of the upstream's `date` and `createdTime` (default %(default)s)",
+    )
+    add(
+        "--errors",
+        action="store_true",
+        help="answer 422 to a request the contract refuses instead of forwarding it (as Prism)",
+    )
+    add(
+        "--fail-on-violation",
+        action="store_true",
+        help="exit 1 at the end if any violation was seen (for CI)",
+    )
+    add(
+        "--report-dir",
+        type=Path,
+        default=_default("report_dir"),
+        help="where the summary and JUnit XML go (default %(default)s)",
+    )
+    add(
+        "--upstream-timeout",
+        type=float,
+        default=_default("upstream_timeout"),
+        help="seconds to wait for the upstream before answering 504 (default %(default)s)",
+    )
+    add(
+        "--max-id-sets",
+        type=int,
+        default=_default("max_id_sets"),
+        help="ID sets whose count is remembered (default %(default)s)",
+    )
+    add(
+        "--max-page-records",
+        type=int,
+        default=_default("max_page_records"),
+        help="records of remembered pages, all pages together (default %(default)s)",
+    )
+    add("--verbose", action="store_true", help="log every exchange with its latency")
+    add("--list-checks", action="store_true", help="list the checks and exit")
+    return parser
+
+
+def options_from_arguments(
+    parser: argparse.ArgumentParser, arguments: argparse.Namespace
+) -> ProxyOptions:
+    """The options, or exit 2 with a message naming the option that cannot be used."""
+    upstream = (arguments.upstream or "").rstrip("/")
+    if not upstream:
+        parser.error("--upstream is required")
+    url = httpx.URL(upstream)
+    if url.scheme not in {"http", "https"} or not url.host:
+        parser.error(f"--upstream: {upstream!r} is not an http(s) URL")
+    if not 0 < arguments.port < 65536:
+        parser.error(f"--port: {arguments.port} is not a TCP port")
+    try:
+        ZoneInfo(arguments.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        parser.error(f"--timezone: {arguments.timezone!r} is not an IANA time zone")
+    for name in ("upstream_timeout", "max_id_sets", "max_page_records"):
+        if getattr(arguments, name) <= 0:
+            parser.error(f"--{name.replace('_', '-')}: {getattr(arguments, name)} is not positive")
+    return ProxyOptions(
+        upstream=upstream,
+        host=arguments.host,
+        port=arguments.port,
+        http_200_errors=arguments.http_200_errors,
+        timezone=arguments.timezone,
+        errors=arguments.errors,
+        fail_on_violation=arguments.fail_on_violation,
+        report_dir=arguments.report_dir,
+        upstream_timeout=arguments.upstream_timeout,
+        max_id_sets=arguments.max_id_sets,
+        max_page_records=arguments.max_page_records,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    arguments = parser.parse_args(argv)
+    if arguments.list_checks:
+        print("\n".join(f"{name:30} {PROXY_DESCRIPTIONS[name]}" for name in PROXY_CHECKS))
+        return 0
+    options = options_from_arguments(parser, arguments)
+    logging.basicConfig(
+        stream=sys.stderr,
+        format="%(message)s",
+        level=logging.DEBUG if arguments.verbose else logging.INFO,
+    )
+    # httpx logs every request at INFO: the proxy's own lines say what matters.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    return run(options)
