@@ -11,6 +11,7 @@ from typing import Any
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from contract import OPERATION_PATH, PRODUCTION_PREFIX, load_spec, operation
+from contract.parameters import ParameterError, compile_rules, parse_query
 from contract.variants import http_200_variant
 from mockserver.config import Settings
 from mockserver.connexion_door import (
@@ -24,7 +25,7 @@ from mockserver.connexion_door import (
 )
 from mockserver.cors import CORSMiddleware, cors_options
 from mockserver.drill import Drill
-from mockserver.errors import BusinessError
+from mockserver.errors import BusinessError, InvalidParameter
 from mockserver.fixtures import FixtureSet, load_folder
 from mockserver.generator import Vocabulary
 from mockserver.handlers import (
@@ -38,7 +39,6 @@ from mockserver.handlers import (
 from mockserver.scenarios import FaultInjector
 from mockserver.signatures import SignatureVerifier
 from mockserver.store import RecordStore
-from mockserver.validation import compile_rules, parse_query
 from mockserver.zones import zone
 
 logger = logging.getLogger("mockserver")
@@ -88,7 +88,10 @@ def create_app(
     rules = compile_rules(operation()["parameters"])
 
     def validate(scope: MutableMapping[str, Any]) -> None:
-        scope[PARSED_QUERY] = parse_query(rules, scope.get("query_string", b""))
+        try:
+            scope[PARSED_QUERY] = parse_query(rules, scope.get("query_string", b""))
+        except ParameterError as problem:
+            raise InvalidParameter(problem.parameter, problem.reason) from None
 
     app = ContractApp(
         __name__,

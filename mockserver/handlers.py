@@ -62,7 +62,7 @@ def make_record_handler(
     """The handler of `getStatisticsRecord`, closed over its collaborators; it takes the scope."""
 
     async def get_statistics_record(scope: Scope) -> Response:
-        # The contract-driven validator has already parsed the query (see validation.py).
+        # The contract-driven validator has already parsed the query (see contract/parameters.py).
         query = scope[PARSED_QUERY]
         scenario = parse_prefer(header(scope, b"prefer"))
         delay_ms = scenario.delay_ms + faults.latency_ms

@@ -34,7 +34,6 @@ SERVING = {
     "mockserver.scenarios",
     "mockserver.signatures",
     "mockserver.store",
-    "mockserver.validation",
 }
 # The objects a running mock is made of: composed in mockserver/app.py and nowhere else.
 COMPOSED = {"RecordStore", "FaultInjector", "SignatureVerifier", "DateStamp", "ContractApp"}

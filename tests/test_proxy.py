@@ -34,7 +34,7 @@ from conformance.proxy.tally import HEADER, header_value
 from conformance.proxy.traffic import Traffic
 from mockserver.app import create_app
 from mockserver.config import Settings
-from tests.faulty_servers import FAULTS, GROWING, FaultyServer, serve, serve_app
+from tests.support.faulty_servers import FAULTS, GROWING, FaultyServer, serve, serve_app
 
 UPSTREAM = "http://upstream.test"
 RECORDS = "/statistics/record"

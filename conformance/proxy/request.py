@@ -1,6 +1,6 @@
 """What a client's request asks for, read with the contract's own parameter rules.
 
-The rules are the mock's (`mockserver/validation.py`, compiled from `openapi.yaml`): one reading
+The rules are the mock's (`contract/parameters.py`, compiled from `openapi.yaml`): one reading
 of the contract's parameters for the server the project ships and for the proxy's verdict on a
 client's request, so the two cannot disagree.
 """
@@ -11,8 +11,13 @@ from dataclasses import dataclass
 from functools import cache
 
 from contract import operation
-from mockserver.errors import InvalidParameter
-from mockserver.validation import ParameterRule, compile_rules, parse_query, split_query
+from contract.parameters import (
+    ParameterError,
+    ParameterRule,
+    compile_rules,
+    parse_query,
+    split_query,
+)
 
 ID_PARAMETER = "annotationRequestId"
 
@@ -27,7 +32,7 @@ class Request:
     """A request to the operation: its IDs (each once, in order), offset and limit, or why the
     contract refuses it."""
 
-    problem: InvalidParameter | None
+    problem: ParameterError | None
     ids: tuple[str, ...] = ()
     offset: int = 1
     limit: int = 10
@@ -44,7 +49,7 @@ class Request:
 def read_request(query: bytes) -> Request:
     try:
         parsed = parse_query(_rules(), query)
-    except InvalidParameter as problem:
+    except ParameterError as problem:
         return Request(problem)
     raw = split_query(query).get(ID_PARAMETER, [])
     items = [item for value in raw for item in value.split(",")]

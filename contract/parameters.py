@@ -1,4 +1,9 @@
-"""Request validation driven by the contract's parameter definitions.
+"""The contract's query parameters, compiled into rules and applied to a raw query string.
+
+The mock validates requests with it (`mockserver/app.py` turns a `ParameterError` into the
+4005 envelope) and the validating proxy judges a client's requests with it
+(`conformance/proxy/request.py`): one reading of `openapi.yaml`'s parameters for both, and it
+lives in `contract` so that the conformance suite never imports the server package for it.
 
 Connexion's own parameter validator builds a JSON Schema validator per parameter per request
 and reports errors without naming the parameter. This one reads the same definitions from
@@ -16,7 +21,15 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
-from mockserver.errors import InvalidParameter
+
+class ParameterError(ValueError):
+    """A query parameter the contract refuses: which one, and why (decision D10's 4005)."""
+
+    def __init__(self, parameter: str, reason: str) -> None:
+        self.parameter = parameter
+        self.reason = reason
+        super().__init__(f"Invalid parameter: {parameter} {reason}")
+
 
 _MALFORMED_PERCENT = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -67,11 +80,11 @@ def compile_rules(parameters: Sequence[Mapping[str, Any]]) -> tuple[ParameterRul
 
 def _decode(raw: bytes, where: str) -> str:
     if _MALFORMED_PERCENT.search(raw):
-        raise InvalidParameter(where, "has a malformed percent-encoding")
+        raise ParameterError(where, "has a malformed percent-encoding")
     try:
         return unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
     except UnicodeDecodeError:
-        raise InvalidParameter(where, "is not valid UTF-8") from None
+        raise ParameterError(where, "is not valid UTF-8") from None
 
 
 def split_query(query_string: bytes) -> dict[str, list[str]]:
@@ -88,17 +101,15 @@ def split_query(query_string: bytes) -> dict[str, list[str]]:
 
 def _integer(rule: ParameterRule, values: list[str]) -> int:
     if len(values) > 1:
-        raise InvalidParameter(rule.name, "must be given at most once")
+        raise ParameterError(rule.name, "must be given at most once")
     text = values[0]
     if not _DIGITS.fullmatch(text):
-        raise InvalidParameter(
-            rule.name, f"must be an integer >= {rule.minimum}, got {text[:40]!r}"
-        )
+        raise ParameterError(rule.name, f"must be an integer >= {rule.minimum}, got {text[:40]!r}")
     number = int(text)
     if rule.minimum is not None and number < rule.minimum:
-        raise InvalidParameter(rule.name, f"must be an integer >= {rule.minimum}, got {number}")
+        raise ParameterError(rule.name, f"must be an integer >= {rule.minimum}, got {number}")
     if rule.maximum is not None and number > rule.maximum:
-        raise InvalidParameter(rule.name, f"must be at most {rule.maximum}, got {text[:40]}")
+        raise ParameterError(rule.name, f"must be at most {rule.maximum}, got {text[:40]}")
     return number
 
 
@@ -108,19 +119,19 @@ def _array(rule: ParameterRule, values: list[str]) -> tuple[str, ...]:
     for item in items:
         size = len(item.encode("utf-8"))
         if size < rule.min_bytes:
-            raise InvalidParameter(rule.name, "must not contain an empty value")
+            raise ParameterError(rule.name, "must not contain an empty value")
         if rule.max_bytes is not None and size > rule.max_bytes:
-            raise InvalidParameter(
+            raise ParameterError(
                 rule.name, f"values must be at most {rule.max_bytes} bytes, got one of {size} bytes"
             )
         if _CONTROL.search(item):
-            raise InvalidParameter(rule.name, "values must not contain control characters")
+            raise ParameterError(rule.name, "values must not contain control characters")
     # The cap counts values as sent, duplicates included, as the contract's maxItems does;
     # duplicates then count once for the records (decision D7).
     if len(items) < rule.min_items:
-        raise InvalidParameter(rule.name, f"needs at least {rule.min_items} value(s)")
+        raise ParameterError(rule.name, f"needs at least {rule.min_items} value(s)")
     if rule.max_items is not None and len(items) > rule.max_items:
-        raise InvalidParameter(
+        raise ParameterError(
             rule.name, f"accepts at most {rule.max_items} values, got {len(items)}"
         )
     return tuple(dict.fromkeys(items))
@@ -134,7 +145,7 @@ def parse_query(rules: Sequence[ParameterRule], query_string: bytes) -> dict[str
         values = given.get(rule.name)
         if values is None:
             if rule.required:
-                raise InvalidParameter(rule.name, "is required")
+                raise ParameterError(rule.name, "is required")
             parsed[rule.name] = rule.default
         elif rule.is_array:
             parsed[rule.name] = _array(rule, values)
