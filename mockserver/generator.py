@@ -95,6 +95,8 @@ class Plan:
     taxonomy: Taxonomy
     converts_to_openlabel: bool
     layout: Layout
+    # The task histories of this workflow (`mockserver/shapes.py`), shared by every plan of it.
+    histories: tuple[tuple[Act, ...], ...]
     task_id_base: int
     id_base: int
     start_epoch: int
@@ -106,11 +108,6 @@ class Plan:
     @property
     def first_id(self) -> int:
         return int(self.pinned[0]["id"]) if self.pinned else self.id_base + 1
-
-    @property
-    def shapes(self) -> tuple[tuple[Act, ...], ...]:
-        kinds = tuple(pool.pool_type for pool in self.workflow.pools)
-        return shapes((kinds, self.converts_to_openlabel))
 
     def locate(self, position: int) -> Slot:
         """The task and step of the generated record at a 0-based position after the pinned."""
@@ -243,6 +240,7 @@ def make_plan(
         taxonomy=taxonomy,
         converts_to_openlabel=converts,
         layout=layout,
+        histories=shapes((tuple(pool.pool_type for pool in workflow.pools), converts)),
         task_id_base=(derive(seed, annotation_request_id, "tasks") % (1 << 30) + 1) * ID_BLOCK,
         id_base=_id_base(seed, annotation_request_id, pinned_records),
         start_epoch=start,
@@ -252,16 +250,26 @@ def make_plan(
     )
 
 
-def _split(rng: Rng, total: int, keys: Sequence[str], into: dict[str, int]) -> None:
-    """Spread `total` over some of `keys` (non-zero parts only)."""
-    if total == 0:
+def _split(bits: int, total: int, keys: Sequence[str], into: dict[str, int]) -> None:
+    """Spread `total` (> 0) over some of `keys` (non-zero parts only), from one 64-bit draw.
+
+    Each key is chosen by a bit of its own (at least one is); the cuts between the chosen
+    keys' parts come from 12 bits each. One draw per spread keeps a record's cost the same
+    whatever its amounts are.
+    """
+    chosen = [key for index, key in enumerate(keys) if bits >> index & 1]
+    if len(chosen) < 2:
+        key = chosen[0] if chosen else keys[(bits >> 8) % len(keys)]
+        into[key] = into.get(key, 0) + total
         return
-    chosen = [key for key in keys if rng.chance(0.6)] or [rng.pick(keys)]
-    cuts = sorted(rng.between(0, total) for _ in range(len(chosen) - 1))
-    bounds = [0, *cuts, total]
-    for key, low, high in zip(chosen, bounds, bounds[1:], strict=False):
+    bits >>= 16
+    cuts = sorted([(bits >> (12 * index)) % (total + 1) for index in range(len(chosen) - 1)])
+    cuts.append(total)
+    low = 0
+    for key, high in zip(chosen, cuts, strict=True):
         if high > low:
             into[key] = into.get(key, 0) + high - low
+            low = high
 
 
 def _user(team: Team, act: Act, task_key: int) -> str:
@@ -282,24 +290,29 @@ def _user(team: Team, act: Act, task_key: int) -> str:
 
 def _record(plan: Plan, position: int, slot: Slot) -> Record:
     generated = position - len(plan.pinned)
-    task_key = mix(plan.seed ^ mix(slot.task + 1))
-    act = plan.shapes[task_key % SHAPES][slot.step]
-    if slot.length == 1 and (task_key >> 20) % 1000 < _CREATION_FAILS * 1000:
+    task, step, length = slot
+    task_key = mix(plan.seed ^ mix(task + 1))
+    act = plan.histories[task_key % SHAPES][step]
+    if length == 1 and (task_key >> 20) % 1000 < _CREATION_FAILS * 1000:
         act = failed_creation(act)
     scale = 1 + (task_key >> 40) % _SCALES
     modify_instances = act.modify_instance_num * scale
     modify_attributes = act.modify_attributes_num * scale
-    rng = Rng(mix(plan.seed ^ mix(position + (1 << 40))))
+    drawn = mix(plan.seed ^ mix(position + (1 << 40)))
     instance_info: dict[str, int] = {}
-    _split(rng, modify_instances, plan.taxonomy.instance_keys, instance_info)
-    _split(rng, modify_attributes, plan.taxonomy.attribute_keys, instance_info)
-    created = plan.start_epoch + int((generated + rng.uniform()) * plan.gap_seconds)
+    if modify_instances:
+        _split(mix(drawn), modify_instances, plan.taxonomy.instance_keys, instance_info)
+    if modify_attributes:
+        _split(mix(~drawn), modify_attributes, plan.taxonomy.attribute_keys, instance_info)
+    # Within its slot of the log: a fraction of the gap from the record's own draw.
+    fraction = (drawn >> 11) / 9007199254740992.0
+    created = plan.start_epoch + int((generated + fraction) * plan.gap_seconds)
     pool = plan.workflow.pools[act.pool]
     return {
         "id": plan.id_base + position + 1,
         "status": act.status,
         "campaignId": plan.campaign_id,
-        "taskId": plan.task_id_base + slot.task + 1,
+        "taskId": plan.task_id_base + task + 1,
         "poolName": pool.name,
         "poolType": int(pool.pool_type),
         "folderId": plan.folder_id,

@@ -16,11 +16,12 @@ page of a log mixes the first steps of a few tasks rather than listing one kind 
 from __future__ import annotations
 
 import bisect
+from collections import OrderedDict
 from dataclasses import dataclass
 from itertools import accumulate
 from math import gcd, log
 
-from mockserver.rng import Rng, mix
+from mockserver.rng import Rng, derive, mix
 
 PERIOD = 32
 MAX_STEPS = 48
@@ -29,13 +30,12 @@ MAX_STEPS = 48
 _COHORT_SIZES = ((0, 0.35), (1, 0.5), (2, 0.15))
 
 
-@dataclass(frozen=True, slots=True)
-class Slot:
-    """The record at one position: which task, which of its steps, and how long the task is."""
-
-    task: int
-    step: int
-    length: int
+# The record at one position: (task, its step, the task's number of steps). A plain tuple: one
+# is made per record served.
+Slot = tuple[int, int, int]
+# A round's tasks relative to the round: (how many rounds ago the task started, its index in its
+# cohort, its number of steps), in the round's order before shuffling.
+Members = tuple[tuple[int, int, int], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,33 +68,33 @@ class Layout:
         first = starts[index] + periods * (starts[-1] - steady)
         return index + periods * PERIOD, first, starts[index + 1] - starts[index]
 
-    def members(self, round_number: int, size: int) -> list[Slot]:
-        """The tasks acting in a round, in the round's shuffled order."""
-        cohorts = self.cohorts
-        tasks_per_period = self.task_starts[-1]
-        found: list[Slot] = []
-        for cohort in range(max(0, round_number - self.ramp), round_number + 1):
-            step = round_number - cohort
-            lengths = cohorts[cohort % PERIOD]
-            if not lengths or lengths[0] <= step:
-                continue
-            base = (cohort // PERIOD) * tasks_per_period + self.task_starts[cohort % PERIOD]
-            for index, length in enumerate(lengths):
-                if length <= step:
-                    break
-                found.append(Slot(base + index, step, length))
-        # A permutation of the round: i -> (i * stride + shift) mod size, stride prime to size.
+    def members(self, round_number: int) -> Members:
+        """The tasks acting in a round, oldest cohort first; the same for rounds a period apart
+        once the ramp is over, so those are computed once per plan (see `_steady_members`)."""
+        if round_number >= self.ramp:
+            residue = self.ramp + (round_number - self.ramp) % PERIOD
+            return _steady_members(self, residue)
+        return _members(self.cohorts, round_number, self.ramp)
+
+    def _task(self, cohort: int, index: int) -> int:
+        return (cohort // PERIOD) * self.task_starts[-1] + self.task_starts[cohort % PERIOD] + index
+
+    def _order(self, round_number: int, size: int) -> tuple[int, int]:
+        """A permutation of a round, i -> (i * stride + shift) mod size, stride prime to size."""
         spread = mix(self.key ^ mix(round_number))
         stride = 1 + (spread >> 32) % size
         while gcd(stride, size) != 1:
             stride += 1
-        shift = spread % size
-        return [found[(index * stride + shift) % size] for index in range(size)]
+        return stride, spread % size
 
     def locate(self, position: int) -> Slot:
         """The task and step of the record at a 0-based position."""
         round_number, first, size = self.round_at(position)
-        return self.members(round_number, size)[position - first]
+        stride, shift = self._order(round_number, size)
+        ago, index, length = self.members(round_number)[
+            ((position - first) * stride + shift) % size
+        ]
+        return self._task(round_number - ago, index), ago, length
 
     def slots(self, start: int, stop: int) -> list[Slot]:
         """The slots of positions [start, stop), each round's members found once."""
@@ -102,11 +102,40 @@ class Layout:
         position = start
         while position < stop:
             round_number, first, size = self.round_at(position)
-            members = self.members(round_number, size)
+            stride, shift = self._order(round_number, size)
+            members = self.members(round_number)
             end = min(stop, first + size)
-            out.extend(members[position - first : end - first])
+            for offset in range(position - first, end - first):
+                ago, index, length = members[(offset * stride + shift) % size]
+                out.append((self._task(round_number - ago, index), ago, length))
             position = end
         return out
+
+
+def _members(cohorts: tuple[tuple[int, ...], ...], round_number: int, ramp: int) -> Members:
+    found = []
+    for cohort in range(max(0, round_number - ramp), round_number + 1):
+        ago = round_number - cohort
+        for index, length in enumerate(cohorts[cohort % PERIOD]):
+            if length <= ago:
+                break
+            found.append((ago, index, length))
+    return tuple(found)
+
+
+# Steady rounds' members by (layout key, round residue): bounded, since plans come and go.
+_STEADY: OrderedDict[tuple[int, int], Members] = OrderedDict()
+_STEADY_SIZE = 4096
+
+
+def _steady_members(layout: Layout, residue: int) -> Members:
+    key = (layout.key, residue)
+    found = _STEADY.get(key)
+    if found is None:
+        found = _STEADY[key] = _members(layout.cohorts, residue, layout.ramp)
+        if len(_STEADY) > _STEADY_SIZE:
+            _STEADY.popitem(last=False)
+    return found
 
 
 def _task_length(rng: Rng, decay: float) -> int:
@@ -136,5 +165,6 @@ def make_layout(rng: Rng, decay: float) -> Layout:
         task_starts=tuple(accumulate((len(lengths) for lengths in cohorts), initial=0)),
         round_starts=tuple(accumulate(sizes, initial=0)),
         ramp=ramp,
-        key=rng.next(),
+        # The key names the steady rounds' cached members, so it covers the cohorts themselves.
+        key=derive(rng.next(), repr(cohorts)),
     )

@@ -83,7 +83,7 @@ def test_the_closed_form_layout_agrees_with_walking_every_round(seed: int, decay
     slots = layout.slots(0, stop)
     position = 0
     for members in expected:
-        found = {(slot.task, slot.step) for slot in slots[position : position + len(members)]}
+        found = {(task, step) for task, step, _ in slots[position : position + len(members)]}
         assert found == members
         position += len(members)
     assert [layout.locate(p) for p in range(0, stop, 7)] == slots[::7]
@@ -94,9 +94,9 @@ def test_the_closed_form_layout_agrees_with_walking_every_round(seed: int, decay
 def test_every_task_has_its_steps_in_order_from_its_first(ar: str, count: int) -> None:
     plan = make_plan(1, VOCABULARY, ar, PinnedRequest(count=count))
     steps: dict[int, list[int]] = defaultdict(list)
-    for slot in plan.layout.slots(0, count):
-        steps[slot.task].append(slot.step)
-        assert slot.step < slot.length <= MAX_STEPS
+    for task, step, length in plan.layout.slots(0, count):
+        steps[task].append(step)
+        assert step < length <= MAX_STEPS
     assert len({(task, step) for task, taken in steps.items() for step in taken}) == count
     for taken in steps.values():
         assert taken == list(range(len(taken)))
@@ -129,7 +129,7 @@ def test_deep_steps_follow_the_documented_workflow_too() -> None:
     """Tasks of 40 steps and more, from the middle of a long log rather than its start."""
     plan = make_plan(1, VOCABULARY, long_tasks_plan(), PinnedRequest(count=4_000_000))
     start, stop = 3_000_000, 3_004_000
-    started_here = {slot.task for slot in plan.layout.slots(start, stop) if slot.step == 0}
+    started_here = {task for task, step, _ in plan.layout.slots(start, stop) if step == 0}
     histories = by_task(make_records(plan, start, stop))
     whole = [h for task, h in histories.items() if task - plan.task_id_base - 1 in started_here]
     assert max(len(history) for history in whole) > 40
@@ -188,7 +188,7 @@ def test_record_counts_vary_from_none_to_thousands() -> None:
 def test_a_deep_record_walks_no_task(monkeypatch: pytest.MonkeyPatch) -> None:
     """A record at step 40 is read from its task's table: no walk is replayed for it."""
     plan = make_plan(1, VOCABULARY, long_tasks_plan(), PinnedRequest(count=4_000_000))
-    position = next(p for p in range(3_000_000, 3_100_000) if plan.locate(p).step >= 40)
+    position = next(p for p in range(3_000_000, 3_100_000) if plan.locate(p)[1] >= 40)
     expected = make_record(plan, position)  # the tables are drawn on first use
     calls = 0
     original = workflow.TaskWalk.next
