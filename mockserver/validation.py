@@ -66,6 +66,12 @@ def compile_rules(parameters: Sequence[Mapping[str, Any]]) -> tuple[ParameterRul
 
 
 def _decode(raw: bytes, where: str) -> str:
+    if b"%" not in raw and b"+" not in raw:
+        # Nothing to unquote (the usual case): only the UTF-8 check is left.
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidParameter(where, "is not valid UTF-8") from None
     if _MALFORMED_PERCENT.search(raw):
         raise InvalidParameter(where, "has a malformed percent-encoding")
     try:
