@@ -21,7 +21,7 @@ from faker import Faker
 from mockserver.enums import PoolType
 from mockserver.layout import MAX_STEPS, Layout, Slot, make_layout
 from mockserver.rng import Rng, derive, mix
-from mockserver.shapes import ADMIN, BOT, LABELER, REVIEWER, SHAPES, Act, failed_creation, shapes
+from mockserver.shapes import LABELER, SHAPES, Act, failed_creation, shapes
 from mockserver.timefmt import format_time, parse_time
 from mockserver.workflow import Pool, Taxonomy, Team, Workflow
 
@@ -55,6 +55,7 @@ _ATTRIBUTE_TYPES = ("select", "text", "radio", "checkbox")
 # A task's amounts are its shape's times 1, 2 or 3: scaling keeps every running total consistent.
 _SCALES = 3
 _CREATION_FAILS = 0.1
+_MASK = (1 << 64) - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +93,8 @@ class Plan:
     folder_id: int
     workflow: Workflow
     team: Team
+    # The team by role (`mockserver/shapes.py`'s ADMIN .. ANALYST): who may act in a step.
+    crew: tuple[tuple[str, ...], ...]
     taxonomy: Taxonomy
     converts_to_openlabel: bool
     layout: Layout
@@ -237,6 +240,7 @@ def make_plan(
         folder_id=folder_id,
         workflow=workflow,
         team=team,
+        crew=((team.admin,), (team.algorithm,), team.labelers, team.reviewers, team.analysts),
         taxonomy=taxonomy,
         converts_to_openlabel=converts,
         layout=layout,
@@ -272,18 +276,10 @@ def _split(bits: int, total: int, keys: Sequence[str], into: dict[str, int]) -> 
             low = high
 
 
-def _user(team: Team, act: Act, task_key: int) -> str:
-    if act.role == ADMIN:
-        return team.admin
-    if act.role == BOT:
-        return team.algorithm
-    people = (
-        team.labelers
-        if act.role == LABELER
-        else team.reviewers
-        if act.role == REVIEWER
-        else team.analysts
-    )
+def _user(plan: Plan, act: Act, task_key: int) -> str:
+    people = plan.crew[act.role]
+    if act.role < LABELER:
+        return people[0]
     # Drawn from the task and the step it was accepted at: the same holder until it lets go.
     return people[mix(task_key ^ act.since) % len(people)]
 
@@ -300,10 +296,14 @@ def _record(plan: Plan, position: int, slot: Slot) -> Record:
     modify_attributes = act.modify_attributes_num * scale
     drawn = mix(plan.seed ^ mix(position + (1 << 40)))
     instance_info: dict[str, int] = {}
+    # The spreads' bits: the record's draw times two odd constants (drawn is well mixed already,
+    # so a product is enough to give each spread bits of its own).
     if modify_instances:
-        _split(mix(drawn), modify_instances, plan.taxonomy.instance_keys, instance_info)
+        bits = drawn * 0xBF58476D1CE4E5B9 & _MASK
+        _split(bits, modify_instances, plan.taxonomy.instance_keys, instance_info)
     if modify_attributes:
-        _split(mix(~drawn), modify_attributes, plan.taxonomy.attribute_keys, instance_info)
+        bits = (drawn * 0x94D049BB133111EB >> 5) & _MASK
+        _split(bits, modify_attributes, plan.taxonomy.attribute_keys, instance_info)
     # Within its slot of the log: a fraction of the gap from the record's own draw.
     fraction = (drawn >> 11) / 9007199254740992.0
     created = plan.start_epoch + int((generated + fraction) * plan.gap_seconds)
@@ -316,7 +316,7 @@ def _record(plan: Plan, position: int, slot: Slot) -> Record:
         "poolName": pool.name,
         "poolType": int(pool.pool_type),
         "folderId": plan.folder_id,
-        "aliceName": _user(plan.team, act, task_key),
+        "aliceName": _user(plan, act, task_key),
         "createdTime": format_time(created, plan.zone),
         "actionType": act.action,
         "instanceInfo": instance_info,
