@@ -143,7 +143,7 @@ class Pair:
 
 
 SLICES = 5
-SLICE_SECONDS = 1.0
+SLICE_SECONDS = 2.0
 PAIRS = (
     Pair("sizes", "10-record page, then 1000-record page", SCENARIOS[0], SCENARIOS[1]),
     Pair(

@@ -8,8 +8,9 @@ step `s` in round `a + s`, rounds are in time order, and every task's steps are 
 Once the longest task of the pattern could have started (`ramp` rounds in), a round's size
 depends only on the round number modulo the period, so the start of any round is a table look-up
 plus whole periods: a position maps to its round by one bisection over `ramp + PERIOD` starts,
-and to its task and step by one pass over the tasks alive in that round (at most `depth`
-cohorts), whatever the position. Within a round the tasks are in a shuffled order, so the first
+and to its task and step through the round's members, which repeat, relative to the round,
+every period (so they are found once per plan and round residue), whatever the position. Within
+a round the tasks are in a shuffled order, so the first
 page of a log mixes the first steps of a few tasks rather than listing one kind of record.
 """
 
