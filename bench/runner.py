@@ -172,7 +172,9 @@ def alternating(sides: Sequence[Side], run: dict[str, Any]) -> list[float]:
     requests = [0] * len(sides)
     seconds = [0.0] * len(sides)
     for index in range(SLICES):
-        for side, (port, path, pages) in enumerate(sides):
+        # Every other slice in the other order, so that neither side always goes first.
+        order = list(enumerate(sides))
+        for side, (port, path, pages) in order if index % 2 == 0 else reversed(order):
             figures = load(
                 port,
                 path,
