@@ -254,6 +254,10 @@ def make_plan(
     )
 
 
+# One bit per key of a spread (a taxonomy has at most 5 instance and 4 attribute keys).
+_KEY_BITS = tuple(1 << index for index in range(8))
+
+
 def _split(bits: int, total: int, keys: Sequence[str], into: dict[str, int]) -> None:
     """Spread `total` (> 0) over some of `keys` (non-zero parts only), from one 64-bit draw.
 
@@ -261,12 +265,21 @@ def _split(bits: int, total: int, keys: Sequence[str], into: dict[str, int]) -> 
     keys' parts come from 12 bits each. One draw per spread keeps a record's cost the same
     whatever its amounts are.
     """
-    chosen = [key for index, key in enumerate(keys) if bits >> index & 1]
+    chosen = [key for key, bit in zip(keys, _KEY_BITS, strict=False) if bits & bit]
     if len(chosen) < 2:
         key = chosen[0] if chosen else keys[(bits >> 8) % len(keys)]
         into[key] = into.get(key, 0) + total
         return
     bits >>= 16
+    if len(chosen) == 2:
+        # The usual case, without sorting: one cut.
+        cut = bits % (total + 1)
+        first, second = chosen
+        if cut:
+            into[first] = into.get(first, 0) + cut
+        if total > cut:
+            into[second] = into.get(second, 0) + total - cut
+        return
     cuts = sorted([(bits >> (12 * index)) % (total + 1) for index in range(len(chosen) - 1)])
     cuts.append(total)
     low = 0
