@@ -116,14 +116,15 @@ COMPARISONS = (
         f"{RECORDS}?annotationRequestId={LARGE}&limit=1000&offset=1",
         SCENARIOS[3].path,
     ),
-    # Pages 10,000.. hold records 100,000.. (every task's first step); pages 110,000.. hold
-    # records 1,100,000.. (step 3). Each page is asked once, so each is generated.
+    # Paging once from record 1 and from record 1,000,001, a page of each in turn on one
+    # connection: each page is asked once, so each is generated, and the machine's drift falls
+    # on both alike. A client paging through a request (a sync job) does exactly this.
     Comparison(
         "cold10",
-        "10 records, each page once: offsets 10000.. and 110000..",
+        "10 records, each page once: offsets 1.. and 100001..",
         f"{RECORDS}?annotationRequestId={LARGE}&limit=10&offset={{n}}",
-        f"{RECORDS}?annotationRequestId={LARGE}&limit=10&offset=1{{n}}",
-        range(10_000, 70_000),
+        f"{RECORDS}?annotationRequestId={LARGE}&limit=10&offset={{n+100000}}",
+        range(1, 60_001),
     ),
 )
 
@@ -144,15 +145,7 @@ class Pair:
 
 SLICES = 5
 SLICE_SECONDS = 2.0
-PAIRS = (
-    Pair("sizes", "10-record page, then 1000-record page", SCENARIOS[0], SCENARIOS[1]),
-    Pair(
-        "paging",
-        "paging once from record 1, then from record 1,000,001 (10-record pages)",
-        SCENARIOS[5],
-        SCENARIOS[6],
-    ),
-)
+PAIRS = (Pair("sizes", "10-record page, then 1000-record page", SCENARIOS[0], SCENARIOS[1]),)
 
 
 def slice_of(pages: range | None, index: int) -> range | None:
@@ -415,16 +408,18 @@ def render(
             PAGE10_SHARE,
         )
     )
-    walk, deep_walk = extras.pairs["paging"]
-    lines.append(
-        target(
-            f"paging once from record 1,000,001 at >= {DEEP_PAGING_SHARE} of paging once from "
-            f"record 1 (10-record pages, each asked once; {walk:,.0f} and {deep_walk:,.0f} req/s "
-            f"in {SLICES} alternating slices of {SLICE_SECONDS:g} s)",
-            deep_walk / walk,
-            DEEP_PAGING_SHARE,
+    paging = dict(compared).get(COMPARISONS[2])
+    if paging is not None:
+        first_mean, deep_mean = paging.mean_by_path_ms
+        lines.append(
+            target(
+                f"paging once from record 1,000,001 at >= {DEEP_PAGING_SHARE} of paging once "
+                f"from record 1 (10-record pages, each asked once, in turn on one connection: "
+                f"mean {first_mean:.3f} and {deep_mean:.3f} ms, so first / deep mean)",
+                first_mean / deep_mean,
+                DEEP_PAGING_SHARE,
+            )
         )
-    )
     costs = extras.step_costs
     worst = max(costs, key=lambda step: costs[step])
     lines.append(
