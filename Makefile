@@ -13,19 +13,33 @@ UNKNOWN_IDS ?=
 ARGS ?=
 DURATION ?= 60
 
-.PHONY: install test lint spec mock conformance bench profile soak golden clean
+.PHONY: install test test-fast lint spec mock conformance bench profile soak golden clean contract-diff
 
 install: $(STAMP)
 
-# The stamp is rebuilt whenever the declared or the pinned dependencies change.
+# The stamp is rebuilt whenever the declared or the pinned dependencies change. Two targets
+# started at once (make mock, make spec) would run two pips into one .venv and break it: the
+# install runs under a lock, and a make that waited for it finds the stamp fresh and does
+# nothing (tools/with_lock.py; tests/test_install_lock.py).
+ifdef INSTALL_LOCKED
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
+else
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) tools/with_lock.py .venv.lock $(MAKE) --no-print-directory INSTALL_LOCKED=1 $(STAMP)
+endif
 
+# Spread over the machine's cores (pytest-xdist); a file's tests stay on one worker, so a
+# server a file starts once is started once.
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
+
+# The edit loop: every test but the slow ones (they start a process), in-process, ~20 s.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -52,6 +66,13 @@ soak: $(STAMP)
 spec: $(STAMP)
 	$(BIN)/openapi-spec-validator openapi.yaml
 
+# The changes of openapi.yaml since git revision BASE (default HEAD), each marked BREAKING or ok
+# for clients; fails on a breaking one (docs/decisions.md D32). E.g. make contract-diff BASE=main
+contract-diff: $(STAMP)
+	@base=$$(mktemp) && trap 'rm -f "$$base"' EXIT && \
+	git show '$(or $(BASE),HEAD)':openapi.yaml > "$$base" && \
+	$(BIN)/python -m contract diff "$$base" openapi.yaml
+
 # The mock against a bare Starlette ceiling under the same uvicorn options and load generator;
 # prints the table with its targets and writes it to reports/bench.md, with a row for Prism's
 # static mock when Prism runs without installing (PRISM=path, or on the PATH, or in npx's cache).
@@ -65,9 +86,9 @@ profile: $(STAMP)
 	$(BIN)/python -m bench.profile $(if $(QUERY),'$(QUERY)',)
 
 clean:
-	rm -rf $(VENV) reports .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv.lock reports .pytest_cache .mypy_cache .ruff_cache
 
 # Rewrites tests/golden/ from the current generator: run it only for a deliberate data change
 # (a generator change or a Faker upgrade) and review the diff.
 golden: $(STAMP)
-	$(BIN)/python -m tests.golden
+	$(BIN)/python -m tests.support.golden

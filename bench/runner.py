@@ -169,6 +169,18 @@ class Extras:
 
 
 @dataclass(frozen=True)
+class BenchOptions:
+    """A benchmark run; the defaults are `make bench`'s."""
+
+    duration: float = 5.0
+    warmup: float = 1.0
+    connections: int = 16
+    # Scenario names to run; empty: all of them, the comparisons and the targets.
+    only: tuple[str, ...] = ()
+    output: Path = REPORTS / "bench.md"
+
+
+@dataclass(frozen=True)
 class Row:
     scenario: Scenario
     mock: Figures
@@ -289,6 +301,23 @@ def ratio(value: float, reference: float) -> str:
     return f"{value / reference:.2f}" if reference else "-"
 
 
+def failed_requests(
+    rows: Sequence[Row], compared: Sequence[tuple[Comparison, Figures]]
+) -> list[str]:
+    """Every run with an answer other than a 200 or a failed request, named; none: []."""
+    runs = [
+        (row.scenario.name, server, figures)
+        for row in rows
+        for server, figures in (("mock", row.mock), ("ceiling", row.ceiling))
+    ]
+    runs += [(f"{c.name} first/deep", "mock", figures) for c, figures in compared]
+    return [
+        f"{name} ({server}: {figures.not_ok} not 200, {figures.errors} errors)"
+        for name, server, figures in runs
+        if figures.not_ok or figures.errors
+    ]
+
+
 def target(label: str, value: float, at_least: float) -> str:
     return f"- {label}: {value:.2f} ({'met' if value >= at_least else 'MISSED'})"
 
@@ -317,7 +346,7 @@ def render(
     rows: Sequence[Row],
     compared: Sequence[tuple[Comparison, Figures]],
     memory: dict[str, float],
-    options: argparse.Namespace,
+    options: BenchOptions,
     pinned: bool,
     extras: Extras,
 ) -> str:
@@ -345,12 +374,7 @@ def render(
             f"| {mock.p50_ms:.2f} | {ceiling.p50_ms:.2f} | {ratio(mock.p50_ms, ceiling.p50_ms)} "
             f"| {mock.p99_ms:.2f} | {ceiling.p99_ms:.2f} | {ratio(mock.p99_ms, ceiling.p99_ms)} |"
         )
-    failures = [
-        f"{row.scenario.name} ({server}: {figures.not_ok} not 200, {figures.errors} errors)"
-        for row in rows
-        for server, figures in (("mock", row.mock), ("ceiling", row.ceiling))
-        if figures.not_ok or figures.errors
-    ]
+    failures = failed_requests(rows, compared)
     client_cpu = max(max(row.mock.client_cpu_share, row.ceiling.client_cpu_share) for row in rows)
     lines += [
         "",
@@ -451,88 +475,121 @@ def measure_prism(run: dict[str, Any]) -> dict[str, Any]:
         return {"prism_note": f"Prism did not run: {error}"}
 
 
-def main(arguments: Sequence[str] | None = None) -> int:
+def build_parser(defaults: BenchOptions = BenchOptions()) -> argparse.ArgumentParser:
+    d = defaults
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--duration", type=float, default=5.0, help="seconds measured per run")
-    parser.add_argument("--warmup", type=float, default=1.0, help="seconds before measuring")
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--only", nargs="*", help="scenario names to run (default: all)")
-    parser.add_argument("--output", type=Path, default=REPORTS / "bench.md")
-    options = parser.parse_args(arguments)
+    add = parser.add_argument
+    add("--duration", type=float, default=d.duration, help="seconds measured per run")
+    add("--warmup", type=float, default=d.warmup, help="seconds before measuring")
+    add("--connections", type=int, default=d.connections)
+    add("--only", nargs="*", default=list(d.only), help="scenario names to run (default: all)")
+    add("--output", type=Path, default=d.output)
+    return parser
+
+
+def options_from_arguments(arguments: Sequence[str] | None = None) -> BenchOptions:
+    parsed = build_parser().parse_args(arguments)
+    return BenchOptions(**{**vars(parsed), "only": tuple(parsed.only or ())})
+
+
+def measure_scenarios(
+    options: BenchOptions, scenarios: Sequence[Scenario], mock_port: int, run: dict[str, Any]
+) -> tuple[list[Row], dict[str, tuple[float, float]]]:
+    """Each scenario on the ceiling, then on the mock, under the same load; then (with every
+    scenario) the 10-record page on both in alternating slices, as `Extras.pairs`."""
+    bodies = REPORTS / "bench-bodies"
+    bodies.mkdir(parents=True, exist_ok=True)
+    for scenario in scenarios:
+        answer = httpx.get(f"http://{HOST}:{mock_port}{scenario.first_path()}", timeout=60)
+        answer.raise_for_status()
+        (bodies / f"{scenario.name}.json").write_bytes(answer.content)
+    rows: list[Row] = []
+    ceiling_server = server(
+        "bench.ceiling", str(bodies), probe=f"/{scenarios[0].name}", pin=run["pin"]
+    )
+    with ceiling_server as (ceiling_port, _):
+        for scenario in scenarios:
+            print(f"bench: {scenario.name} ...", file=sys.stderr, flush=True)
+            ceiling = load(ceiling_port, f"/{scenario.name}", sequence=None, **run)
+            mock = load(mock_port, scenario.path, sequence=scenario.sequence, **run)
+            rows.append(Row(scenario, mock, ceiling))
+        pairs: dict[str, tuple[float, float]] = {}
+        if not options.only:
+            print("bench: mock and ceiling, in alternating slices ...", file=sys.stderr)
+            mock_rate, ceiling_rate = alternating(
+                [(mock_port, SCENARIOS[0].path), (ceiling_port, "/page10")], run
+            )
+            pairs["ceiling"] = (mock_rate, ceiling_rate)
+    return rows, pairs
+
+
+def compare_pages(mock_port: int, run: dict[str, Any]) -> list[tuple[Comparison, Figures]]:
+    """First and deep pages asked in turn, on one connection."""
+    compared: list[tuple[Comparison, Figures]] = []
+    for comparison in COMPARISONS:
+        print(f"bench: {comparison.name}, first and deep in turn ...", file=sys.stderr)
+        # One connection: with several, a request's latency is mostly its wait behind the
+        # others, the same for both kinds; alone, it is what serving the page costs.
+        figures = load(
+            mock_port,
+            comparison.first,
+            comparison.deep,
+            sequence=comparison.sequence,
+            **{**run, "connections": 1},
+        )
+        compared.append((comparison, figures))
+    return compared
+
+
+def measure_memory(
+    options: BenchOptions, mock_port: int, mock_pid: int, pinned: bool
+) -> dict[str, float]:
+    """The mock's resident size before and after MEMORY_REQUESTS requests of new IDs."""
+    print("bench: memory ...", file=sys.stderr, flush=True)
+    before, _ = resident_mb(mock_pid)
+    ids = ",".join(f"mem-{{n}}-{index}" for index in range(MEMORY_IDS_PER_REQUEST))
+    started = time.monotonic()
+    asked = load(
+        mock_port,
+        f"{RECORDS}?annotationRequestId={ids}&limit=10",
+        sequence=range(MEMORY_REQUESTS),
+        connections=options.connections,
+        warmup=0.0,
+        duration=600.0,
+        max_requests=MEMORY_REQUESTS,
+        pin=pinned,
+    )
+    if asked.requests != MEMORY_REQUESTS or asked.not_ok or asked.errors:
+        raise RuntimeError(f"memory run did not complete: {asked}")
+    after, peak = resident_mb(mock_pid)
+    return {
+        "ids": float(MEMORY_REQUESTS * MEMORY_IDS_PER_REQUEST),
+        "before_mb": before,
+        "after_mb": after,
+        "peak_mb": peak,
+        "seconds": time.monotonic() - started,
+    }
+
+
+def main(arguments: Sequence[str] | None = None) -> int:
+    options = options_from_arguments(arguments)
     # One core for the server, one for the client: without two, both share what there is.
     pinned = hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) >= 2
     scenarios = [s for s in SCENARIOS if not options.only or s.name in options.only]
     # In-process and before any server starts, so that nothing else competes for the core.
     print("bench: cold records by step ...", file=sys.stderr, flush=True)
     step_costs = record_costs()
-    bodies = REPORTS / "bench-bodies"
-    bodies.mkdir(parents=True, exist_ok=True)
-    run = {
+    run: dict[str, Any] = {
         "connections": options.connections,
         "warmup": options.warmup,
         "duration": options.duration,
         "max_requests": 5_000_000,
         "pin": pinned,
     }
-    rows: list[Row] = []
     with server("mockserver", probe=SCENARIOS[0].path, pin=pinned) as (mock_port, mock_pid):
-        for scenario in scenarios:
-            answer = httpx.get(f"http://{HOST}:{mock_port}{scenario.first_path()}", timeout=60)
-            answer.raise_for_status()
-            (bodies / f"{scenario.name}.json").write_bytes(answer.content)
-        ceiling_server = server(
-            "bench.ceiling", str(bodies), probe=f"/{scenarios[0].name}", pin=pinned
-        )
-        with ceiling_server as (ceiling_port, _):
-            for scenario in scenarios:
-                print(f"bench: {scenario.name} ...", file=sys.stderr, flush=True)
-                ceiling = load(ceiling_port, f"/{scenario.name}", sequence=None, **run)
-                mock = load(mock_port, scenario.path, sequence=scenario.sequence, **run)
-                rows.append(Row(scenario, mock, ceiling))
-            pairs: dict[str, tuple[float, float]] = {}
-            if not options.only:
-                print("bench: mock and ceiling, in alternating slices ...", file=sys.stderr)
-                mock_rate, ceiling_rate = alternating(
-                    [(mock_port, SCENARIOS[0].path), (ceiling_port, "/page10")], run
-                )
-                pairs["ceiling"] = (mock_rate, ceiling_rate)
-        compared: list[tuple[Comparison, Figures]] = []
-        for comparison in COMPARISONS if not options.only else ():
-            print(f"bench: {comparison.name}, first and deep in turn ...", file=sys.stderr)
-            # One connection: with several, a request's latency is mostly its wait behind the
-            # others, the same for both kinds; alone, it is what serving the page costs.
-            figures = load(
-                mock_port,
-                comparison.first,
-                comparison.deep,
-                sequence=comparison.sequence,
-                **{**run, "connections": 1},
-            )
-            compared.append((comparison, figures))
-        print("bench: memory ...", file=sys.stderr, flush=True)
-        before, _ = resident_mb(mock_pid)
-        ids = ",".join(f"mem-{{n}}-{index}" for index in range(MEMORY_IDS_PER_REQUEST))
-        started = time.monotonic()
-        asked = load(
-            mock_port,
-            f"{RECORDS}?annotationRequestId={ids}&limit=10",
-            sequence=range(MEMORY_REQUESTS),
-            connections=options.connections,
-            warmup=0.0,
-            duration=600.0,
-            max_requests=MEMORY_REQUESTS,
-            pin=pinned,
-        )
-        if asked.requests != MEMORY_REQUESTS or asked.not_ok or asked.errors:
-            raise RuntimeError(f"memory run did not complete: {asked}")
-        after, peak = resident_mb(mock_pid)
-        memory = {
-            "ids": float(MEMORY_REQUESTS * MEMORY_IDS_PER_REQUEST),
-            "before_mb": before,
-            "after_mb": after,
-            "peak_mb": peak,
-            "seconds": time.monotonic() - started,
-        }
+        rows, pairs = measure_scenarios(options, scenarios, mock_port, run)
+        compared = compare_pages(mock_port, run) if not options.only else []
+        memory = measure_memory(options, mock_port, mock_pid, pinned)
     if options.only:
         # Targets compare scenarios with each other: without all of them, print the raw figures.
         for row in rows:

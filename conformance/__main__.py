@@ -15,6 +15,7 @@ from conformance.launch import ServerDidNotStart
 from conformance.local_mock import DEFAULT_FIXTURES, local_mock
 from conformance.report import summary
 from conformance.runner import JUNIT_NAME, run
+from mockserver.cli import program
 
 ACCESS_KEY_VARIABLE = "STARDUST_ACCESS_KEY"
 SECRET_KEY_VARIABLE = "STARDUST_SECRET_KEY"
@@ -26,7 +27,7 @@ class OptionError(ValueError):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m conformance",
+        prog=program("python -m conformance"),
         description=(
             "Conformance suite of GET /statistics/record: Schemathesis's checks and the "
             "contract's envelope and semantic rules. Without --base-url it starts the mock "
@@ -86,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--fixtures",
         type=Path,
         default=DEFAULT_FIXTURES,
-        help="fixture folder of the mock started without --base-url (default fixtures/)",
+        help="fixture folder of the mock started without --base-url (default: the shipped ones)",
     )
     add("--seed", type=int, default=1, help="seed of the mock started without --base-url")
     add("--list-checks", action="store_true", help="list the checks and exit")

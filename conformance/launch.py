@@ -11,12 +11,13 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import IO
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
+from contract import CHECKOUT, in_checkout
+
+ROOT = CHECKOUT
 HOST = "127.0.0.1"
 
 
@@ -72,10 +73,17 @@ def started(
 ) -> Iterator[subprocess.Popen[bytes]]:
     """`command` run from the checkout, yielded once `probe_url` answers, stopped on exit.
 
+    Installed without a checkout, the command runs in the current directory: the packages it
+    needs are installed, and relative paths mean what the caller meant.
     `on_start` runs before the wait, for a caller that must read the child's pipes meanwhile.
     """
     process = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=stdout, stderr=stderr, preexec_fn=preexec_fn
+        command,
+        cwd=ROOT if in_checkout() else None,
+        env=env,
+        stdout=stdout,
+        stderr=stderr,
+        preexec_fn=preexec_fn,
     )
     try:
         if on_start is not None:

@@ -9,11 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from conformance.launch import HOST, free_port, started
-from contract import OPERATION_PATH, SPEC_PATH
+from contract import DEFAULT_FIXTURES, OPERATION_PATH
 from mockserver.fixtures import load_folder
 
-ROOT = SPEC_PATH.parent
-DEFAULT_FIXTURES = ROOT / "fixtures"
+__all__ = ["DEFAULT_FIXTURES", "LocalMock", "fixture_ids", "local_mock"]
 # Not in any fixture file: the mock generates its records, so it is known too.
 GENERATED_ID = "conformance-generated-request"
 

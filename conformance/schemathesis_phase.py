@@ -27,7 +27,9 @@ from conformance.st_hooks import (
 from contract import SPEC_PATH
 
 PHASE = "schemathesis"
-ROOT = SPEC_PATH.parent
+# The folder holding the `conformance` package (the checkout, or site-packages when installed),
+# so that `st run` can import the hooks from either.
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def checks(options: Options) -> list[str]:

@@ -13,7 +13,31 @@ from typing import Any
 
 import yaml
 
-SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
+_PACKAGE = Path(__file__).resolve().parent
+# Where a built package carries its copies of the checkout's files (setup.py writes them into
+# the wheel only; decision D40).
+PACKAGED_DATA = _PACKAGE / "data"
+# The checkout this module sits in, if it does: the root holds the project's own files.
+CHECKOUT = _PACKAGE.parent
+
+
+def in_checkout() -> bool:
+    """Whether this module runs from the project's checkout (editable install, or no install)."""
+    return (CHECKOUT / "openapi.yaml").is_file() and (CHECKOUT / "pyproject.toml").is_file()
+
+
+def data_path(name: str) -> Path:
+    """A project file: the checkout's own if there is a checkout, else the packaged copy.
+
+    The root `openapi.yaml` stays the single source of truth: in a checkout it is read
+    directly, and a built package carries a byte-for-byte copy of it.
+    """
+    return CHECKOUT / name if in_checkout() else PACKAGED_DATA / name
+
+
+SPEC_PATH = data_path("openapi.yaml")
+# The fixtures the mock loads unless told otherwise (fixtures/README.md).
+DEFAULT_FIXTURES = data_path("fixtures")
 OPERATION_PATH = "/statistics/record"
 PRODUCTION_PREFIX = "/rosetta-open"
 

@@ -7,11 +7,12 @@ import functools
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import cast
 
 import uvicorn
 from starlette.types import ASGIApp
+from uvicorn.supervisors.multiprocess import Multiprocess
 
 from mockserver.app import create_app
 from mockserver.cli import (
@@ -25,6 +26,10 @@ from mockserver.config import Settings
 from mockserver.connexion_door import AsyncApp
 from mockserver.fixtures import FixtureError
 from mockserver.http_limits import HeadLimitedProtocol
+from mockserver.listen import CannotListen, listen
+
+# uvicorn's exit code when the app failed to start (its lifespan failed).
+STARTUP_FAILURE = 3
 
 
 def worker_app() -> AsyncApp:
@@ -32,25 +37,57 @@ def worker_app() -> AsyncApp:
     return create_app(settings_from_environment(os.environ[SETTINGS_VARIABLE]))
 
 
-def serve(app: ASGIApp | str, settings: Settings) -> None:
+def serve(
+    app: ASGIApp | str,
+    settings: Settings,
+    on_listening: Callable[[int], None] | None = None,
+) -> None:
     """Run uvicorn on an app, or on an app factory's import path (for several workers).
 
-    The benchmark's ceiling is served through here too, so both run under the same options and
+    The socket is opened here, before uvicorn starts, and `on_listening` is told its port once
+    it accepts connections (D41); a port that cannot be listened on raises CannotListen. The
+    benchmark's ceiling is served through here too, so both run under the same options and
     the same HTTP protocol.
     """
+    sock = listen(settings.host, settings.port)
     # uvicorn calls `http` as it would a protocol class; a partial of an importable class is
     # pickled by reference, so worker processes get the same protocol and options.
     protocol = functools.partial(HeadLimitedProtocol, head_timeout=settings.head_timeout)
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         factory=isinstance(app, str),
         workers=settings.workers if isinstance(app, str) else None,
         host=settings.host,
-        port=settings.port,
+        port=sock.getsockname()[1],
         http=cast("type[asyncio.Protocol]", protocol),
         log_level=settings.log_level,
         access_log=settings.access_log,
         timeout_graceful_shutdown=10,
+    )
+    server = uvicorn.Server(config)
+    if on_listening is not None:
+        on_listening(sock.getsockname()[1])
+    # What uvicorn.run does after binding its own socket: Ctrl-C (re-raised by uvicorn once it
+    # has shut down) ends the run quietly.
+    try:
+        if config.workers > 1:
+            Multiprocess(config, sockets=[sock]).run()
+            return
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        return
+    if not server.started:
+        sys.exit(STARTUP_FAILURE)
+
+
+def start_up_line(settings: Settings, port: int) -> str:
+    loopback = settings.host in {"127.0.0.1", "localhost", "::1"}
+    exposure = "loopback only" if loopback else "EXPOSED to the network"
+    signatures = "verified" if settings.signature_keys else "not checked"
+    return (
+        f"mockserver: serving GET /statistics/record and /rosetta-open/statistics/record on "
+        f"http://{settings.host}:{port} ({exposure}; --host changes it), "
+        f"seed {settings.seed}, {settings.workers} worker(s), signatures {signatures}"
     )
 
 
@@ -62,25 +99,21 @@ def main(arguments: Sequence[str] | None = None) -> int:
     except (OptionError, FixtureError) as error:
         print(f"mockserver: error: {error}", file=sys.stderr)
         return 2
-    loopback = settings.host in {"127.0.0.1", "localhost", "::1"}
-    exposure = "loopback only" if loopback else "EXPOSED to the network"
-    signatures = "verified" if settings.signature_keys else "not checked"
-    print(
-        f"mockserver: serving GET /statistics/record and /rosetta-open/statistics/record on "
-        f"http://{settings.host}:{settings.port or '(free port)'} ({exposure}; --host changes it), "
-        f"seed {settings.seed}, {settings.workers} worker(s), signatures {signatures}",
-        file=sys.stderr,
-        flush=True,
-    )
+
+    def announce(port: int) -> None:
+        print(start_up_line(settings, port), file=sys.stderr, flush=True)
+
     # uvicorn re-raises the signal that stopped it once it has drained the requests in flight;
     # with the default handler that re-raise kills the process (exit -15) after a clean
     # shutdown. A no-op handler makes SIGTERM end in `return 0`, as supervisors expect.
     signal.signal(signal.SIGTERM, lambda _signal, _frame: None)
     if settings.workers > 1:
         os.environ[SETTINGS_VARIABLE] = settings_to_environment(settings)
-        serve("mockserver.__main__:worker_app", settings)
-    else:
-        serve(app, settings)
+    try:
+        serve("mockserver.__main__:worker_app" if settings.workers > 1 else app, settings, announce)
+    except CannotListen as error:
+        print(f"mockserver: error: {error}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -10,7 +10,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from contract import OPERATION_PATH, PRODUCTION_PREFIX, SPEC_PATH, operation
+from contract import OPERATION_PATH, PRODUCTION_PREFIX, load_spec, operation
+from contract.variants import http_200_variant
 from mockserver.config import Settings
 from mockserver.connexion_door import (
     AsyncApp,
@@ -21,6 +22,8 @@ from mockserver.connexion_door import (
     parameter_validator,
     single_function_resolver,
 )
+from mockserver.cors import CORSMiddleware, cors_options
+from mockserver.drill import Drill
 from mockserver.errors import BusinessError
 from mockserver.fixtures import FixtureSet, load_folder
 from mockserver.generator import Vocabulary
@@ -80,7 +83,8 @@ def create_app(
     )
     faults = FaultInjector(settings.fault_rate, settings.latency_ms)
     stamp = DateStamp(clock, time_zone)
-    handler = make_record_handler(store, faults, stamp, request_ids)
+    drill = Drill(settings.seed, settings.drills) if settings.drills else None
+    handler = make_record_handler(store, faults, stamp, request_ids, drill)
     rules = compile_rules(operation()["parameters"])
 
     def validate(scope: MutableMapping[str, Any]) -> None:
@@ -93,8 +97,12 @@ def create_app(
         swagger_ui_options=SwaggerUIOptions(swagger_ui=settings.swagger_ui),
     )
     resolver = single_function_resolver([(OPERATION_ID, handler)])
+    # In the HTTP-200 style the mock serves (at /openapi.json) the contract it then keeps (D31).
+    # Either is the contract as parsed once per process (Connexion copies it): read from the
+    # path, it would be parsed again for each base path, most of the time an app takes to build.
+    specification = http_200_variant(load_spec()) if settings.http_200_errors else load_spec()
     for base_path in ("", PRODUCTION_PREFIX):
-        app.add_api(SPEC_PATH, base_path=base_path, resolver=resolver)
+        app.add_api(dict(specification), base_path=base_path, resolver=resolver)
     error_handler = make_error_handler(stamp, request_ids, settings.http_200_errors)
     app.add_error_handler(BusinessError, error_handler)
     app.add_error_handler(Exception, error_handler)
@@ -104,5 +112,12 @@ def create_app(
         )
         app.add_middleware(
             SignatureMiddleware, position=MiddlewarePosition.BEFORE_VALIDATION, verifier=verifier
+        )
+    if settings.cors_origins:
+        # Outside the exception middleware, so that the error envelopes carry CORS headers too.
+        app.add_middleware(
+            CORSMiddleware,
+            position=MiddlewarePosition.BEFORE_EXCEPTION,
+            **cors_options(settings.cors_origins),
         )
     return app

@@ -6,75 +6,100 @@ import argparse
 import ipaddress
 import json
 import os
-from collections.abc import Sequence
+import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from mockserver.config import DEFAULT_FIXTURES, Settings
+from mockserver.config import Settings
+from mockserver.cors import is_origin
+from mockserver.drill import DRILLS, DrillError, parse_drills
 from mockserver.zones import UnknownZone, zone
 
 SETTINGS_VARIABLE = "MOCKSERVER_SETTINGS"
 KEYS_VARIABLE = "MOCKSERVER_SIGNATURE_KEYS"
 
 
+# Every default lives in Settings; the parser reads them from here.
+DEFAULTS = Settings()
+LOG_LEVELS = ["critical", "error", "warning", "info", "debug"]
+
+
 class OptionError(ValueError):
     """A command-line option that cannot be used."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def program(module_form: str) -> str:
+    """The command as the user typed it: the console script's name, or `python -m ...`."""
+    script = Path(sys.argv[0]).name
+    return script if script.startswith("stardust-") else module_form
+
+
+def build_parser(defaults: Settings = DEFAULTS) -> argparse.ArgumentParser:
+    """The options; every default is read from `defaults` (Settings' own), never repeated."""
+    d = defaults
     parser = argparse.ArgumentParser(
-        prog="python -m mockserver",
+        prog=program("python -m mockserver"),
         description=(
             "Mock of the Stardust GET /statistics/record API, driven by openapi.yaml. "
             "Records are deterministic: the same --seed and request give the same data."
         ),
     )
     add = parser.add_argument
-    add(
-        "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)"
-    )
+    add("--host", default=d.host, help="address to bind (default %(default)s: this machine only)")
     add(
         "--port",
         type=int,
-        default=8080,
-        help="port to listen on (default 8080; 0 picks a free one)",
+        default=d.port,
+        help="port to listen on (default %(default)s; 0 picks a free one)",
     )
-    add("--seed", type=int, default=1, help="seed of the generated data (default 1)")
+    add("--seed", type=int, default=d.seed, help="seed of the generated data (default %(default)s)")
     add(
         "--fixtures",
         type=Path,
-        default=DEFAULT_FIXTURES,
-        help="folder of fixture files (default fixtures/)",
+        default=d.fixtures,
+        help="folder of fixture files (default: the shipped ones, fixtures/ of a checkout)",
     )
-    add("--no-fixtures", action="store_true", help="load no fixture files")
+    add(
+        "--no-fixtures",
+        action="store_true",
+        default=d.fixtures is None,
+        help="load no fixture files",
+    )
     add(
         "--fixtures-only",
         action="store_true",
+        default=d.fixtures_only,
         help="only fixture IDs exist; any other answers 53003",
     )
     add(
         "--http-200-errors",
         action="store_true",
+        default=d.http_200_errors,
         help="answer every business outcome with HTTP 200 (the code stays in the body)",
     )
     add(
         "--fault-rate",
         type=float,
-        default=0.0,
-        help="share of requests answered 5000, 0..1 (default 0)",
+        default=d.fault_rate,
+        help="share of requests answered 5000, 0..1 (default %(default)s)",
     )
     add(
-        "--latency-ms", type=int, default=0, help="latency added to every answer, in ms (default 0)"
+        "--latency-ms",
+        type=int,
+        default=d.latency_ms,
+        help="latency added to every answer, in ms (default %(default)s)",
     )
-    add("--workers", type=int, default=1, help="worker processes (default 1)")
+    add("--workers", type=int, default=d.workers, help="worker processes (default %(default)s)")
     add(
         "--head-timeout",
         type=float,
-        default=10.0,
+        default=d.head_timeout,
         metavar="SECONDS",
         help="time a request head (request line and headers) may take to arrive, from the "
-        "connection or a kept-alive request's first byte; then 408 and close (default 10)",
+        "connection or a kept-alive request's first byte; then 408 and close "
+        "(default %(default)g)",
     )
     add(
         "--signature-keys",
@@ -85,23 +110,49 @@ def build_parser() -> argparse.ArgumentParser:
     add(
         "--signature-skew",
         type=int,
-        default=300,
-        help="accepted clock skew of X-TS, in seconds (default 300)",
+        default=d.signature_skew_seconds,
+        help="accepted clock skew of X-TS, in seconds (default %(default)s)",
     )
     add(
         "--timezone",
-        default="UTC",
-        help="IANA zone of `date` and `createdTime`, e.g. Asia/Shanghai (default UTC)",
+        default=d.timezone,
+        help="IANA zone of `date` and `createdTime`, e.g. Asia/Shanghai (default %(default)s)",
     )
-    add("--no-swagger-ui", action="store_true", help="do not serve Swagger UI at /ui")
-    add("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
-    add("--no-access-log", action="store_true", help="do not log every request (faster)")
+    add(
+        "--cors-origin",
+        action="append",
+        metavar="ORIGIN",
+        help="let browser apps of this origin call the mock, e.g. http://localhost:3000 "
+        "(repeatable; default: any origin when bound to a loopback address, none otherwise)",
+    )
+    add("--no-cors", action="store_true", help="answer no CORS request or preflight")
+    add(
+        "--drill",
+        metavar="DRILLS",
+        help=f"serve occasional values and fields outside the contract, for client teams: "
+        f"{','.join(DRILLS)} (deterministic; never use it for conformance runs)",
+    )
+    add(
+        "--no-swagger-ui",
+        action="store_true",
+        default=not d.swagger_ui,
+        help="do not serve Swagger UI at /ui",
+    )
+    add("--log-level", default=d.log_level, choices=LOG_LEVELS)
+    add(
+        "--no-access-log",
+        action="store_true",
+        default=not d.access_log,
+        help="do not log every request (faster)",
+    )
     return parser
 
 
-def _signature_keys(path: Path | None, environment_value: str | None) -> dict[str, str]:
+def _signature_keys(
+    path: Path | None, environment_value: str | None, default: Mapping[str, str]
+) -> dict[str, str]:
     if path is None and not environment_value:
-        return {}
+        return dict(default)
     source = str(path) if path is not None else f"${KEYS_VARIABLE}"
     try:
         text = path.read_text(encoding="utf-8") if path is not None else str(environment_value)
@@ -120,11 +171,36 @@ def _signature_keys(path: Path | None, environment_value: str | None) -> dict[st
     return keys
 
 
+def _cors_origins(
+    host: str, origins: list[str] | None, no_cors: bool, default: tuple[str, ...]
+) -> tuple[str, ...]:
+    """Allowed origins (D34): as given, or the default (any) when the mock listens on loopback
+    only."""
+    if origins and no_cors:
+        raise OptionError("--cors-origin: cannot be combined with --no-cors")
+    for origin in origins or ():
+        if not is_origin(origin):
+            raise OptionError(
+                f"--cors-origin: {origin!r} is not an origin (scheme://host[:port], or *)"
+            )
+    if no_cors:
+        return ()
+    if origins:
+        return tuple(dict.fromkeys(origins))
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    return default if loopback else ()
+
+
 def settings_from_arguments(
-    arguments: Sequence[str] | None = None, environment: dict[str, str] | None = None
+    arguments: Sequence[str] | None = None,
+    environment: dict[str, str] | None = None,
+    defaults: Settings = DEFAULTS,
 ) -> Settings:
     """Parse and check the options; an impossible value is an OptionError naming the option."""
-    options = build_parser().parse_args(arguments)
+    options = build_parser(defaults).parse_args(arguments)
     environment = dict(os.environ) if environment is None else environment
     try:
         ipaddress.ip_address(options.host)
@@ -150,6 +226,13 @@ def settings_from_arguments(
     except UnknownZone as error:
         raise OptionError(f"--timezone: {error}") from None
     fixtures = None if options.no_fixtures else options.fixtures
+    cors_origins = _cors_origins(
+        options.host, options.cors_origin, options.no_cors, defaults.cors_origins
+    )
+    try:
+        drills = parse_drills(options.drill) if options.drill is not None else defaults.drills
+    except DrillError as error:
+        raise OptionError(f"--drill: {error}") from None
     if options.fixtures_only and fixtures is None:
         raise OptionError("--fixtures-only: needs fixtures, but --no-fixtures was given")
     return Settings(
@@ -163,12 +246,16 @@ def settings_from_arguments(
         latency_ms=options.latency_ms,
         workers=options.workers,
         head_timeout=options.head_timeout,
-        signature_keys=_signature_keys(options.signature_keys, environment.get(KEYS_VARIABLE)),
+        signature_keys=_signature_keys(
+            options.signature_keys, environment.get(KEYS_VARIABLE), defaults.signature_keys
+        ),
         signature_skew_seconds=options.signature_skew,
         swagger_ui=not options.no_swagger_ui,
         log_level=options.log_level,
         access_log=not options.no_access_log,
         timezone=options.timezone,
+        cors_origins=cors_origins,
+        drills=drills,
     )
 
 
@@ -183,4 +270,8 @@ def settings_to_environment(settings: Settings) -> str:
 def settings_from_environment(text: str) -> Settings:
     data = json.loads(text)
     fixtures = Path(data.pop("fixtures")) if data.get("fixtures") else None
+    # JSON has no tuples: the sequences come back as lists.
+    for key in ("cors_origins", "drills"):
+        if key in data:
+            data[key] = tuple(data[key])
     return replace(Settings(**{**data, "fixtures": None}), fixtures=fixtures)

@@ -6,7 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-DEFAULT_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+from contract import DEFAULT_FIXTURES
+
+__all__ = ["DEFAULT_FIXTURES", "Settings"]
 
 
 @dataclass(frozen=True)
@@ -33,3 +35,7 @@ class Settings:
     access_log: bool = True
     # IANA name of the zone of `date` and `createdTime` (decision D15).
     timezone: str = "UTC"
+    # Origins allowed to call from a browser (decision D34); empty: no CORS headers at all.
+    cors_origins: tuple[str, ...] = ("*",)
+    # Client drills (`mockserver/drill.py`, decision D33); empty: records as the contract says.
+    drills: tuple[str, ...] = ()

@@ -10,6 +10,7 @@ below. `pyproject.toml` bounds connexion to the minor version this was written a
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, MutableMapping
 from functools import partial
 from typing import Any
@@ -211,10 +212,27 @@ REPLACED_MIDDLEWARES: dict[type, type] = {
 }
 
 
+# Connexion logs every 4xx it answers itself (404, 405) as a bare `HTTPException(...)` warning:
+# an ordinary answer to a client's mistake, which the access log already shows (D41).
+CONNEXION_EXCEPTION_LOGGER = "connexion.middleware.exceptions"
+
+
+def _answered_client_error(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.ERROR
+
+
+def quiet_client_errors() -> None:
+    """Drop Connexion's log lines for the 4xx it answers; its errors (5xx) stay."""
+    logger = logging.getLogger(CONNEXION_EXCEPTION_LOGGER)
+    if _answered_client_error not in logger.filters:
+        logger.addFilter(_answered_client_error)
+
+
 class ContractApp(AsyncApp):  # type: ignore[misc]
     """Connexion's AsyncApp (routing, validation, error handling) ending in DirectOperation."""
 
     def __init__(self, import_name: str, **options: Any) -> None:
+        quiet_client_errors()
         # AsyncApp.__init__ only creates its ASGI app and hands it to AbstractApp, which wraps
         # it in Connexion's middlewares; ours takes its place.
         self._middleware_app = DirectASGIApp()

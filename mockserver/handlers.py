@@ -10,6 +10,7 @@ from starlette.responses import Response
 from starlette.types import Scope
 
 from mockserver.connexion_door import ConnexionRequest, ConnexionResponse
+from mockserver.drill import Drill
 from mockserver.envelope import error_body, success_body
 from mockserver.errors import BusinessError, InvalidParameter, ServiceHiccup
 from mockserver.scenarios import FaultInjector, parse_prefer
@@ -52,7 +53,11 @@ def header(scope: Scope, name: bytes) -> str | None:
 
 
 def make_record_handler(
-    store: RecordStore, faults: FaultInjector, stamp: DateStamp, request_ids: RequestIds
+    store: RecordStore,
+    faults: FaultInjector,
+    stamp: DateStamp,
+    request_ids: RequestIds,
+    drill: Drill | None = None,
 ) -> Handler:
     """The handler of `getStatisticsRecord`, closed over its collaborators; it takes the scope."""
 
@@ -69,7 +74,11 @@ def make_record_handler(
             raise scenario.forced()
         faults.maybe_fail()
         page = store.page(query["annotationRequestId"], query["offset"], query["limit"])
-        body = success_body(page.count, page.runs, stamp(), request_ids())
+        if drill is None:
+            body = success_body(page.count, page.runs, stamp(), request_ids())
+        else:
+            records = drill.records(page.records)
+            body = drill.envelope(success_body(page.count, records, stamp(), request_ids()))
         return Response(body, status_code=200, media_type=JSON)
 
     return get_statistics_record

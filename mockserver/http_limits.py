@@ -6,9 +6,13 @@
   connection that never sent a byte is closed without an answer, as uvicorn closes an idle
   kept-alive one.
 - **Size.** The names and values of the header fields may take `HEADER_FIELDS_LIMIT` bytes;
-  more answer 431 and close. A request-target longer than httptools' URL parser accepts gets
-  uvicorn's own 400, as before. Both are refused in the read that passes the limit, so that
-  neither is read to its end.
+  more answer 431. A request-target longer than httptools' URL parser accepts answers 414
+  (D43). Both are refused in the read that passes the limit, so that neither is buffered.
+- **Lingering close.** A refused request (these, a 408, uvicorn's own 400) is answered, the
+  answer ended with a FIN, and what the client still sends is read and thrown away, for at
+  most `LINGER_SECONDS` and `LINGER_BYTES`, before the connection is closed (D43). Closing a
+  socket with unread bytes makes the kernel send a reset, and a reset can reach the client
+  before it has read the answer: it would see no status at all. nginx does the same.
 
 The cost per request is a few comparisons, one clock reading and a sum over the headers: the
 deadline is a number, and each connection has at most one timer, re-armed only when it fires.
@@ -34,6 +38,12 @@ TARGET_LIMIT = 65535
 INCOMPLETE_HEAD_LIMIT = 2 * HEADER_FIELDS_LIMIT
 INVALID_REQUEST = "Invalid HTTP request received."
 TOO_LARGE = (431, "Request header fields too large.")
+TARGET_TOO_LONG = (414, f"Request-target longer than {TARGET_LIMIT} bytes.")
+# After a refusal, how long and how much of the client's remaining upload is read and dropped:
+# enough for a client that sent a few megabytes at once to read the answer, bounded so that
+# one that never stops sending costs a few seconds of one connection.
+LINGER_SECONDS = 5.0
+LINGER_BYTES = 4 * 1024 * 1024
 
 
 class _RefuseHead(Exception):
@@ -65,6 +75,10 @@ class HeadLimitedProtocol(HttpToolsProtocol):
         self._deadline: float | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._refusal: tuple[int, str] | None = None
+        # Set once a refusal is answered: from then on, bytes read are dropped (D43).
+        self._lingering = False
+        self._lingered_bytes = 0
+        self._linger_timer: asyncio.TimerHandle | None = None
 
     # Connection
 
@@ -78,10 +92,18 @@ class HeadLimitedProtocol(HttpToolsProtocol):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        if self._linger_timer is not None:
+            self._linger_timer.cancel()
+            self._linger_timer = None
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
         # uvicorn's own, with the head counted and a refusal answered for what it is.
+        if self._lingering:
+            self._lingered_bytes += len(data)
+            if self._lingered_bytes > LINGER_BYTES:
+                self.transport.close()
+            return
         if self._awaiting_head:
             self._head_started = True
             self._head_bytes += len(data)
@@ -99,6 +121,9 @@ class HeadLimitedProtocol(HttpToolsProtocol):
         except httptools.HttpParserError:
             if self._refusal is not None:
                 self._refuse(*self._refusal)
+            elif len(self.url) > TARGET_LIMIT:
+                # The line ended in this read, and httptools' URL parser refused it.
+                self._refuse(*TARGET_TOO_LONG)
             else:
                 self.logger.warning(INVALID_REQUEST)
                 self.send_400_response(INVALID_REQUEST)
@@ -106,10 +131,14 @@ class HeadLimitedProtocol(HttpToolsProtocol):
         if self._awaiting_head:
             target = len(self.url)
             if target > TARGET_LIMIT:
-                self.logger.warning(INVALID_REQUEST)
-                self.send_400_response(INVALID_REQUEST)
+                self._refuse(*TARGET_TOO_LONG)
             elif self._head_bytes - target > INCOMPLETE_HEAD_LIMIT:
                 self._refuse(*TOO_LARGE)
+
+    def send_400_response(self, msg: str) -> None:
+        # uvicorn's answer to a malformed request, with the lingering close; uvicorn has
+        # logged it already.
+        self._answer_and_linger(400, msg)
 
     # Parser callbacks
 
@@ -164,6 +193,9 @@ class HeadLimitedProtocol(HttpToolsProtocol):
     def _refuse(self, status: int, message: str) -> None:
         """Answer in plain text and close, as uvicorn answers its own 400."""
         self.logger.warning("%s Closing the connection (%d).", message, status)
+        self._answer_and_linger(status, message)
+
+    def _answer_and_linger(self, status: int, message: str) -> None:
         content = [STATUS_LINE[status]]
         for name, value in self.server_state.default_headers:
             content.extend([name, b": ", value, b"\r\n"])
@@ -178,4 +210,22 @@ class HeadLimitedProtocol(HttpToolsProtocol):
             ]
         )
         self.transport.write(b"".join(content))
-        self.transport.close()
+        self._linger()
+
+    def _linger(self) -> None:
+        """End the answer with a FIN, then drop what arrives until the client closes (D43)."""
+        if self._lingering or self.transport.is_closing():
+            return
+        self._lingering = True
+        self._deadline = None  # no 408 for a head already refused
+        if self.cycle is not None and not self.cycle.response_complete:
+            # An earlier, pipelined request still being answered writes no more: after the
+            # FIN, a write would raise in the app's task.
+            self.cycle.disconnected = True
+        if not self.transport.can_write_eof():
+            self.transport.close()
+            return
+        self.transport.write_eof()
+        # Reading may be paused (pipelining): the point is to read what the client sent.
+        self.flow.resume_reading()
+        self._linger_timer = self.loop.call_later(LINGER_SECONDS, self.transport.close)

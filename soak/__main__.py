@@ -14,9 +14,11 @@ import random
 import sys
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -57,84 +59,149 @@ def valid_url(rng: random.Random) -> str:
     )
 
 
+@dataclass(frozen=True)
+class SoakOptions:
+    """A soak run; the defaults are `make soak`'s."""
+
+    duration: float = 60.0
+    warmup: float = 10.0
+    clients: int = 32
+    invalid_share: float = 0.2
+    rss_tolerance_kib: int = 16 * 1024
+    report_dir: Path = ROOT / "reports"
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """What a run saw of the server, besides the answers."""
+
+    elapsed: float
+    rss_start_kib: int
+    rss_end_kib: int
+    exit_code: int
+
+
 async def client(
-    base_url: str, until: float, tally: Tally, rng: random.Random, invalid_share: float
+    http: httpx.AsyncClient,
+    base_url: str,
+    until: float,
+    tally: Tally,
+    rng: random.Random,
+    invalid_share: float,
 ) -> None:
-    async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
-        while time.monotonic() < until:
-            invalid = rng.random() < invalid_share
-            if invalid:
-                # Invalid queries are sent pre-encoded so that the bytes arrive as written.
-                extra = rng.choice(INVALID_QUERIES)
-                base = "annotationRequestId=a&" if "annotationRequestId" not in extra else ""
-                url = httpx.URL(f"{base_url}/statistics/record?{base}{extra}")
-            else:
-                url = httpx.URL(f"{base_url}{valid_url(rng)}")
-            started = time.monotonic()
-            try:
-                response = await http.get(url)
-                outcome = f"{response.status_code}/{response.json().get('code')}"
-            except (httpx.HTTPError, ValueError) as error:
-                outcome = f"error/{type(error).__name__}"
-            tally.latencies.append(time.monotonic() - started)
-            (tally.invalid if invalid else tally.valid)[outcome] += 1
+    while time.monotonic() < until:
+        invalid = rng.random() < invalid_share
+        if invalid:
+            # Invalid queries are sent pre-encoded so that the bytes arrive as written.
+            extra = rng.choice(INVALID_QUERIES)
+            base = "annotationRequestId=a&" if "annotationRequestId" not in extra else ""
+            url = httpx.URL(f"{base_url}/statistics/record?{base}{extra}")
+        else:
+            url = httpx.URL(f"{base_url}{valid_url(rng)}")
+        started = time.monotonic()
+        try:
+            response = await http.get(url)
+            outcome = f"{response.status_code}/{response.json().get('code')}"
+        except (httpx.HTTPError, ValueError) as error:
+            outcome = f"error/{type(error).__name__}"
+        tally.latencies.append(time.monotonic() - started)
+        (tally.invalid if invalid else tally.valid)[outcome] += 1
 
 
-async def load(base_url: str, seconds: float, clients: int, tally: Tally, share: float) -> None:
+async def load(
+    base_url: str,
+    seconds: float,
+    clients: int,
+    tally: Tally,
+    share: float,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> None:
+    """`clients` concurrent clients for `seconds`; `transport` replaces the network in tests."""
     until = time.monotonic() + seconds
-    await asyncio.gather(
-        *(client(base_url, until, tally, random.Random(n), share) for n in range(clients))
-    )
+    async with httpx.AsyncClient(base_url=base_url, timeout=30, transport=transport) as http:
+        await asyncio.gather(
+            *(client(http, base_url, until, tally, random.Random(n), share) for n in range(clients))
+        )
 
 
-def main() -> int:
+def build_parser(defaults: SoakOptions = SoakOptions()) -> argparse.ArgumentParser:
+    d = defaults
     parser = argparse.ArgumentParser(prog="python -m soak", description=__doc__)
-    parser.add_argument("--duration", type=float, default=60.0, help="seconds of load (60)")
-    parser.add_argument("--warmup", type=float, default=10.0, help="seconds before sampling")
-    parser.add_argument("--clients", type=int, default=32, help="concurrent clients (32)")
-    parser.add_argument("--invalid-share", type=float, default=0.2, help="share of bad requests")
-    parser.add_argument(
-        "--rss-tolerance-kib", type=int, default=16 * 1024, help="allowed RSS growth (16 MiB)"
+    add = parser.add_argument
+    add("--duration", type=float, default=d.duration, help="seconds of load (%(default)g)")
+    add("--warmup", type=float, default=d.warmup, help="seconds before sampling (%(default)g)")
+    add("--clients", type=int, default=d.clients, help="concurrent clients (%(default)s)")
+    add("--invalid-share", type=float, default=d.invalid_share, help="share of bad requests")
+    add(
+        "--rss-tolerance-kib",
+        type=int,
+        default=d.rss_tolerance_kib,
+        help="allowed RSS growth in KiB (%(default)s)",
     )
-    parser.add_argument("--report-dir", type=Path, default=ROOT / "reports")
-    options = parser.parse_args()
+    add("--report-dir", type=Path, default=d.report_dir)
+    return parser
 
+
+def options_from_arguments(arguments: Sequence[str] | None = None) -> SoakOptions:
+    """The options, checked; an impossible one exits 2 with argparse's message naming it."""
+    parser = build_parser()
+    parsed = parser.parse_args(arguments)
+    if not parsed.duration > 0:
+        parser.error(f"--duration: {parsed.duration:g} is not above 0 seconds")
+    if not parsed.warmup >= 0:
+        parser.error(f"--warmup: {parsed.warmup:g} is negative")
+    if parsed.clients < 1:
+        parser.error(f"--clients: {parsed.clients} is below 1")
+    if not 0 <= parsed.invalid_share < 1:
+        parser.error(f"--invalid-share: {parsed.invalid_share:g} is not in [0, 1)")
+    return SoakOptions(**vars(parsed))
+
+
+def measure(options: SoakOptions, tally: Tally) -> Measurement:
+    """A fresh mock under load: warm-up, then `duration` seconds counted into `tally`."""
     port = free_port()
     base_url = f"http://{HOST}:{port}"
     command = [
         *(sys.executable, "-m", "mockserver", "--host", HOST, "--port", str(port)),
         *("--log-level", "warning"),
     ]
-    tally = Tally()
-    try:
-        with started(command, f"{base_url}/ui/", stdout=None, stderr=None) as process:
-            # Warm-up under the same load: caches, allocator arenas and imports settle first.
-            share = options.invalid_share
-            asyncio.run(load(base_url, options.warmup, options.clients, Tally(), share))
-            rss_start = rss_kib(process.pid)
-            started_at = time.monotonic()
-            asyncio.run(load(base_url, options.duration, options.clients, tally, share))
-            elapsed = time.monotonic() - started_at
-            rss_end = rss_kib(process.pid)
-            exit_code = stop(process, timeout=30)
-    except ServerDidNotStart as error:
-        raise SystemExit(f"soak: the mock did not start: {error}") from None
+    share = options.invalid_share
+    with started(command, f"{base_url}/ui/", stdout=None, stderr=None) as process:
+        # Warm-up under the same load: caches, allocator arenas and imports settle first.
+        asyncio.run(load(base_url, options.warmup, options.clients, Tally(), share))
+        rss_start = rss_kib(process.pid)
+        started_at = time.monotonic()
+        asyncio.run(load(base_url, options.duration, options.clients, tally, share))
+        elapsed = time.monotonic() - started_at
+        rss_end = rss_kib(process.pid)
+        exit_code = stop(process, timeout=30)
+    return Measurement(elapsed, rss_start, rss_end, exit_code)
 
+
+def report(options: SoakOptions, tally: Tally, measured: Measurement) -> dict[str, Any]:
+    """The verdict and its figures; `problems` says why a run failed."""
     valid_total = sum(tally.valid.values())
     invalid_total = sum(tally.invalid.values())
     valid_errors = valid_total - tally.valid["200/2000"]
     invalid_errors = invalid_total - tally.invalid["400/4005"]
     latencies = sorted(tally.latencies) or [0.0]
-    growth = rss_end - rss_start
-    passed = (
-        valid_errors == 0
-        and invalid_errors == 0
-        and growth <= options.rss_tolerance_kib
-        and exit_code == 0
-    )
-    report = {
+    growth = measured.rss_end_kib - measured.rss_start_kib
+    problems = []
+    # A run that sent nothing proved nothing: it fails rather than passing vacuously.
+    if valid_total == 0:
+        problems.append("no valid request was answered")
+    if valid_errors:
+        problems.append(f"{valid_errors} valid requests did not answer 200/2000")
+    if invalid_errors:
+        problems.append(f"{invalid_errors} invalid requests did not answer 400/4005")
+    if growth > options.rss_tolerance_kib:
+        problems.append(f"resident memory grew {growth} KiB")
+    if measured.exit_code != 0:
+        problems.append(f"the server exited with {measured.exit_code}")
+    elapsed = measured.elapsed or float("inf")
+    return {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
-        "duration_s": round(elapsed, 1),
+        "duration_s": round(measured.elapsed, 1),
         "clients": options.clients,
         "requests": valid_total + invalid_total,
         "requests_per_s": round((valid_total + invalid_total) / elapsed, 1),
@@ -150,21 +217,33 @@ def main() -> int:
             "max": round(latencies[-1] * 1000, 1),
         },
         "rss_kib": {
-            "start": rss_start,
-            "end": rss_end,
+            "start": measured.rss_start_kib,
+            "end": measured.rss_end_kib,
             "growth": growth,
             "tolerance": options.rss_tolerance_kib,
         },
-        "server_exit_code": exit_code,
-        "passed": passed,
+        "server_exit_code": measured.exit_code,
+        "problems": problems,
+        "passed": not problems,
     }
-    text = json.dumps(report, indent=2)
+
+
+def main(arguments: Sequence[str] | None = None) -> int:
+    options = options_from_arguments(arguments)
+    tally = Tally()
+    try:
+        measured = measure(options, tally)
+    except ServerDidNotStart as error:
+        raise SystemExit(f"soak: the mock did not start: {error}") from None
+    result = report(options, tally, measured)
+    text = json.dumps(result, indent=2)
     print(text)
     options.report_dir.mkdir(parents=True, exist_ok=True)
     path = options.report_dir / f"soak-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
     path.write_text(text + "\n", encoding="utf-8")
-    print(f"soak: report written to {path.relative_to(ROOT)}; {'PASSED' if passed else 'FAILED'}")
-    return 0 if passed else 1
+    verdict = "PASSED" if result["passed"] else "FAILED: " + "; ".join(result["problems"])
+    print(f"soak: report written to {path}; {verdict}")
+    return 0 if result["passed"] else 1
 
 
 if __name__ == "__main__":

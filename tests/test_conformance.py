@@ -33,8 +33,8 @@ from conformance.config import (
 from conformance.report import Verdict
 from conformance.runner import run
 from conformance.signing import signature, signature_headers
-from tests.faulty_servers import FAULTS, KNOWN, UNKNOWN, serve
-from tests.servers import ROOT, mock_server
+from tests.support.faulty_servers import FAULTS, KNOWN, UNKNOWN, serve
+from tests.support.servers import ROOT, mock_server
 
 pytestmark = pytest.mark.slow
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from enum import IntEnum
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 
 from contract import SPEC_PATH, load_spec, operation, resolve, schema
+from mockserver.enums import PoolType, Status, TaskAction
 
 # Field table of "Get Statistics Record"; "number" is an integer per decision D4.
 RECORD_FIELDS = {
@@ -74,9 +76,10 @@ def test_annotation_request_id_is_a_required_array_of_short_strings() -> None:
     param = _parameters()["annotationRequestId"]
     assert param["in"] == "query"
     assert param["required"] is True
-    assert param["style"] == "form" and param["explode"] is True
     assert param["schema"]["type"] == "array"
     assert param["schema"]["minItems"] == 1
+    # The documentation's comma form is the contract's serialisation (D7).
+    assert param["style"] == "form" and param["explode"] is False
     items = param["schema"]["items"]
     assert (items["type"], items["minLength"], items["maxLength"]) == ("string", 1, 255)
     assert re.fullmatch(items["pattern"], "7d44b43b-3bbd-4f53-9f95-b7c0217d8d5b")
@@ -118,6 +121,15 @@ def test_enums_hold_exactly_the_documented_values(name: str, values: set[int]) -
     assert set(enum["enum"]) == values
     for value in values:
         assert f"{value} " in enum["description"], f"{name} {value} is not described"
+
+
+@pytest.mark.parametrize("enum_class", [Status, PoolType, TaskAction])
+def test_enum_members_are_named_as_the_mock_names_them(enum_class: type[IntEnum]) -> None:
+    enum = schema(enum_class.__name__)
+    names = dict(zip(enum["enum"], enum["x-enum-varnames"], strict=True))
+    assert names == {member.value: member.name for member in enum_class}
+    assert len(enum["x-enum-descriptions"]) == len(enum["enum"])
+    assert "D30" in enum["description"], "the policy for values added later is stated"
 
 
 def test_instance_info_values_are_non_negative_integers() -> None:

@@ -10,17 +10,20 @@ import sys
 import threading
 import time
 from pathlib import Path
+from unittest.mock import patch
 
 import httpx
 import pytest
 
-from tests.fixture_text import GOOD_RECORD
-from tests.rawhttp import address
-from tests.servers import ROOT, RunningServer, free_port, mock_server
+from mockserver.__main__ import main
+from tests.support.fixture_text import GOOD_RECORD
+from tests.support.rawhttp import address
+from tests.support.servers import ROOT, RunningServer, free_port, mock_server
 
 DOC_ID = "7d44b43b-3bbd-4f53-9f95-b7c0217d8d5b"
 
 
+@pytest.mark.slow
 def test_a_stalled_half_request_does_not_stall_others(mock: RunningServer) -> None:
     stalled = []
     try:
@@ -41,6 +44,7 @@ def test_a_stalled_half_request_does_not_stall_others(mock: RunningServer) -> No
             sock.close()
 
 
+@pytest.mark.slow
 def test_a_client_reading_slowly_does_not_stall_others(mock: RunningServer) -> None:
     slow = socket.create_connection(address(mock.base_url), timeout=5)
     slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -61,6 +65,7 @@ def test_a_client_reading_slowly_does_not_stall_others(mock: RunningServer) -> N
         slow.close()
 
 
+@pytest.mark.slow
 def test_clients_that_disconnect_mid_request_do_not_hurt_the_server(mock: RunningServer) -> None:
     for part in (
         b"GET /statistics/record?annotationRe",
@@ -81,6 +86,7 @@ def test_clients_that_disconnect_mid_request_do_not_hurt_the_server(mock: Runnin
     assert mock.process.poll() is None
 
 
+@pytest.mark.slow
 def test_sigterm_drains_the_request_in_flight_and_exits_zero() -> None:
     with mock_server() as server:
         answers: list[httpx.Response] = []
@@ -106,15 +112,17 @@ def test_sigterm_drains_the_request_in_flight_and_exits_zero() -> None:
     assert "Finished server process" in server.output()
 
 
-def start_up(*arguments: str) -> subprocess.CompletedProcess[str]:
-    """`python -m mockserver` expected to refuse to start."""
-    return subprocess.run(
-        [sys.executable, "-m", "mockserver", "--port", str(free_port()), *arguments],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+def start_up_in_process(capsys: pytest.CaptureFixture[str], *arguments: str) -> str:
+    """`mockserver.__main__.main` expected to refuse to start: exit 2, its stderr."""
+    # Were the input accepted by mistake, the test fails rather than serving forever.
+    refuse = AssertionError(f"started serving with {arguments}")
+    try:
+        with patch("mockserver.__main__.serve", side_effect=refuse):
+            status = main(["--port", "0", *arguments])
+    except SystemExit as exit_:  # argparse's own errors (a value of the wrong type)
+        status = exit_.code
+    assert status == 2
+    return capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
@@ -133,13 +141,11 @@ def start_up(*arguments: str) -> subprocess.CompletedProcess[str]:
     ids=["broken-yaml", "negative-count", "count-out-of-range", "wrong-type", "unknown-key"],
 )
 def test_a_bad_fixture_stops_start_up_naming_file_and_place(
-    tmp_path: Path, text: str, expected: str
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, expected: str
 ) -> None:
     (tmp_path / "broken.yaml").write_text(text, encoding="utf-8")
-    result = start_up("--fixtures", str(tmp_path))
-    assert result.returncode != 0
-    assert "broken.yaml" in result.stderr and expected in result.stderr, result.stderr
-    assert "Traceback" not in result.stderr
+    error = start_up_in_process(capsys, "--fixtures", str(tmp_path))
+    assert "broken.yaml" in error and expected in error, error
 
 
 @pytest.mark.parametrize(
@@ -157,6 +163,7 @@ def test_a_bad_fixture_stops_start_up_naming_file_and_place(
         (["--seed", "abc"], "--seed: invalid int value"),
         (["--fixtures", "/nonexistent/folder"], "fixture folder does not exist"),
         (["--timezone", "Mars/Olympus"], "--timezone: 'Mars/Olympus' is not an IANA time zone"),
+        (["--no-fixtures", "--fixtures-only"], "--fixtures-only: needs fixtures"),
     ],
     ids=[
         "port",
@@ -171,25 +178,51 @@ def test_a_bad_fixture_stops_start_up_naming_file_and_place(
         "seed",
         "fixtures-missing",
         "timezone",
+        "fixtures-only-without-fixtures",
     ],
 )
 def test_a_bad_option_stops_start_up_with_a_clear_message(
-    arguments: list[str], expected: str
+    capsys: pytest.CaptureFixture[str], arguments: list[str], expected: str
 ) -> None:
-    result = start_up(*arguments)
-    assert result.returncode != 0
-    assert expected in result.stderr, result.stderr
+    assert expected in start_up_in_process(capsys, *arguments)
+
+
+def test_a_keys_file_that_is_not_json_is_named_without_its_content(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    keys = tmp_path / "keys.json"
+    keys.write_text("team: hunter2-secret\n", encoding="utf-8")
+    error = start_up_in_process(capsys, "--signature-keys", str(keys))
+    assert str(keys) in error and "hunter2-secret" not in error
+
+
+@pytest.mark.slow
+def test_the_process_refuses_bad_start_up_input_with_exit_2_and_no_traceback(
+    tmp_path: Path,
+) -> None:
+    # The in-process tests above call main(); this one proves what the process does with it.
+    (tmp_path / "broken.yaml").write_text("annotationRequests: [", encoding="utf-8")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mockserver",
+            "--port",
+            str(free_port()),
+            "--fixtures",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "broken.yaml: cannot be read" in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
 
 
-def test_a_keys_file_that_is_not_json_is_named_without_its_content(tmp_path: Path) -> None:
-    keys = tmp_path / "keys.json"
-    keys.write_text("team: hunter2-secret\n", encoding="utf-8")
-    result = start_up("--signature-keys", str(keys))
-    assert result.returncode != 0
-    assert str(keys) in result.stderr and "hunter2-secret" not in result.stderr
-
-
+@pytest.mark.slow
 def test_the_default_is_loopback_only_and_the_start_up_line_says_so(mock: RunningServer) -> None:
     # The session mock is started without --host.
     with httpx.Client() as http:
@@ -201,9 +234,9 @@ def test_the_default_is_loopback_only_and_the_start_up_line_says_so(mock: Runnin
     assert f"00000000:{port:04X}" not in local, "not bound to every interface"
 
 
-def test_the_start_up_line_names_the_address_and_says_loopback_only() -> None:
-    port = free_port()
-    with mock_server(port=port) as server:
-        pass
-    first_line = server.output().splitlines()[0]
+@pytest.mark.slow
+def test_the_start_up_line_names_the_address_and_says_loopback_only(mock: RunningServer) -> None:
+    # The session mock is started without --host; its first line is printed before it serves.
+    port = int(mock.base_url.rsplit(":", 1)[1])
+    first_line = mock.printed().splitlines()[0]
     assert re.search(rf"on http://127\.0\.0\.1:{port} \(loopback only", first_line), first_line

@@ -6,16 +6,19 @@ from pathlib import Path
 
 import pytest
 
+from contract import load_spec
 from mockserver.config import DEFAULT_FIXTURES
 from mockserver.fixtures import FixtureError, load_folder
-from tests.fixture_text import GOOD_RECORD
+from tests.support.fixture_text import GOOD_RECORD
 
 
 def test_shipped_fixtures_load() -> None:
     fixtures = load_folder(DEFAULT_FIXTURES)
     documentation = fixtures.pinned["7d44b43b-3bbd-4f53-9f95-b7c0217d8d5b"]
     assert documentation.count == 1930
-    assert documentation.records[0]["poolName"] == "CO 041401CO2-Completion Pool"
+    # Record 1 is the contract's 2000 example: the two are kept in step.
+    example = load_spec()["components"]["examples"]["Success"]["value"]["data"]["data"][0]
+    assert documentation.records[0] == example
     assert fixtures.pinned["large-annotation-request"].count > 1_000_000
     assert "does-not-exist" in fixtures.unknown
 

@@ -22,7 +22,7 @@ from mockserver.generator import (
 )
 from mockserver.layout import PERIOD, Layout, make_layout
 from mockserver.rng import Rng
-from tests.records import by_task, history_problems, record_problems
+from tests.support.records import by_task, history_problems, record_problems
 
 VOCABULARY = Vocabulary.from_faker(1)
 # Built a second time from the same seed: equal records prove Faker itself is seeded.

@@ -1,4 +1,4 @@
-"""Limits on the request head, over real sockets (mockserver/http_limits.py, D26 and D29).
+"""Limits on the request head, over real sockets (mockserver/http_limits.py, D26, D29, D43).
 
 The mock runs with `--head-timeout 1`. Bounds on time are generous: the deadline is 1 s, and
 a server without one never answers or closes at all, so the socket's own timeout ends the test.
@@ -11,13 +11,15 @@ from __future__ import annotations
 import contextlib
 import select
 import socket
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 
-from tests.rawhttp import (
+from tests.support.rawhttp import (
     RawResponse,
     address,
     parse,
@@ -26,7 +28,9 @@ from tests.rawhttp import (
     receive_until_closed,
     request,
 )
-from tests.servers import RunningServer, mock_server
+from tests.support.servers import RunningServer, mock_server
+
+pytestmark = pytest.mark.slow
 
 HEAD_TIMEOUT = 1.0
 # Far above the deadline, far below forever.
@@ -35,6 +39,14 @@ DOC_ID = "7d44b43b-3bbd-4f53-9f95-b7c0217d8d5b"
 TARGET = f"/statistics/record?annotationRequestId={DOC_ID}".encode()
 HALF_HEAD = b"GET " + TARGET + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Trace: "
 TIMED_OUT = f"Request head not complete within {HEAD_TIMEOUT:g} s."
+TOO_LARGE = "Request header fields too large."
+TOO_LONG = "Request-target longer than 65535 bytes."
+# Whole requests a client sends at once, far over each limit: 1 MB of target, of one header.
+OVERSIZED = {
+    "target": (b"GET " + TARGET + b"&pad=" + b"x" * 1_000_000 + b" HTTP/1.1\r\n\r\n", 414),
+    "header": (HALF_HEAD + b"x" * 1_000_000 + b"\r\nContent-Length: 0\r\n\r\n", 431),
+}
+MESSAGES = {414: TOO_LONG, 431: TOO_LARGE}
 
 
 @pytest.fixture(scope="module")
@@ -167,16 +179,82 @@ def test_a_header_that_never_ends_gets_431_without_being_read_to_its_end(
     assert_refused(parse(received), 431, "Request header fields too large.")
 
 
-def test_a_request_target_that_never_ends_gets_400_without_being_read_to_its_end(
+def test_a_request_target_that_never_ends_gets_414_without_being_read_to_its_end(
     quick: RunningServer,
 ) -> None:
     # httptools' URL parser refuses a target over 65535 bytes once the line has ended; the
-    # mock answers its 400 as soon as the target is that long.
+    # mock answers 414 as soon as the target is that long.
     with connection(quick) as sock:
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             sock.sendall(b"GET " + TARGET + b"&pad=" + b"x" * 1_000_000)
         received = receive_until_closed(sock)
-    assert_refused(parse(received), 400, "Invalid HTTP request received.")
+    assert_refused(parse(received), 414, TOO_LONG)
+
+
+def send_whole_and_read(server: RunningServer, data: bytes) -> RawResponse | None:
+    """Send all of `data` as a client would, then read to the end; a reset fails the test.
+
+    Unlike `receive_until_closed`, which keeps what arrived before a reset, this treats a
+    reset anywhere, while sending or reading, as what it is to a client: no answer read.
+    """
+    with connection(server) as sock:
+        try:
+            sock.sendall(data)
+            received = b""
+            while chunk := sock.recv(65536):
+                received += chunk
+        except (BrokenPipeError, ConnectionResetError) as error:
+            pytest.fail(f"the connection was reset ({type(error).__name__}), no answer read")
+    return parse(received)
+
+
+@pytest.mark.parametrize("kind", sorted(OVERSIZED))
+def test_an_oversized_request_sent_whole_always_reads_its_status(
+    quick: RunningServer, kind: str
+) -> None:
+    # The mock refuses at 64 KiB while the client is still sending its megabyte: it reads the
+    # rest and drops it (lingering close), so the client reads the status, never a reset.
+    data, status = OVERSIZED[kind]
+    for _ in range(20):
+        assert_refused(send_whole_and_read(quick, data), status, MESSAGES[status])
+
+
+def test_oversized_requests_read_their_status_while_the_server_is_loaded(
+    quick: RunningServer,
+) -> None:
+    # Under load, the reset of an early close used to reach the client before the answer.
+    stop = threading.Event()
+    served: list[int] = []
+
+    def load() -> None:
+        with httpx.Client(base_url=quick.base_url, timeout=WITHIN) as client:
+            while not stop.is_set():
+                page = client.get(
+                    "/statistics/record", params={"annotationRequestId": DOC_ID, "limit": 1000}
+                )
+                served.append(page.status_code)
+
+    def oversized(kind: str) -> RawResponse | None:
+        return send_whole_and_read(quick, OVERSIZED[kind][0])
+
+    loaders = [threading.Thread(target=load) for _ in range(4)]
+    for loader in loaders:
+        loader.start()
+    try:
+        deadline = time.monotonic() + WITHIN
+        while len(served) < len(loaders) and time.monotonic() < deadline:
+            time.sleep(0.01)  # the load is on before the first oversized request
+        with ThreadPoolExecutor(4) as pool:
+            kinds = sorted(OVERSIZED) * 12
+            answers = list(pool.map(oversized, kinds))
+    finally:
+        stop.set()
+        for loader in loaders:
+            loader.join()
+    for kind, answer in zip(kinds, answers, strict=True):
+        status = OVERSIZED[kind][1]
+        assert_refused(answer, status, MESSAGES[status])
+    assert served and set(served) == {200}
 
 
 @pytest.mark.slow

@@ -4,8 +4,8 @@ Requests go out over a plain socket, byte for byte as written here, because http
 re-encode invalid UTF-8, bad percent-encoding and control bytes before they reach the server.
 An answer is either the API's envelope (validated against the contract's schema for its status)
 or, for what never reaches the application, the HTTP layer's own 4xx: uvicorn's plain-text 400
-for a malformed request or a request-target over 64 KiB, the mock's plain-text 431 for header
-fields over 64 KiB (decision D26), Connexion's problem document for an unknown path (404) or
+for a malformed request, the mock's plain-text 414 for a request-target over 65535 bytes
+(decision D43) and 431 for header fields over 64 KiB (decision D26), Connexion's problem document for an unknown path (404) or
 method (405).
 """
 
@@ -17,14 +17,18 @@ import pytest
 from openapi_schema_validator import OAS30Validator
 
 from contract import operation
-from tests.rawhttp import RawResponse, exchange, request
-from tests.servers import RunningServer
+from tests.support.rawhttp import RawResponse, exchange, request
+from tests.support.servers import RunningServer
+
+# Raw bytes over a real socket are the point: the real process, in the slow tier.
+pytestmark = pytest.mark.slow
 
 DOC_ID = "7d44b43b-3bbd-4f53-9f95-b7c0217d8d5b"
 RESPONSES = operation()["responses"]
 PATH = b"/statistics/record"
 HTTP_LAYER = "Invalid HTTP request received."
 HEADERS_TOO_LARGE = "Request header fields too large."
+TARGET_TOO_LONG = "Request-target longer than 65535 bytes."
 PROBLEM = "application/problem+json"
 
 
@@ -103,12 +107,12 @@ CORPUS: list[Any] = [
     (query(ids(101, b"&annotationRequestId=")), b"", b"GET", 400, 4005, "at most 100 values, got 101", "101-repeated-ids"),
     (query(ids(5000)), b"", b"GET", 400, 4005, "at most 100 values, got 5000", "5000-ids"),
     # A request-target of up to 65535 bytes reaches the application; a longer one does not
-    # (decision D26), and is refused as soon as it is that long.
-    (query(ids(5000, b"&annotationRequestId=")), b"", b"GET", 400, None, HTTP_LAYER, "5000-repeated-ids-over-64KiB"),
-    (query(b"annotationRequestId=a&pad=" + b"x" * 70_000), b"", b"GET", 400, None, HTTP_LAYER, "query-over-64KiB"),
+    # (decisions D26, D43), and is refused with 414 as soon as it is that long.
+    (query(ids(5000, b"&annotationRequestId=")), b"", b"GET", 414, None, TARGET_TOO_LONG, "5000-repeated-ids-over-64KiB"),
+    (query(b"annotationRequestId=a&pad=" + b"x" * 70_000), b"", b"GET", 414, None, TARGET_TOO_LONG, "query-over-64KiB"),
     (query(b"annotationRequestId=a&pad=" + b"x" * 60_000), b"", b"GET", 200, 2000, "Success", "query-under-64KiB"),
     (query(b"annotationRequestId=a&pad=".ljust(65535 - len(PATH) - 1, b"x")), b"", b"GET", 200, 2000, "Success", "target-of-65535-bytes"),
-    (query(b"annotationRequestId=a&pad=".ljust(65536 - len(PATH) - 1, b"x")), b"", b"GET", 400, None, HTTP_LAYER, "target-of-65536-bytes"),
+    (query(b"annotationRequestId=a&pad=".ljust(65536 - len(PATH) - 1, b"x")), b"", b"GET", 414, None, TARGET_TOO_LONG, "target-of-65536-bytes"),
     (query(b"annotationRequestId=a&pad=".ljust(65535 - len(PATH) - 1, b"x")), b"X-Junk: " + b"j" * 60_000 + b"\r\n", b"GET", 200, 2000, "Success", "target-of-65535-bytes-and-header-60KB"),
     # Percent-encoding errors and invalid UTF-8 (decision D25).
     (query(b"annotationRequestId=%zz"), b"", b"GET", 400, 4005, "annotationRequestId has a malformed percent-encoding", "pct-not-hex"),
@@ -225,10 +229,24 @@ def test_a_limit_above_1000_is_served_as_1000(mock: RunningServer) -> None:
     assert page["count"] == 1930 and len(page["data"]) == 1000
 
 
-def test_head_answers_like_get_without_a_body(mock: RunningServer) -> None:
-    response = exchange(mock.base_url, request(query(b"annotationRequestId=a"), method=b"HEAD"))
-    assert response is not None
-    assert response.status == 200 and response.body == b""
+@pytest.mark.parametrize(
+    "target",
+    [
+        query(f"annotationRequestId={DOC_ID}&limit=7".encode()),
+        query(b"annotationRequestId=a&limit=0"),
+    ],
+    ids=["success", "error"],
+)
+def test_head_answers_like_get_without_a_body(mock: RunningServer, target: bytes) -> None:
+    get = exchange(mock.base_url, request(target))
+    head = exchange(mock.base_url, request(target, method=b"HEAD"))
+    assert get is not None and head is not None
+    assert get.body, "GET has a body to leave out"
+    assert head.body == b""
+    assert head.status == get.status
+    assert head.content_type == get.content_type
+    # The same answer but its fresh requestId (always 32 hex): the same length.
+    assert int(head.headers["content-length"]) == len(get.body)
 
 
 @pytest.mark.parametrize(
@@ -250,8 +268,11 @@ def test_a_request_that_is_not_http_gets_400_from_the_http_layer(
     assert response.body.decode() == HTTP_LAYER
 
 
-def test_the_server_still_answers_after_the_corpus(mock: RunningServer) -> None:
-    # Runs after the corpus in file order: nothing above may have hurt the server.
+def test_the_server_still_answers_after_the_whole_corpus(mock: RunningServer) -> None:
+    # Sent here in one go, so the test holds whatever order the tests run in.
+    for target, headers, method, *_ in CORPUS:
+        exchange(mock.base_url, request(target, headers, method))
     response = exchange(mock.base_url, request(query(f"annotationRequestId={DOC_ID}".encode())))
     assert response is not None and response.status == 200
+    assert response.json()["data"]["count"] == 1930
     assert mock.process.poll() is None

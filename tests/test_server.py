@@ -1,11 +1,14 @@
-"""The real server over real HTTP: answers are the contract's; every option does what it says."""
+"""The app in-process: answers are the contract's; every option does what it says.
+
+What needs the real HTTP layer (raw bytes, limits, signals) is in test_robustness.py,
+test_http_limits.py and test_faults.py.
+"""
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -13,7 +16,7 @@ import pytest
 from openapi_schema_validator import OAS30Validator
 
 from contract import operation
-from tests.servers import RunningServer, mock_server
+from tests.support.inprocess import ClientFactory
 
 DOC_ID = "7d44b43b-3bbd-4f53-9f95-b7c0217d8d5b"
 TIME = "%Y-%m-%d %H:%M:%S"
@@ -155,73 +158,71 @@ def test_swagger_ui_and_the_contract_are_served(client: httpx.Client) -> None:
     assert client.get("/openapi.json").json()["paths"].keys() == {"/statistics/record"}
 
 
-@pytest.fixture(scope="module")
-def strict_mock() -> Iterator[RunningServer]:
-    with mock_server("--http-200-errors", "--fixtures-only") as server:
-        yield server
+def test_several_ids_count_the_sum_of_theirs(client: httpx.Client) -> None:
+    # Three IDs of different sizes, one of them pinned with 1930 records: a count taken from
+    # one ID, or the largest, would differ from the sum.
+    ids = [DOC_ID, "sum-a", "sum-b"]
+    counts = [
+        client.get("/statistics/record", params={"annotationRequestId": i}).json()["data"]["count"]
+        for i in ids
+    ]
+    assert len(set(counts)) == 3 and all(counts), counts
+    together = client.get("/statistics/record", params={"annotationRequestId": ids}).json()
+    assert together["data"]["count"] == sum(counts)
 
 
-def test_http_200_errors_keeps_the_code_in_the_body(strict_mock: RunningServer) -> None:
-    response = httpx.get(
-        f"{strict_mock.base_url}/statistics/record",
-        params={"annotationRequestId": "does-not-exist"},
-    )
+def test_http_200_errors_keeps_the_code_in_the_body(make_client: ClientFactory) -> None:
+    strict = make_client(http_200_errors=True)
+    response = strict.get("/statistics/record", params={"annotationRequestId": "does-not-exist"})
     assert response.status_code == 200
     body = response.json()
     assert body["code"] == 53003 and body["success"] is False and body["data"] is None
+    invalid = strict.get("/statistics/record", params={"annotationRequestId": "x", "limit": 0})
+    assert invalid.status_code == 200 and invalid.json()["code"] == 4005
 
 
-def test_fixtures_only_mode_knows_only_fixture_ids(strict_mock: RunningServer) -> None:
-    url = f"{strict_mock.base_url}/statistics/record"
-    assert httpx.get(url, params={"annotationRequestId": "generated"}).json()["code"] == 53003
-    assert httpx.get(url, params={"annotationRequestId": DOC_ID}).json()["code"] == 2000
+def test_fixtures_only_mode_knows_only_fixture_ids(make_client: ClientFactory) -> None:
+    strict = make_client(fixtures_only=True)
+    url = "/statistics/record"
+    assert strict.get(url, params={"annotationRequestId": "generated"}).json()["code"] == 53003
+    assert strict.get(url, params={"annotationRequestId": DOC_ID}).json()["code"] == 2000
 
 
-def test_timezone_writes_date_and_created_time_in_the_zone(client: httpx.Client) -> None:
+def test_timezone_writes_date_and_created_time_in_the_zone(
+    client: httpx.Client, make_client: ClientFactory
+) -> None:
     query = {"annotationRequestId": "zoned", "limit": 20}
     utc = client.get("/statistics/record", params=query).json()
-    with mock_server("--timezone", "Asia/Shanghai") as zoned:
-        local = httpx.get(f"{zoned.base_url}/statistics/record", params=query).json()
+    # 2026-01-02 03:04:05 UTC is 11:04:05 in Shanghai.
+    zoned = make_client(timezone="Asia/Shanghai", clock=lambda: 1_767_323_045.5)
+    local = zoned.get("/statistics/record", params=query).json()
+    assert local["date"] == "2026-01-02 11:04:05"
     eight_hours = timedelta(hours=8)
-    now_in_shanghai = datetime.now(UTC).replace(tzinfo=None) + eight_hours
-    assert abs(datetime.strptime(local["date"], TIME) - now_in_shanghai) < timedelta(seconds=60)
     assert [r["createdTime"] for r in local["data"]["data"]] == [
         (datetime.strptime(r["createdTime"], TIME) + eight_hours).strftime(TIME)
         for r in utc["data"]["data"]
     ]
 
 
-def test_fault_rate_and_latency_apply_to_everyone() -> None:
-    with mock_server("--fault-rate", "1", "--latency-ms", "200") as faulty:
-        started = time.monotonic()
-        response = httpx.get(
-            f"{faulty.base_url}/statistics/record", params={"annotationRequestId": "x"}
-        )
-        assert time.monotonic() - started >= 0.2
+def test_the_clock_and_request_ids_are_the_injected_ones(make_client: ClientFactory) -> None:
+    ids = iter(["a" * 32, "b" * 32])
+    seamed = make_client(clock=lambda: 0.0, request_ids=lambda: next(ids))
+    first = seamed.get("/statistics/record", params={"annotationRequestId": DOC_ID}).json()
+    error = seamed.get("/statistics/record", params={"annotationRequestId": "x", "limit": 0})
+    assert (first["date"], first["requestId"]) == ("1970-01-01 00:00:00", "a" * 32)
+    assert (error.json()["date"], error.json()["requestId"]) == ("1970-01-01 00:00:00", "b" * 32)
+
+
+def test_fault_rate_and_latency_apply_to_everyone(make_client: ClientFactory) -> None:
+    faulty = make_client(fault_rate=1.0, latency_ms=200)
+    started = time.monotonic()
+    response = faulty.get("/statistics/record", params={"annotationRequestId": "x"})
+    assert time.monotonic() - started >= 0.2
     assert response.status_code == 500
     assert assert_conforms(response)["code"] == 5000
 
 
-def test_help_documents_every_option() -> None:
-    import subprocess
-    import sys
-
-    text = subprocess.run(
-        [sys.executable, "-m", "mockserver", "--help"], capture_output=True, text=True, check=True
-    ).stdout
-    for option in (
-        "--host",
-        "--port",
-        "--seed",
-        "--fixtures",
-        "--fixtures-only",
-        "--http-200-errors",
-        "--fault-rate",
-        "--latency-ms",
-        "--workers",
-        "--head-timeout",
-        "--signature-keys",
-        "--signature-skew",
-        "--timezone",
-    ):
-        assert option in text
+def test_without_swagger_ui_the_api_still_answers(make_client: ClientFactory) -> None:
+    bare = make_client(swagger_ui=False)
+    assert bare.get("/ui/").status_code == 404
+    assert bare.get("/statistics/record", params={"annotationRequestId": "x"}).status_code == 200

@@ -66,6 +66,16 @@ def test_limit_above_1000_is_capped() -> None:
     assert store().page(["medium"], 2, 5000).records == store().page(["medium"], 2, 1000).records
 
 
+def test_several_requests_count_the_sum_of_theirs() -> None:
+    # Pinned counts 37 and 1234 and a generated one: neither the largest nor any one of them
+    # equals the sum, and an empty request adds nothing.
+    records = store()
+    generated = records.page(["other"], 1, 1).count
+    assert generated not in {0, 37, 1234}
+    together = records.page(["small", "medium", "other", "none"], 1, 10)
+    assert together.count == 37 + 1234 + generated
+
+
 def test_a_page_past_the_last_is_empty_with_the_true_count() -> None:
     page = store().page(["small"], 10**6, 10)
     assert page.records == [] and page.count == 37

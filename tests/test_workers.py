@@ -9,7 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.servers import mock_server
+from mockserver.config import Settings
+from tests.support.inprocess import BASE_URL, in_process
+from tests.support.servers import mock_server
 
 QUERIES = (
     "annotationRequestId=7d44b43b-3bbd-4f53-9f95-b7c0217d8d5b&limit=25&offset=3",
@@ -21,9 +23,10 @@ QUERIES = (
 ROUNDS = 12
 
 
-def data_of(base_url: str, query: str) -> str:
+def data_of(base_url: str, query: str, client: httpx.Client | None = None) -> str:
     """The `data` of one answer, asked on a connection of its own so any worker may take it."""
-    response = httpx.get(f"{base_url}/statistics/record?{query}", timeout=30.0)
+    url = f"{base_url}/statistics/record?{query}"
+    response = client.get(url) if client else httpx.get(url, timeout=30.0)
     assert response.status_code == 200, response.text
     return json.dumps(response.json()["data"], sort_keys=True)
 
@@ -44,8 +47,9 @@ def cpu_ticks(pid: int) -> int:
 
 @pytest.mark.slow
 def test_two_workers_serve_the_data_of_one_worker_with_the_same_seed() -> None:
-    with mock_server("--seed", "1") as single:
-        expected = {query: data_of(single.base_url, query) for query in QUERIES}
+    # One worker is the app itself: asked in-process, it needs no process of its own.
+    with in_process(Settings(seed=1)) as single:
+        expected = {query: data_of(BASE_URL, query, single) for query in QUERIES}
     with mock_server("--seed", "1", "--workers", "2") as pair:
         workers = worker_pids(pair.process.pid)
         assert len(workers) == 2

@@ -37,6 +37,10 @@ class RunningServer:
         self._reader = threading.Thread(target=drain, daemon=True)
         self._reader.start()
 
+    def printed(self) -> str:
+        """What the server has printed so far, while it runs."""
+        return b"".join(list(self._chunks)).decode(errors="replace")
+
     def output(self) -> str:
         """What the server printed, once it has stopped."""
         if self._reader is not None:

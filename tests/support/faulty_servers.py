@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from tests.servers import free_port
+from tests.support.servers import free_port
 
 # Known annotation requests of this server and their number of records; any other ID is also
 # known (with a count derived from it), except the unknown ones. `big` exceeds the 1000 cap.

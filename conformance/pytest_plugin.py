@@ -1,0 +1,166 @@
+"""pytest plugin for client test suites: the mock, started once per session (D42).
+
+Installing the package registers it (entry point `pytest11`). A client's tests ask for the
+`stardust_mock` fixture and get a mock on a free loopback port; its options come from the
+`stardust_mock_options` fixture, which a client's `conftest.py` overrides:
+
+    @pytest.fixture(scope="session")
+    def stardust_mock_options():
+        return MockOptions(seed=7, http_200_errors=True)
+
+`stardust_mock_factory` starts further mocks with other options (one per set of options, all
+stopped at the end of the session); `stardust_mock_app` is the mock as an ASGI app, for
+clients that can call one in-process (httpx's `ASGITransport`).
+
+Only what every pytest run needs is imported here: the server's own modules are imported by
+the fixtures that use them, so a client's test run pays nothing until it asks for the mock.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from conformance.launch import HOST, ServerDidNotStart, free_port, started
+from contract import DEFAULT_FIXTURES, OPERATION_PATH, PRODUCTION_PREFIX
+
+if TYPE_CHECKING:
+    from mockserver.config import Settings
+
+__all__ = ["MockOptions", "StardustMock"]
+
+KEYS_VARIABLE = "MOCKSERVER_SIGNATURE_KEYS"
+
+
+@dataclass(frozen=True)
+class MockOptions:
+    """How to start the mock; the options of `stardust-mock` under their own names."""
+
+    seed: int = 1
+    # None: no fixture files at all.
+    fixtures: Path | None = DEFAULT_FIXTURES
+    fixtures_only: bool = False
+    http_200_errors: bool = False
+    # accessKey -> secretKey: the mock verifies X-STARDUST-KEY/X-TS/X-SIGN with them.
+    signature_keys: Mapping[str, str] = field(default_factory=dict)
+    fault_rate: float = 0.0
+    latency_ms: int = 0
+    timezone: str = "UTC"
+    # Any other option of `stardust-mock --help` (not --host or --port: the plugin picks them).
+    arguments: tuple[str, ...] = ()
+
+    def command_line(self) -> list[str]:
+        line = ["--seed", str(self.seed), "--timezone", self.timezone]
+        line += ["--no-fixtures"] if self.fixtures is None else ["--fixtures", str(self.fixtures)]
+        if self.fixtures_only:
+            line.append("--fixtures-only")
+        if self.http_200_errors:
+            line.append("--http-200-errors")
+        line += ["--fault-rate", repr(self.fault_rate), "--latency-ms", str(self.latency_ms)]
+        return [*line, *self.arguments]
+
+    def environment(self) -> dict[str, str]:
+        # The keys travel in the environment, as the mock accepts them: a command line is
+        # visible to every user of the machine.
+        return {KEYS_VARIABLE: json.dumps(dict(self.signature_keys))} if self.signature_keys else {}
+
+
+@dataclass(frozen=True)
+class StardustMock:
+    """A running mock: where it answers, and the settings it was started with."""
+
+    url: str
+    prefix_url: str
+    settings: Settings
+    log_path: Path
+
+    @property
+    def operation_url(self) -> str:
+        return self.url + OPERATION_PATH
+
+
+def mock_settings(options: MockOptions, port: int) -> Settings:
+    """The options as the mock will read them; a bad one fails here, naming the option."""
+    from mockserver.cli import OptionError, settings_from_arguments
+
+    arguments = ["--host", HOST, "--port", str(port), *options.command_line()]
+    try:
+        return settings_from_arguments(arguments, {**os.environ, **options.environment()})
+    except OptionError as error:
+        raise pytest.UsageError(f"stardust_mock_options: {error}") from None
+
+
+def start_mock(stack: ExitStack, options: MockOptions, log_path: Path) -> StardustMock:
+    """`python -m mockserver` with `options` on a free loopback port, stopped with `stack`."""
+    port = free_port()
+    settings = mock_settings(options, port)
+    command = [
+        *(sys.executable, "-m", "mockserver", "--host", HOST, "--port", str(port)),
+        *("--log-level", "warning", *options.command_line()),
+    ]
+    url = f"http://{HOST}:{port}"
+    log = stack.enter_context(log_path.open("wb"))
+    try:
+        stack.enter_context(
+            started(
+                command,
+                url + OPERATION_PATH,
+                env={**os.environ, **options.environment()},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        )
+    except ServerDidNotStart as error:
+        output = log_path.read_text(errors="replace").strip()
+        raise RuntimeError(f"stardust_mock did not start: {error}\n{output}") from None
+    return StardustMock(url, url + PRODUCTION_PREFIX, settings, log_path)
+
+
+@pytest.fixture(scope="session")
+def stardust_mock_options() -> MockOptions:
+    """The options of `stardust_mock`; override this fixture to change them."""
+    return MockOptions()
+
+
+@pytest.fixture(scope="session")
+def stardust_mock_factory(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Callable[[MockOptions], StardustMock]]:
+    """Starts a mock per set of options, once; all are stopped at the end of the session."""
+    running: dict[Any, StardustMock] = {}
+    with ExitStack() as stack:
+
+        def mock(options: MockOptions) -> StardustMock:
+            cache_key = json.dumps([options.command_line(), sorted(options.signature_keys.items())])
+            if cache_key not in running:
+                log_path = tmp_path_factory.mktemp("stardust-mock") / "mock.log"
+                running[cache_key] = start_mock(stack, options, log_path)
+            return running[cache_key]
+
+        yield mock
+
+
+@pytest.fixture(scope="session")
+def stardust_mock(
+    stardust_mock_factory: Callable[[MockOptions], StardustMock],
+    stardust_mock_options: MockOptions,
+) -> StardustMock:
+    """The mock on a free loopback port for the whole session, with `stardust_mock_options`."""
+    return stardust_mock_factory(stardust_mock_options)
+
+
+@pytest.fixture(scope="session")
+def stardust_mock_app(stardust_mock_options: MockOptions) -> Any:
+    """The mock as an ASGI app with `stardust_mock_options`, for in-process clients."""
+    from mockserver.app import create_app
+
+    return create_app(mock_settings(stardust_mock_options, 0))

@@ -1,0 +1,98 @@
+"""A client's project that tests its code against the mock through the pytest plugin.
+
+Its files are the README's example, taken from the README itself (so the example is what is
+tested), and a test of every option of the plugin. It is run as a client runs its tests:
+`python -m pytest` in its own folder, the plugin found through the installed package.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+from conformance.launch import ROOT
+
+README = ROOT / "README.md"
+# A README code block whose first line names the file it is, e.g. `# conftest.py`.
+_NAMED_BLOCK = re.compile(r"```python\n# (\S+\.py)\b[^\n]*\n(.*?)```", re.DOTALL)
+
+OPTIONS_TEST = """
+import asyncio
+
+import httpx
+
+from conformance.pytest_plugin import MockOptions
+from conformance.signing import signature_headers
+
+DOC_ID = "7d44b43b-3bbd-4f53-9f95-b7c0217d8d5b"
+
+
+def test_the_options_of_conftest_are_its_settings(stardust_mock):
+    assert stardust_mock.settings.seed == 7
+    assert stardust_mock.settings.http_200_errors
+    assert stardust_mock.url.startswith("http://127.0.0.1:")
+    assert stardust_mock.prefix_url == stardust_mock.url + "/rosetta-open"
+
+
+def test_the_mock_runs_with_them(stardust_mock):
+    # HTTP-200 mode: an unknown ID of the fixtures is 53003 with HTTP 200.
+    response = httpx.get(
+        f"{stardust_mock.prefix_url}/statistics/record",
+        params={"annotationRequestId": "does-not-exist"},
+    )
+    assert response.status_code == 200 and response.json()["code"] == 53003
+
+
+def test_a_factory_mock_has_its_own_options(stardust_mock_factory, stardust_mock):
+    options = MockOptions(seed=3, fixtures=None, signature_keys={"ak": "sk"}, fault_rate=1.0)
+    other = stardust_mock_factory(options)
+    assert other.url != stardust_mock.url and other.settings.seed == 3
+    assert other.settings.fixtures is None and other.settings.fault_rate == 1.0
+    url = f"{other.url}/statistics/record"
+    unsigned = httpx.get(url, params={"annotationRequestId": DOC_ID})
+    assert unsigned.status_code == 401 and unsigned.json()["code"] == 402
+    signed = httpx.get(
+        url, params={"annotationRequestId": DOC_ID}, headers=signature_headers("ak", "sk")
+    )
+    assert signed.status_code == 500 and signed.json()["code"] == 5000
+    assert stardust_mock_factory(options) is other
+
+
+def test_the_app_in_process(stardust_mock_app):
+    async def ask():
+        transport = httpx.ASGITransport(app=stardust_mock_app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://mock") as client:
+            return await client.get(
+                "/rosetta-open/statistics/record", params={"annotationRequestId": DOC_ID}
+            )
+
+    response = asyncio.run(ask())
+    assert response.status_code == 200 and response.json()["data"]["count"] == 1930
+"""
+
+
+def readme_files() -> dict[str, str]:
+    """The README's named example files, by name."""
+    return {name: body for name, body in _NAMED_BLOCK.findall(README.read_text())}
+
+
+def write(project: Path) -> Path:
+    """The client's project: the README's conftest and test, and the options test."""
+    project.mkdir(parents=True, exist_ok=True)
+    for name, body in readme_files().items():
+        (project / name).write_text(body)
+    (project / "test_options.py").write_text(OPTIONS_TEST)
+    return project
+
+
+def run_pytest(python: str | Path, project: Path) -> subprocess.CompletedProcess[str]:
+    """`python -m pytest` in the project, as its developers run it."""
+    return subprocess.run(
+        [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )

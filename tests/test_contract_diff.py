@@ -1,0 +1,226 @@
+"""`python -m contract diff`: each class of change is found and classified for clients (D32)."""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from contract import SPEC_PATH, load_spec
+from contract.diff import diff
+
+Spec = dict[str, Any]
+
+
+def _schemas(spec: Spec) -> dict[str, Any]:
+    schemas: dict[str, Any] = spec["components"]["schemas"]
+    return schemas
+
+
+def _parameters(spec: Spec) -> dict[str, Any]:
+    parameters: dict[str, Any] = spec["components"]["parameters"]
+    return parameters
+
+
+def _get(spec: Spec) -> dict[str, Any]:
+    operation: dict[str, Any] = spec["paths"]["/statistics/record"]["get"]
+    return operation
+
+
+def remove_record_field(spec: Spec) -> None:
+    del _schemas(spec)["Record"]["properties"]["aliceName"]
+    _schemas(spec)["Record"]["required"].remove("aliceName")
+
+
+def retype_record_field(spec: Spec) -> None:
+    _schemas(spec)["Record"]["properties"]["taskId"] = {"type": "string"}
+
+
+def add_response_enum_value(spec: Spec) -> None:
+    _schemas(spec)["TaskAction"]["enum"].append(4)
+
+
+def make_field_optional(spec: Spec) -> None:
+    _schemas(spec)["Record"]["required"].remove("poolName")
+
+
+def make_field_nullable(spec: Spec) -> None:
+    _schemas(spec)["Record"]["properties"]["poolName"]["nullable"] = True
+
+
+def widen_response_range(spec: Spec) -> None:
+    _schemas(spec)["Record"]["properties"]["id"]["minimum"] = 0
+
+
+def lower_limit_maximum(spec: Spec) -> None:
+    _parameters(spec)["Limit"]["schema"]["maximum"] = 1000
+
+
+def raise_offset_minimum(spec: Spec) -> None:
+    _parameters(spec)["Offset"]["schema"]["minimum"] = 2
+
+
+def narrow_request_enum(spec: Spec) -> None:
+    _parameters(spec)["Limit"]["schema"]["enum"] = [10, 100]
+
+
+def add_required_parameter(spec: Spec) -> None:
+    _get(spec)["parameters"].append(
+        {"name": "tenant", "in": "query", "required": True, "schema": {"type": "string"}}
+    )
+
+
+def make_parameter_required(spec: Spec) -> None:
+    _parameters(spec)["Offset"]["required"] = True
+
+
+def change_serialisation(spec: Spec) -> None:
+    _parameters(spec)["AnnotationRequestId"]["explode"] = True
+
+
+def add_status(spec: Spec) -> None:
+    _get(spec)["responses"]["429"] = copy.deepcopy(_get(spec)["responses"]["500"])
+
+
+def change_status(spec: Spec) -> None:
+    _get(spec)["responses"]["422"] = _get(spec)["responses"].pop("400")
+
+
+def remove_operation(spec: Spec) -> None:
+    spec["paths"]["/statistics/record-v2"] = spec["paths"].pop("/statistics/record")
+
+
+def require_signatures(spec: Spec) -> None:
+    spec["security"] = [spec["security"][0]]
+
+
+BREAKING: list[Callable[[Spec], None]] = [
+    remove_record_field,
+    retype_record_field,
+    add_response_enum_value,
+    make_field_optional,
+    make_field_nullable,
+    widen_response_range,
+    lower_limit_maximum,
+    raise_offset_minimum,
+    narrow_request_enum,
+    add_required_parameter,
+    make_parameter_required,
+    change_serialisation,
+    add_status,
+    change_status,
+    remove_operation,
+    require_signatures,
+]
+
+
+def add_record_field(spec: Spec) -> None:
+    _schemas(spec)["Record"]["properties"]["reviewerName"] = {"type": "string"}
+
+
+def remove_response_enum_value(spec: Spec) -> None:
+    _schemas(spec)["Status"]["enum"].remove(17)
+
+
+def narrow_response_range(spec: Spec) -> None:
+    _schemas(spec)["Record"]["properties"]["id"]["maximum"] = 2**40
+
+
+def raise_limit_maximum(spec: Spec) -> None:
+    _parameters(spec)["Limit"]["schema"]["maximum"] = 2**40
+
+
+def add_optional_parameter(spec: Spec) -> None:
+    _get(spec)["parameters"].append({"name": "sort", "in": "query", "schema": {"type": "string"}})
+
+
+def make_parameter_optional(spec: Spec) -> None:
+    _parameters(spec)["AnnotationRequestId"]["required"] = False
+
+
+def remove_status(spec: Spec) -> None:
+    del _get(spec)["responses"]["500"]
+
+
+def add_operation(spec: Spec) -> None:
+    spec["paths"]["/statistics/other"] = copy.deepcopy(spec["paths"]["/statistics/record"])
+
+
+NON_BREAKING: list[Callable[[Spec], None]] = [
+    add_record_field,
+    remove_response_enum_value,
+    narrow_response_range,
+    raise_limit_maximum,
+    add_optional_parameter,
+    make_parameter_optional,
+    remove_status,
+    add_operation,
+]
+
+
+def _changed(mutate: Callable[[Spec], None]) -> Spec:
+    spec = copy.deepcopy(dict(load_spec()))
+    mutate(spec)
+    return spec
+
+
+@pytest.mark.parametrize("mutate", BREAKING, ids=lambda m: m.__name__)
+def test_a_breaking_change_is_found_and_called_breaking(mutate: Callable[[Spec], None]) -> None:
+    changes = diff(load_spec(), _changed(mutate))
+    assert changes, "the change went unnoticed"
+    assert any(change.breaking for change in changes), [str(c) for c in changes]
+
+
+@pytest.mark.parametrize("mutate", NON_BREAKING, ids=lambda m: m.__name__)
+def test_a_compatible_change_is_found_and_not_called_breaking(
+    mutate: Callable[[Spec], None],
+) -> None:
+    changes = diff(load_spec(), _changed(mutate))
+    assert changes, "the change went unnoticed"
+    assert not any(change.breaking for change in changes), [str(c) for c in changes]
+
+
+def test_the_contract_against_itself_has_no_change() -> None:
+    assert diff(load_spec(), load_spec()) == []
+
+
+def test_a_change_names_where_it_is() -> None:
+    [change] = diff(load_spec(), _changed(add_response_enum_value))
+    assert change.where.endswith("response 200 body.data.data[].actionType")
+    assert "4" in change.what and "D30" in change.what
+
+
+def _run(old: Path, new: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "contract", "diff", str(old), str(new)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.slow
+def test_the_command_exits_1_on_a_breaking_change_and_0_otherwise(tmp_path: Path) -> None:
+    breaking, compatible = tmp_path / "breaking.yaml", tmp_path / "compatible.yaml"
+    breaking.write_text(yaml.safe_dump(_changed(remove_record_field)), encoding="utf-8")
+    compatible.write_text(yaml.safe_dump(_changed(add_record_field)), encoding="utf-8")
+    failed = _run(SPEC_PATH, breaking)
+    assert failed.returncode == 1
+    assert "BREAKING" in failed.stdout and "aliceName" in failed.stdout
+    passed = _run(SPEC_PATH, compatible)
+    assert passed.returncode == 0, passed.stdout
+    assert "reviewerName" in passed.stdout and "0 breaking" in passed.stdout
+
+
+@pytest.mark.slow
+def test_the_command_names_a_file_it_cannot_read(tmp_path: Path) -> None:
+    result = _run(SPEC_PATH, tmp_path / "missing.yaml")
+    assert result.returncode != 0
+    assert "missing.yaml" in result.stderr

@@ -1,0 +1,256 @@
+"""CORS (D34), the client drill (D33) and the HTTP-200 contract the mock serves (D31).
+
+The mock runs in-process behind `httpx.ASGITransport`; the conformance suite, which must keep
+failing a server that emits values outside the contract, runs against a real drilled mock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from openapi_schema_validator import OAS30Validator
+
+from conformance.launch import ROOT
+from contract import load_spec, resolve
+from contract.variants import http_200_variant
+from mockserver.app import create_app
+from mockserver.cli import OptionError, settings_from_arguments
+from mockserver.config import Settings
+from mockserver.cors import REQUEST_HEADERS
+from mockserver.drill import EXTRA_RECORD_FIELDS, UNKNOWN_VALUES
+from tests.support.servers import mock_server
+
+DOCUMENTED = "7d44b43b-3bbd-4f53-9f95-b7c0217d8d5b"
+PATH = "/statistics/record"
+ORIGIN = "http://localhost:3000"
+PREFLIGHT = {
+    "Origin": ORIGIN,
+    "Access-Control-Request-Method": "GET",
+    "Access-Control-Request-Headers": "x-stardust-key, x-ts, x-sign, prefer",
+}
+_APPS: dict[str, Any] = {}
+
+
+def _request(
+    settings: Settings,
+    method: str,
+    path: str,
+    headers: Mapping[str, str] | None = None,
+    params: Mapping[str, Any] | None = None,
+) -> httpx.Response:
+    key = repr(settings)
+    app = _APPS.get(key) or _APPS.setdefault(key, create_app(settings))
+
+    async def run() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://mock") as http:
+            return await http.request(method, path, headers=headers, params=params)
+
+    return asyncio.run(run())
+
+
+# --- CORS ---------------------------------------------------------------------------------
+
+
+def test_a_preflight_for_the_signature_and_prefer_headers_is_answered() -> None:
+    response = _request(Settings(), "OPTIONS", PATH, PREFLIGHT)
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == "*"
+    allowed = {
+        h.strip().lower() for h in response.headers["access-control-allow-headers"].split(",")
+    }
+    assert {h.lower() for h in REQUEST_HEADERS} <= allowed
+    assert "GET" in response.headers["access-control-allow-methods"]
+    assert int(response.headers["access-control-max-age"]) > 0
+
+
+@pytest.mark.parametrize(
+    ("params", "code"),
+    [
+        ({"annotationRequestId": DOCUMENTED}, 2000),
+        ({"annotationRequestId": "does-not-exist"}, 53003),
+        ({"annotationRequestId": DOCUMENTED, "limit": "0"}, 4005),
+    ],
+)
+def test_every_answer_carries_the_cors_headers(params: dict[str, str], code: int) -> None:
+    response = _request(Settings(), "GET", PATH, {"Origin": ORIGIN}, params)
+    assert response.json()["code"] == code
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert "Date" in response.headers["access-control-expose-headers"]
+
+
+def test_a_configured_origin_is_the_only_one_allowed() -> None:
+    settings = Settings(cors_origins=(ORIGIN,))
+    allowed = _request(settings, "OPTIONS", PATH, PREFLIGHT)
+    assert allowed.headers["access-control-allow-origin"] == ORIGIN
+    other = _request(settings, "OPTIONS", PATH, {**PREFLIGHT, "Origin": "http://evil.example"})
+    assert other.status_code == 400
+    assert "access-control-allow-origin" not in other.headers
+    get = _request(
+        settings,
+        "GET",
+        PATH,
+        {"Origin": "http://evil.example"},
+        {"annotationRequestId": DOCUMENTED},
+    )
+    assert get.status_code == 200 and "access-control-allow-origin" not in get.headers
+
+
+def test_without_cors_a_preflight_is_the_operations_405() -> None:
+    response = _request(Settings(cors_origins=()), "OPTIONS", PATH, PREFLIGHT)
+    assert response.status_code == 405
+    assert "access-control-allow-origin" not in response.headers
+
+
+@pytest.mark.parametrize(
+    ("arguments", "origins"),
+    [
+        ([], ("*",)),
+        (["--host", "127.0.0.2"], ("*",)),
+        (["--host", "::1"], ("*",)),
+        (["--host", "0.0.0.0"], ()),
+        (["--no-cors"], ()),
+        (
+            ["--cors-origin", ORIGIN, "--cors-origin", "https://app.example:8443"],
+            (ORIGIN, "https://app.example:8443"),
+        ),
+    ],
+)
+def test_cors_origins_from_the_command_line(arguments: list[str], origins: tuple[str, ...]) -> None:
+    assert settings_from_arguments(arguments, environment={}).cors_origins == origins
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--cors-origin", "localhost:3000"], "--cors-origin"),
+        (["--cors-origin", "http://a.example/path"], "--cors-origin"),
+        (["--cors-origin", ORIGIN, "--no-cors"], "--no-cors"),
+        (["--drill", "unknown-enums,surprise"], "--drill"),
+        (["--drill", ""], "--drill"),
+    ],
+)
+def test_impossible_cors_and_drill_options_name_the_option(
+    arguments: list[str], message: str
+) -> None:
+    with pytest.raises(OptionError, match=message):
+        settings_from_arguments(arguments, environment={})
+
+
+@pytest.mark.slow
+def test_a_bad_drill_stops_start_up_with_exit_2() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "mockserver", "--drill", "surprise"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "--drill" in result.stderr and "unknown-enums" in result.stderr
+
+
+# --- The client drill ---------------------------------------------------------------------
+
+
+def _records(settings: Settings, offset: int, limit: int) -> list[dict[str, Any]]:
+    params = {"annotationRequestId": DOCUMENTED, "offset": offset, "limit": limit}
+    body = orjson.loads(_request(settings, "GET", PATH, params=params).content)
+    records: list[dict[str, Any]] = body["data"]["data"]
+    return records
+
+
+def test_drill_options_reach_the_settings() -> None:
+    settings = settings_from_arguments(["--drill", "extra-fields,unknown-enums"], environment={})
+    assert settings.drills == ("extra-fields", "unknown-enums")
+    assert settings_from_arguments([], environment={}).drills == ()
+
+
+def test_unknown_enum_values_are_occasional_and_deterministic() -> None:
+    drilled = Settings(drills=("unknown-enums",))
+    plain = _records(Settings(), 1, 400)
+    records = _records(drilled, 1, 400)
+    changed = [(a, b) for a, b in zip(plain, records, strict=True) if a != b]
+    assert 10 < len(changed) < 100, len(changed)
+    unknown = dict(UNKNOWN_VALUES)
+    for before, after in changed:
+        [field] = [name for name in before if before[name] != after[name]]
+        assert after[field] == unknown[field]
+    # Every field the drill touches is drilled somewhere in 400 records.
+    assert {f for a, b in changed for f in a if a[f] != b[f]} == set(unknown)
+    # The same records whatever the paging: a record's drill depends on its id only.
+    assert _records(drilled, 3, 100) == records[200:300]
+
+
+def test_extra_fields_are_added_not_replacing_any() -> None:
+    drilled = _records(Settings(drills=("extra-fields",)), 1, 200)
+    plain = _records(Settings(), 1, 200)
+    extended = [(a, b) for a, b in zip(plain, drilled, strict=True) if a != b]
+    assert extended
+    for before, after in extended:
+        assert after == {**before, **EXTRA_RECORD_FIELDS}
+
+
+def test_without_a_drill_the_records_are_the_contracts() -> None:
+    spec_values = {"actionType": "TaskAction", "status": "Status", "poolType": "PoolType"}
+    schemas = load_spec()["components"]["schemas"]
+    for record in _records(Settings(), 1, 1000):
+        assert len(record) == 15
+        for field, component in spec_values.items():
+            assert record[field] in schemas[component]["enum"]
+
+
+@pytest.mark.slow
+def test_the_conformance_suite_fails_a_drilled_server(tmp_path: Path) -> None:
+    with mock_server("--drill", "unknown-enums", "--log-level", "warning") as server:
+        result = subprocess.run(
+            [sys.executable, "-m", "conformance", "--base-url", server.base_url,
+             "--known-id", DOCUMENTED, "--unknown-id", "does-not-exist", "--phase", "semantic",
+             "--report-dir", str(tmp_path)],
+            cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+    assert result.returncode == 1, result.stdout
+    assert "enum_membership" in result.stdout
+    assert "known_id_schema" in result.stdout
+
+
+# --- The HTTP-200 contract ----------------------------------------------------------------
+
+
+def test_the_http_200_mode_serves_its_own_contract() -> None:
+    served = _request(Settings(http_200_errors=True), "GET", "/openapi.json").json()
+    responses = served["paths"]["/statistics/record"]["get"]["responses"]
+    assert set(responses) == {"200", "4XX"}
+    # Connexion rewrites `servers` for the address it answers on, and more: compare what
+    # a client generates its types from.
+    variant = orjson.loads(orjson.dumps(http_200_variant(load_spec())))
+    assert served["info"] == variant["info"]
+    expected = variant["paths"]["/statistics/record"]["get"]["responses"]
+    # Connexion serves the references resolved.
+    assert responses["200"]["content"] == resolve(variant, expected["200"]["content"])
+    default = _request(Settings(), "GET", "/openapi.json").json()
+    assert set(default["paths"]["/statistics/record"]["get"]["responses"]) == {
+        "200",
+        "400",
+        "401",
+        "404",
+        "500",
+    }
+
+
+def test_the_http_200_contract_accepts_every_outcome_at_200_and_only_those() -> None:
+    variant = http_200_variant(load_spec())
+    media = variant["paths"]["/statistics/record"]["get"]["responses"]["200"]["content"]
+    validator = OAS30Validator(resolve(variant, media["application/json"]["schema"]))
+    examples = resolve(variant, media["application/json"]["examples"])
+    assert set(examples) == {"2000", "401", "402", "403", "4005", "5000", "53003"}
+    for name, example in examples.items():
+        assert validator.is_valid(example["value"]), name
+    failed = examples["53003"]["value"]
+    assert not validator.is_valid({**failed, "success": True})
+    assert not validator.is_valid({**failed, "code": 9999})

@@ -1,0 +1,234 @@
+"""The package as its users get it: a wheel, installed outside the checkout (D40, D42).
+
+The wheel is built from a copy of the files a build needs, with this venv's setuptools and no
+network (`--no-build-isolation`), and installed with `--no-deps` into a fresh virtual
+environment in a temporary folder. The dependencies are this venv's: a `.pth` file, written
+after the install so that pip never sees this venv's own editable copy, puts its
+site-packages behind the new environment's. Everything then runs from another folder, with
+the new environment's own console scripts.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import sysconfig
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
+
+import httpx
+import pytest
+import yaml
+
+from conformance.config import ALL_CHECKS
+from conformance.launch import HOST, ROOT, free_port, stop, wait_until_serving
+from tests.support.client_project import run_pytest, write
+
+pytestmark = pytest.mark.slow
+
+# What a build reads: setup.py copies openapi.yaml and fixtures/ into the package.
+BUILD_INPUTS = (
+    "pyproject.toml",
+    "setup.py",
+    "MANIFEST.in",
+    "README.md",
+    "openapi.yaml",
+    "fixtures",
+    "contract",
+    "mockserver",
+    "conformance",
+)
+DOC_ID = "7d44b43b-3bbd-4f53-9f95-b7c0217d8d5b"
+UNKNOWN_ID = "00000000-0000-0000-0000-000000000000"
+
+
+@dataclass(frozen=True)
+class Installed:
+    wheel: Path
+    bin: Path
+    # A folder that is neither the checkout nor the environment.
+    elsewhere: Path
+
+    def environment(self) -> dict[str, str]:
+        """The environment of a shell in which the installed scripts come first."""
+        variables = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH"}}
+        variables["PATH"] = f"{self.bin}{os.pathsep}{os.environ.get('PATH', '')}"
+        return variables
+
+
+def run(
+    command: list[str], cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command, cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
+    base = tmp_path_factory.mktemp("install")
+    source = base / "source"
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in BUILD_INPUTS:
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, source / name, ignore=ignore)
+        else:
+            source.mkdir(exist_ok=True)
+            shutil.copy2(ROOT / name, source / name)
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input"]
+    built = run(
+        [*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", "dist", str(source)], base
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
+    (wheel,) = (base / "dist").glob("*.whl")
+    venv = base / "venv"
+    made = run([sys.executable, "-m", "venv", "--without-pip", str(venv)], base)
+    assert made.returncode == 0, made.stderr
+    python = venv / "bin" / "python"
+    done = run(
+        [*pip, "--python", str(python), "install", "--no-deps", "--no-index", str(wheel)], base
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    site = run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], base
+    )
+    (Path(site.stdout.strip()) / "project-dependencies.pth").write_text(
+        sysconfig.get_paths()["purelib"] + "\n"
+    )
+    elsewhere = base / "elsewhere"
+    elsewhere.mkdir()
+    return Installed(wheel, venv / "bin", elsewhere)
+
+
+@contextmanager
+def installed_mock(installed: Installed, *arguments: str) -> Iterator[str]:
+    """The installed `stardust-mock`, run from another folder; its URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [str(installed.bin / "stardust-mock"), "--port", str(port), *arguments],
+        cwd=installed.elsewhere,
+        env=installed.environment(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://{HOST}:{port}"
+    try:
+        wait_until_serving(url + "/statistics/record", process)
+        yield url
+    finally:
+        if process.poll() is None:
+            assert stop(process) == 0
+
+
+def test_the_wheel_carries_the_root_contract_and_fixtures_byte_for_byte(
+    installed: Installed,
+) -> None:
+    with zipfile.ZipFile(installed.wheel) as wheel:
+        names = set(wheel.namelist())
+        assert wheel.read("contract/data/openapi.yaml") == (ROOT / "openapi.yaml").read_bytes()
+        fixtures = sorted(p for p in (ROOT / "fixtures").iterdir() if p.is_file())
+        for path in fixtures:
+            assert wheel.read(f"contract/data/fixtures/{path.name}") == path.read_bytes()
+    packaged = {n for n in names if n.startswith("contract/data/")}
+    assert packaged == {"contract/data/openapi.yaml"} | {
+        f"contract/data/fixtures/{p.name}" for p in fixtures
+    }
+    # Checkout tools stay out of the wheel (D40).
+    assert not {n for n in names if n.startswith(("bench/", "soak/", "tests/"))}
+
+
+def test_the_installed_package_reads_its_own_copies(installed: Installed) -> None:
+    done = run(
+        [str(installed.bin / "python"), "-c", "import contract; print(contract.SPEC_PATH)"],
+        installed.elsewhere,
+        env=installed.environment(),
+    )
+    spec = Path(done.stdout.strip())
+    assert spec.is_file() and spec.parent.parent.name == "contract", done.stderr
+    assert ROOT not in spec.parents and installed.bin.parent in spec.parents
+
+
+def test_both_scripts_run_from_another_folder(installed: Installed) -> None:
+    for script in ("stardust-mock", "stardust-conformance"):
+        helped = run([str(installed.bin / script), "--help"], installed.elsewhere)
+        assert helped.returncode == 0 and "usage:" in helped.stdout, helped.stderr
+    with installed_mock(installed, "--no-access-log") as url:
+        page = httpx.get(
+            f"{url}/rosetta-open/statistics/record", params={"annotationRequestId": DOC_ID}
+        ).json()
+    # The packaged fixtures are loaded: the documentation's request has its 1930 records.
+    assert page["code"] == 2000 and page["data"]["count"] == 1930
+    # Without --base-url, the installed suite starts the installed mock with its fixtures.
+    checked = run(
+        [str(installed.bin / "stardust-conformance"), "--phase", "semantic"],
+        installed.elsewhere,
+        env=installed.environment(),
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert (installed.elsewhere / "reports" / "conformance" / "junit.xml").is_file()
+
+
+def ci_job() -> list[dict[str, Any]]:
+    """The steps of the job in docs/ci.md."""
+    text = (ROOT / "docs" / "ci.md").read_text()
+    (block,) = re.findall(r"```yaml\n(.*?)```", text, re.DOTALL)
+    workflow = yaml.safe_load(block)
+    (job,) = workflow["jobs"].values()
+    steps: list[dict[str, Any]] = job["steps"]
+    return steps
+
+
+def substitute(value: str, context: dict[str, str]) -> str:
+    """GitHub's `${{ secrets.X }}` and `${{ vars.X }}`, from the test's own values."""
+    return re.sub(r"\$\{\{\s*(\w+\.\w+)\s*\}\}", lambda m: context[m.group(1)], value)
+
+
+def test_the_ci_recipe_runs_against_a_mock_with_signature_keys(
+    installed: Installed, tmp_path: Path
+) -> None:
+    steps = ci_job()
+    install, *commands = [step for step in steps if "run" in step]
+    # The install step installs this package; here it is the wheel installed above.
+    assert re.search(r"pip install \"stardust-statistics-mock @ git\+https://", str(install["run"]))
+    assert commands, "the job runs the suite"
+    keys = tmp_path / "keys.json"
+    keys.write_text('{"ci-key": "ci-secret"}')
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    with installed_mock(installed, "--signature-keys", str(keys), "--no-access-log") as url:
+        context = {
+            "secrets.STARDUST_ACCESS_KEY": "ci-key",
+            "secrets.STARDUST_SECRET_KEY": "ci-secret",
+            "vars.STARDUST_STAGING_URL": f"{url}/rosetta-open",
+            "vars.STARDUST_KNOWN_IDS": f"{DOC_ID},empty-annotation-request",
+        }
+        for step in commands:
+            env = installed.environment()
+            env.update({k: substitute(str(v), context) for k, v in step.get("env", {}).items()})
+            done = run(["bash", "-e", "-c", str(step["run"])], workspace, env=env)
+            assert done.returncode == 0, f"{step.get('name')}:\n{done.stdout}{done.stderr}"
+    (upload,) = [step for step in steps if str(step.get("uses", "")).startswith("actions/upload")]
+    uploaded = workspace / upload["with"]["path"]
+    suite = ElementTree.parse(uploaded / "junit.xml").getroot().find("testsuite")
+    assert suite is not None
+    cases = {case.get("name"): case for case in suite.iter("testcase")}
+    assert set(cases) == set(ALL_CHECKS)
+    assert suite.get("failures") == "0" and suite.get("skipped") == "0"
+    assert not [name for name, case in cases.items() if len(case)], "every check passed"
+    base_url = suite.find("properties/property")
+    assert base_url is not None and base_url.get("value") == f"{url}/rosetta-open"
+
+
+def test_a_client_project_uses_the_installed_plugin(installed: Installed, tmp_path: Path) -> None:
+    project = write(tmp_path / "client")
+    done = run_pytest(installed.bin / "python", project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "5 passed" in done.stdout, done.stdout
