@@ -21,7 +21,7 @@ from faker import Faker
 from mockserver.enums import PoolType
 from mockserver.layout import MAX_STEPS, Layout, Slot, make_layout
 from mockserver.rng import Rng, derive, mix
-from mockserver.shapes import LABELER, SHAPES, Act, failed_creation, shapes
+from mockserver.shapes import LABELER, SHAPES, Act, Histories, failed_creation, shapes
 from mockserver.timefmt import format_time, parse_time
 from mockserver.workflow import Pool, Taxonomy, Team, Workflow
 
@@ -99,7 +99,7 @@ class Plan:
     converts_to_openlabel: bool
     layout: Layout
     # The task histories of this workflow (`mockserver/shapes.py`), shared by every plan of it.
-    histories: tuple[tuple[Act, ...], ...]
+    histories: Histories
     task_id_base: int
     id_base: int
     start_epoch: int

@@ -2,9 +2,10 @@
 
 A task's history depends on its campaign only through the kinds of pools in its workflow and
 whether the campaign converts to OpenLabel: sixteen variants. For each variant, `SHAPES` walks
-are drawn once per process from `mockserver/workflow.py`'s state machine, `MAX_STEPS` steps
-each, with their running totals, and kept as tables. A task takes one of them (drawn from its
-own key) and reads its step `s` by index, so a record costs the same at step 40 as at step 0.
+of `MAX_STEPS` steps are drawn from `mockserver/workflow.py`'s state machine (each on its first
+use, once per process), with their running totals, and kept as tables. A task takes one of
+them (drawn from its own key) and reads its step `s` by index, so a record costs the same at
+step 40 as at step 0.
 What varies between tasks of one shape is drawn from the task's key when its record is made:
 who does the work, and how much (the amounts are scaled, which keeps every total consistent).
 The tables do not depend on the seed; they are a constant of the program.
@@ -84,18 +85,39 @@ def _shape(
     return tuple(acts)
 
 
+class Histories:
+    """The `SHAPES` histories of one workflow variant, each drawn on its first use and kept.
+
+    Drawing all of them at once takes a noticeable fraction of a second per variant; a page
+    needs a handful, so a process's first requests pay for those only.
+    """
+
+    __slots__ = ("_converts", "_interned", "_names", "_shapes", "_workflow")
+
+    def __init__(self, variant: Variant) -> None:
+        pool_types, converts = variant
+        # Pools are named by their index: the shape says where, the plan what it is called.
+        self._workflow = Workflow(
+            tuple(Pool(str(index), kind) for index, kind in enumerate(pool_types))
+        )
+        self._converts = converts
+        self._names = ",".join(str(int(kind)) for kind in pool_types)
+        self._interned: dict[Act, Act] = {}
+        self._shapes: list[tuple[Act, ...] | None] = [None] * SHAPES
+
+    def __getitem__(self, index: int) -> tuple[Act, ...]:
+        shape = self._shapes[index]
+        if shape is None:
+            rng = Rng(derive("shape", self._names, int(self._converts), index))
+            shape = _shape(self._workflow, self._converts, rng, self._interned)
+            self._shapes[index] = shape
+        return shape
+
+
 @cache
-def shapes(variant: Variant) -> tuple[tuple[Act, ...], ...]:
-    """The `SHAPES` histories of one workflow variant; drawn on first use, then kept."""
-    pool_types, converts = variant
-    # Pools are named by their index: the shape records where, the plan says what it is called.
-    workflow = Workflow(tuple(Pool(str(index), kind) for index, kind in enumerate(pool_types)))
-    interned: dict[Act, Act] = {}
-    names = ",".join(str(int(kind)) for kind in pool_types)
-    return tuple(
-        _shape(workflow, converts, Rng(derive("shape", names, int(converts), index)), interned)
-        for index in range(SHAPES)
-    )
+def shapes(variant: Variant) -> Histories:
+    """The histories of one workflow variant (one object per variant and process)."""
+    return Histories(variant)
 
 
 def failed_creation(act: Act) -> Act:
