@@ -94,12 +94,15 @@ contract-diff: $(STAMP)
 	$(BIN)/python -m contract diff "$$base" openapi.yaml
 
 # The mock against a bare Starlette ceiling under the same uvicorn options and load generator;
-# prints the table and writes it to reports/bench.md. A few minutes; loopback only.
+# prints the table with its targets and writes it to reports/bench.md, with a row for Prism's
+# static mock when Prism runs without installing (PRISM=path, or on the PATH, or in npx's cache).
+# A few minutes; loopback only.
 bench: $(STAMP)
 	$(BIN)/python -m bench $(ARGS)
 	$(BIN)/python -m bench.proxy
 
-# Where a request's time goes, in-process under cProfile (no sockets): QUERY='...' to choose.
+# Where a request's time goes, in-process (no sockets): the mock against the ceiling, cold
+# records by step, then cProfile. QUERY='...' to choose the request.
 profile: $(STAMP)
 	$(BIN)/python -m bench.profile $(if $(QUERY),'$(QUERY)',)
 

@@ -12,6 +12,7 @@ import asyncio
 import functools
 import json
 import os
+import re
 import resource
 import time
 from collections.abc import Sequence
@@ -21,6 +22,8 @@ from typing import cast
 import uvloop
 
 HEADER_END = b"\r\n\r\n"
+# `{n}`, or `{n+100000}`: a page number of a sequence, possibly shifted.
+_NUMBER = re.compile(r"\{n(\+\d+)?\}")
 CONTENT_LENGTH = b"\r\ncontent-length:"
 
 
@@ -153,10 +156,14 @@ class Connection(asyncio.Protocol):
 
 
 def expand(paths: Sequence[str], sequence: range | None) -> list[str]:
-    """Paths with `{n}` written out for every n of the sequence, in order."""
+    """Paths with `{n}` (or `{n+K}`) written out for every n of the sequence, in order."""
     if sequence is None:
         return list(paths)
-    return [path.replace("{n}", str(n)) for n in sequence for path in paths]
+    return [_write_out(path, n) for n in sequence for path in paths]
+
+
+def _write_out(path: str, n: int) -> str:
+    return _NUMBER.sub(lambda found: str(n + int(found.group(1) or 0)), path)
 
 
 def build_requests(host: str, port: int, paths: Sequence[str]) -> list[bytes]:

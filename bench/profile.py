@@ -1,9 +1,12 @@
 """The mock's request path in-process, without sockets: time per request and where it goes.
 
 `python -m bench.profile [--requests N] [--top K] [QUERY]` drives the ASGI app exactly as
-uvicorn would call it, then profiles the same loop with cProfile. It isolates what our code
-and Connexion's stack cost per request from the server and the network, which the load
-generator cannot tell apart, and it is quiet on a noisy machine.
+uvicorn would call it, next to the ceiling (a bare Starlette route answering the mock's own
+body, as `make bench` serves it) in the same harness; then times cold records (generated and
+serialised, nothing cached) by the step of their task; then profiles the mock's loop with
+cProfile. It isolates what our code and Connexion's stack cost per request from the server and
+the network, which the load generator cannot tell apart. Every time is the best of several
+rounds taken in turn, so that a busy machine slows both sides of a ratio alike.
 """
 
 from __future__ import annotations
@@ -17,12 +20,24 @@ import time
 from collections.abc import MutableMapping, Sequence
 from typing import Any
 
+import orjson
+from starlette.applications import Starlette
+from starlette.routing import Route
 from starlette.types import ASGIApp
 
+from bench.ceiling import endpoint
 from mockserver.app import create_app
 from mockserver.config import Settings
+from mockserver.generator import PinnedRequest, Plan, Vocabulary, make_plan, make_record
+from mockserver.shapes import SHAPES
 
 DEFAULT_QUERY = "annotationRequestId=large-annotation-request&limit=10&offset=1"
+ROUNDS = 5
+STEPS = (0, 3, 10, 40)
+RECORDS_PER_STEP = 2000
+# Cold records are timed in small batches, the steps in turn, many times over: on a shared
+# machine a burst of someone else's work then spoils one batch of one step, not a whole step.
+BATCH = 100
 
 
 def make_scope(path: str, query: str) -> dict[str, Any]:
@@ -73,17 +88,91 @@ async def drive(app: ASGIApp, path: str, query: str, requests: int) -> float:
     return (time.perf_counter() - started) / requests
 
 
+def ceiling_app(path: str, body: bytes) -> Starlette:
+    """The ceiling of `make bench`: the mock's answer as pre-built bytes on a bare route."""
+    return Starlette(routes=[Route(path, endpoint(body))])
+
+
+def against_ceiling(
+    loop: asyncio.AbstractEventLoop, app: ASGIApp, path: str, query: str, requests: int
+) -> tuple[float, float]:
+    """Seconds per request of the mock and of the ceiling, each the best of ROUNDS in turn."""
+    status, body = loop.run_until_complete(one_request(app, path, query))
+    if status != 200:
+        raise RuntimeError(f"{path}?{query} answered {status}: {body[:200]!r}")
+    ceiling = ceiling_app(path, body)
+    mock_best = ceiling_best = float("inf")
+    for _ in range(ROUNDS):
+        mock_best = min(mock_best, loop.run_until_complete(drive(app, path, query, requests)))
+        ceiling_best = min(
+            ceiling_best, loop.run_until_complete(drive(ceiling, path, query, requests))
+        )
+    return mock_best, ceiling_best
+
+
+def long_tasks_plan(vocabulary: Vocabulary) -> Plan:
+    """A 4,000,000-record request whose longest tasks reach step 40 and beyond."""
+    for index in range(1000):
+        plan = make_plan(1, vocabulary, f"profile-{index}", PinnedRequest(count=4_000_000))
+        if plan.layout.depth > max(STEPS):
+            return plan
+    raise RuntimeError("no request with tasks that long")
+
+
+def positions_by_step(plan: Plan, start: int) -> dict[int, list[int]]:
+    """RECORDS_PER_STEP positions from `start` on whose record is step s of its task."""
+    found: dict[int, list[int]] = {step: [] for step in STEPS}
+    position = start
+    while min(len(positions) for positions in found.values()) < RECORDS_PER_STEP:
+        for offset, (_, step, _) in enumerate(plan.layout.slots(position, position + 1000)):
+            if step in found and len(found[step]) < RECORDS_PER_STEP:
+                found[step].append(position + offset)
+        position += 1000
+    return found
+
+
+def record_costs() -> dict[int, float]:
+    """Seconds per cold record (generated and serialised) at each step, best of ROUNDS."""
+    plan = long_tasks_plan(Vocabulary.from_faker(1))
+    by_step = positions_by_step(plan, 1_000_000)
+    for index in range(SHAPES):
+        plan.histories[index]  # the task histories are drawn on their first use: not timed
+    best = {step: float("inf") for step in STEPS}
+    for _ in range(ROUNDS):
+        for batch in range(0, RECORDS_PER_STEP, BATCH):
+            for step, positions in by_step.items():
+                started = time.perf_counter()
+                for position in positions[batch : batch + BATCH]:
+                    orjson.dumps(make_record(plan, position))
+                best[step] = min(best[step], (time.perf_counter() - started) / BATCH)
+    return best
+
+
 def main(arguments: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
-    parser.add_argument("--requests", type=int, default=5000)
+    parser.add_argument("--requests", type=int, default=1000, help="requests per round")
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--path", default="/statistics/record")
     parser.add_argument("query", nargs="?", default=DEFAULT_QUERY)
     options = parser.parse_args(arguments)
     app = create_app(Settings())
     loop = asyncio.new_event_loop()
-    per_request = loop.run_until_complete(drive(app, options.path, options.query, options.requests))
-    print(f"{options.path}?{options.query}: {per_request * 1e6:.1f} us per request in-process")
+    mock, ceiling = against_ceiling(loop, app, options.path, options.query, options.requests)
+    print(
+        f"In-process, best of {ROUNDS} rounds of {options.requests:,} requests, in turn:\n"
+        f"  mock     {options.path}?{options.query}: {mock * 1e6:.1f} us per request\n"
+        f"  ceiling  the same body from a bare Starlette route: {ceiling * 1e6:.1f} us per request"
+        f"\n  mock / ceiling: {mock / ceiling:.2f}"
+    )
+    costs = record_costs()
+    print(
+        f"\nA cold record (generated and serialised, nothing cached) by the step of its task, "
+        f"{RECORDS_PER_STEP:,} records per step from record 1,000,001 on, the best batch of "
+        f"{BATCH} of {ROUNDS} rounds, the steps in turn:"
+    )
+    for step, cost in costs.items():
+        print(f"  step {step:>2}: {cost * 1e6:5.1f} us  ({cost / costs[0]:.2f} x step 0)")
+    print(f"\ncProfile of {options.requests:,} requests of the mock:")
     profiler = cProfile.Profile()
     profiler.enable()
     loop.run_until_complete(drive(app, options.path, options.query, options.requests))

@@ -79,6 +79,12 @@ def compile_rules(parameters: Sequence[Mapping[str, Any]]) -> tuple[ParameterRul
 
 
 def _decode(raw: bytes, where: str) -> str:
+    if b"%" not in raw and b"+" not in raw:
+        # Nothing to unquote (the usual case): only the UTF-8 check is left.
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidParameter(where, "is not valid UTF-8") from None
     if _MALFORMED_PERCENT.search(raw):
         raise ParameterError(where, "has a malformed percent-encoding")
     try:
@@ -90,6 +96,18 @@ def _decode(raw: bytes, where: str) -> str:
 def split_query(query_string: bytes) -> dict[str, list[str]]:
     """Raw query string to values by name, strictly decoded."""
     values: dict[str, list[str]] = {}
+    if b"%" not in query_string and b"+" not in query_string:
+        # Nothing to unquote anywhere (the usual case): one UTF-8 check for the whole string.
+        try:
+            text = query_string.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None
+        if text is not None:
+            for item in text.split("&"):
+                if item:
+                    name, _, value = item.partition("=")
+                    values.setdefault(name, []).append(value)
+            return values
     for pair in query_string.split(b"&"):
         if not pair:
             continue

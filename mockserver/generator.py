@@ -1,39 +1,50 @@
 """Records of annotation requests: a pure function of (seed, annotation request, position).
 
-An annotation request's records are laid out step by step: the first record of every task,
-then the second record of every task that has one, and so on. Record ids and creation times
-grow with the position, as an auto-increment log's would, and each task's records are in the
-order of its walk through the workflow. Tasks are numbered longest history first, so the tasks
-that have a record at step `s` are exactly tasks `0 .. alive[s]-1`: a position maps to its task
-and step with one bisection, whatever the offset, without generating anything before it.
+An annotation request's records form an interleaved, time-ordered log (`mockserver/layout.py`):
+tasks start over time and their steps interleave, and record ids and creation times grow with
+the position, as an auto-increment log's would. A position maps to its task and step without
+generating anything before it, and a task's step is read from its history's table
+(`mockserver/shapes.py`) without replaying the walk: a record costs the same wherever it is.
 """
 
 from __future__ import annotations
 
-import bisect
 import re
 import uuid
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
-from math import gcd
 from typing import Any, TypeVar, cast
 
 from faker import Faker
 
 from mockserver.enums import PoolType
+from mockserver.layout import MAX_STEPS, Layout, Slot, make_layout
 from mockserver.rng import Rng, derive, mix
+from mockserver.shapes import LABELER, SHAPES, Act, Histories, failed_creation, shapes
 from mockserver.timefmt import format_time, parse_time
-from mockserver.workflow import Pool, Step, TaskWalk, Taxonomy, Team, Workflow
+from mockserver.workflow import Pool, Taxonomy, Team, Workflow
 
 Record = dict[str, Any]
+
+__all__ = [
+    "ID_BLOCK",
+    "MAX_RECORDS",
+    "MAX_STEPS",
+    "PinnedRequest",
+    "Plan",
+    "Record",
+    "Vocabulary",
+    "make_plan",
+    "make_record",
+    "make_records",
+    "record_count",
+]
 
 # Record ids of one annotation request live in a block of their own, so ids stay unique across
 # requests and the records of several requests merge in id order by concatenating blocks.
 ID_BLOCK = 1 << 22
 MAX_RECORDS = 4_000_000
-MAX_STEPS = 48
 _EPOCH_2024_06_01 = 1717200000
 # `<code>-<Type> Pool`: the generated workflow reuses a pinned record's code.
 _POOL_CODE = re.compile(r"^(.+)-[A-Za-z]+ Pool$")
@@ -41,6 +52,10 @@ T = TypeVar("T")
 _SPAN_SECONDS = 120 * 86400
 _INSTANCE_TYPES = ("box2d", "box3d", "line3d", "polygon", "point", "cuboid", "polyline", "mask")
 _ATTRIBUTE_TYPES = ("select", "text", "radio", "checkbox")
+# A task's amounts are its shape's times 1, 2 or 3: scaling keeps every running total consistent.
+_SCALES = 3
+_CREATION_FAILS = 0.1
+_MASK = (1 << 64) - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,12 +93,14 @@ class Plan:
     folder_id: int
     workflow: Workflow
     team: Team
+    # The team by role (`mockserver/shapes.py`'s ADMIN .. ANALYST): who may act in a step.
+    crew: tuple[tuple[str, ...], ...]
     taxonomy: Taxonomy
     converts_to_openlabel: bool
-    alive: tuple[int, ...]
-    step_starts: tuple[int, ...]
+    layout: Layout
+    # The task histories of this workflow (`mockserver/shapes.py`), shared by every plan of it.
+    histories: Histories
     task_id_base: int
-    task_stride: int
     id_base: int
     start_epoch: int
     gap_seconds: float
@@ -95,10 +112,9 @@ class Plan:
     def first_id(self) -> int:
         return int(self.pinned[0]["id"]) if self.pinned else self.id_base + 1
 
-    def locate(self, position: int) -> tuple[int, int]:
-        """(task index, step) of the record at a 0-based position."""
-        step = bisect.bisect_right(self.step_starts, position) - 1
-        return position - self.step_starts[step], step
+    def locate(self, position: int) -> Slot:
+        """The task and step of the generated record at a 0-based position after the pinned."""
+        return self.layout.locate(position)
 
 
 def record_count(seed: int, annotation_request_id: str) -> int:
@@ -112,62 +128,21 @@ def record_count(seed: int, annotation_request_id: str) -> int:
     return round(scaled)
 
 
-def _layout(count: int, decay: float) -> tuple[int, ...]:
-    """Tasks alive at each step: geometric decay, summing to exactly `count`."""
-    if count == 0:
-        return ()
-    factors = [decay**step for step in range(MAX_STEPS)]
-
-    def total(tasks: int) -> int:
-        return sum(int(tasks * factor) for factor in factors)
-
-    # total(t) is within MAX_STEPS of t * sum(factors), so the answer lies in a narrow bracket
-    # around count / sum(factors): a few halvings instead of log2(count). Widened if need be, so
-    # the answer is the one the search over [1, count] finds.
-    per_task = sum(factors)
-    low = max(1, int((count - MAX_STEPS - 1) / per_task) - 1)
-    high = min(count, int((count + MAX_STEPS + 1) / per_task) + 2)
-    while low > 1 and total(low) > count:
-        low = max(1, low // 2)
-    while high < count and total(high + 1) <= count:
-        high = min(count, high * 2)
-    while low < high:
-        middle = (low + high + 1) // 2
-        if total(middle) <= count:
-            low = middle
-        else:
-            high = middle - 1
-    alive = [int(low * factor) for factor in factors]
-    # The remainder becomes tasks that have only their first record: just created.
-    alive[0] += count - sum(alive)
-    while alive and alive[-1] == 0:
-        alive.pop()
-    return tuple(alive)
-
-
 def _key(rng: Rng, kind: str) -> str:
     return f"{kind}-[{rng.below(1 << 20):05x}]"
 
 
-def make_plan(
-    seed: int,
-    vocabulary: Vocabulary,
-    annotation_request_id: str,
-    pinned: PinnedRequest | None = None,
-    zone: tzinfo = UTC,
-) -> Plan:
-    """The plan of one annotation request; pure."""
-    ar_seed = derive(seed, annotation_request_id)
-    rng = Rng(ar_seed)
-    count = pinned.count if pinned else record_count(seed, annotation_request_id)
-    pinned_records = pinned.records if pinned else ()
-    last_pinned = pinned_records[-1] if pinned_records else None
+def _uuid(rng: Rng) -> str:
+    return str(uuid.UUID(int=rng.next() << 64 | rng.next(), version=4))
+
+
+def _campaign_code(rng: Rng, vocabulary: Vocabulary) -> str:
     code = f"CO {rng.between(1, 12):02d}{rng.between(1, 28):02d}{rng.between(1, 99):02d}"
-    code += f"{vocabulary.words[rng.below(len(vocabulary.words))][:2].upper()}{rng.below(10)}"
-    # Generated records share the pinned ones' campaign, folder and pool names: one annotation
-    # request is one campaign. Drawn values are still drawn, so nothing else moves.
-    pool_code = _POOL_CODE.match(str(last_pinned["poolName"])) if last_pinned else None
-    code = pool_code.group(1) if pool_code else code
+    return code + f"{vocabulary.words[rng.below(len(vocabulary.words))][:2].upper()}{rng.below(10)}"
+
+
+def _workflow(rng: Rng, code: str) -> Workflow:
+    """A line of pools named after the campaign code; the optional ones drawn."""
     pools = [Pool(f"{code}-Distribution Pool", PoolType.DISTRIBUTION)]
     if rng.chance(0.2):
         pools.append(Pool(f"{code}-Algorithm Pool", PoolType.ALGORITHM))
@@ -177,71 +152,45 @@ def make_plan(
     if rng.chance(0.5):
         pools.append(Pool(f"{code}-Sampling Pool", PoolType.SAMPLING))
     pools.append(Pool(f"{code}-Completion Pool", PoolType.COMPLETE))
+    return Workflow(tuple(pools))
 
+
+def _team(rng: Rng, vocabulary: Vocabulary) -> Team:
     names = vocabulary.user_names
 
     def people(low: int, high: int) -> tuple[str, ...]:
         return tuple(dict.fromkeys(rng.pick(names) for _ in range(rng.between(low, high))))
 
-    team = Team(
+    return Team(
         admin=rng.pick(names),
         algorithm=f"{rng.pick(vocabulary.words)}-bot",
         labelers=people(3, 12),
         reviewers=people(2, 5),
         analysts=people(1, 3),
     )
+
+
+def _taxonomy(rng: Rng) -> Taxonomy:
     instance_keys = tuple(
         dict.fromkeys(_key(rng, rng.pick(_INSTANCE_TYPES)) for _ in range(rng.between(2, 5)))
     )
     attribute_keys = tuple(
         dict.fromkeys(
-            str(uuid.UUID(int=rng.next() << 64 | rng.next(), version=4))
-            if rng.chance(0.4)
-            else _key(rng, rng.pick(_ATTRIBUTE_TYPES))
+            _uuid(rng) if rng.chance(0.4) else _key(rng, rng.pick(_ATTRIBUTE_TYPES))
             for _ in range(rng.between(1, 4))
         )
     )
-    # Pinned records are their author's own tasks: the generated tasks fill the positions after
-    # them, so every generated task keeps its whole history, Initialization first.
-    alive = _layout(count - len(pinned_records), 0.80 + 0.14 * rng.uniform())
-    starts = [0]
-    for tasks in alive:
-        starts.append(starts[-1] + tasks)
-    tasks = alive[0] if alive else 1
-    stride = 1 + rng.below(tasks)
-    while gcd(stride, tasks) != 1:
-        stride += 1
-    id_base = (derive(seed, annotation_request_id, "ids") % (1 << 30) + 1) * ID_BLOCK
-    if pinned_records:
-        id_base = int(pinned_records[-1]["id"]) - len(pinned_records)
-    return Plan(
-        annotation_request_id=annotation_request_id,
-        seed=ar_seed,
-        count=count,
-        campaign_id=_pinned_or(
-            last_pinned, "campaignId", str(uuid.UUID(int=rng.next() << 64 | rng.next(), version=4))
-        ),
-        folder_id=_pinned_or(last_pinned, "folderId", rng.between(1000, 99999)),
-        workflow=Workflow(tuple(pools)),
-        team=team,
-        taxonomy=Taxonomy(instance_keys, attribute_keys),
-        converts_to_openlabel=rng.chance(0.3),
-        alive=alive,
-        step_starts=tuple(starts),
-        task_id_base=(derive(seed, annotation_request_id, "tasks") % (1 << 30) + 1) * ID_BLOCK,
-        task_stride=stride,
-        id_base=id_base,
-        start_epoch=_generated_start(
-            pinned_records, zone, _EPOCH_2024_06_01 + rng.below(540 * 86400)
-        ),
-        gap_seconds=min(900.0, max(1.0, _SPAN_SECONDS / max(count, 1))),
-        pinned=pinned_records,
-        zone=zone,
-    )
+    return Taxonomy(instance_keys, attribute_keys)
 
 
 def _pinned_or(last_pinned: Record | None, field_name: str, drawn: T) -> T:
     return drawn if last_pinned is None else cast(T, last_pinned[field_name])
+
+
+def _pool_code(last_pinned: Record | None, drawn: str) -> str:
+    """The pinned records' campaign code if they have one: one request is one campaign."""
+    match = _POOL_CODE.match(str(last_pinned["poolName"])) if last_pinned else None
+    return match.group(1) if match else drawn
 
 
 def _generated_start(pinned_records: Sequence[Record], zone: tzinfo, drawn: int) -> int:
@@ -253,88 +202,157 @@ def _generated_start(pinned_records: Sequence[Record], zone: tzinfo, drawn: int)
     return last + 1
 
 
-def _start(plan: Plan, task: int) -> tuple[TaskWalk, Step]:
-    rng = Rng(mix(plan.seed ^ mix(task + 1)))
-    walk = TaskWalk(plan.workflow, plan.team, rng, plan.converts_to_openlabel)
-    only_one = len(plan.alive) < 2 or task >= plan.alive[1]
-    return walk, walk.first(creation_failed=only_one and rng.chance(0.1))
+def _id_base(seed: int, annotation_request_id: str, pinned_records: Sequence[Record]) -> int:
+    """Ids after the last pinned one, or in a block of the request's own."""
+    if pinned_records:
+        return int(pinned_records[-1]["id"]) - len(pinned_records)
+    return (derive(seed, annotation_request_id, "ids") % (1 << 30) + 1) * ID_BLOCK
 
 
-def task_step(plan: Plan, task: int, step: int) -> Step:
-    """The `step`-th action of task `task`: its walk replayed from the start."""
-    walk, current = _start(plan, task)
-    for _ in range(step):
-        current = walk.next()
-    return current
+def make_plan(
+    seed: int,
+    vocabulary: Vocabulary,
+    annotation_request_id: str,
+    pinned: PinnedRequest | None = None,
+    zone: tzinfo = UTC,
+) -> Plan:
+    """The plan of one annotation request; pure."""
+    rng = Rng(derive(seed, annotation_request_id))
+    count = pinned.count if pinned else record_count(seed, annotation_request_id)
+    pinned_records = pinned.records if pinned else ()
+    last_pinned = pinned_records[-1] if pinned_records else None
+    # Generated records share the pinned ones' campaign, folder and pool names. Every value is
+    # drawn either way, so pinning changes nothing else.
+    code = _pool_code(last_pinned, _campaign_code(rng, vocabulary))
+    workflow = _workflow(rng, code)
+    team = _team(rng, vocabulary)
+    taxonomy = _taxonomy(rng)
+    campaign_id = _pinned_or(last_pinned, "campaignId", _uuid(rng))
+    folder_id = _pinned_or(last_pinned, "folderId", rng.between(1000, 99999))
+    converts = rng.chance(0.3)
+    layout = make_layout(rng, 0.80 + 0.14 * rng.uniform())
+    start = _generated_start(pinned_records, zone, _EPOCH_2024_06_01 + rng.below(540 * 86400))
+    return Plan(
+        annotation_request_id=annotation_request_id,
+        seed=rng.next(),
+        count=count,
+        campaign_id=campaign_id,
+        folder_id=folder_id,
+        workflow=workflow,
+        team=team,
+        crew=((team.admin,), (team.algorithm,), team.labelers, team.reviewers, team.analysts),
+        taxonomy=taxonomy,
+        converts_to_openlabel=converts,
+        layout=layout,
+        histories=shapes((tuple(pool.pool_type for pool in workflow.pools), converts)),
+        task_id_base=(derive(seed, annotation_request_id, "tasks") % (1 << 30) + 1) * ID_BLOCK,
+        id_base=_id_base(seed, annotation_request_id, pinned_records),
+        start_epoch=start,
+        gap_seconds=min(900.0, max(1.0, _SPAN_SECONDS / max(count, 1))),
+        pinned=pinned_records,
+        zone=zone,
+    )
 
 
-class WalkCache:
-    """Walks paused where they were last asked for, so paging forward extends them by a step.
+# One bit per key of a spread (a taxonomy has at most 5 instance and 4 attribute keys).
+_KEY_BITS = tuple(1 << index for index in range(8))
 
-    Records at step `s` of a page are followed, pages later, by the same tasks' step `s + 1`:
-    without this, reading a whole annotation request would replay every walk once per step.
-    Bounded; a miss replays the walk from the start and gives the same step.
+
+def _split(bits: int, total: int, keys: Sequence[str], into: dict[str, int]) -> None:
+    """Spread `total` (> 0) over some of `keys` (non-zero parts only), from one 64-bit draw.
+
+    Each key is chosen by a bit of its own (at least one is); the cuts between the chosen
+    keys' parts come from 12 bits each. One draw per spread keeps a record's cost the same
+    whatever its amounts are.
     """
-
-    def __init__(self, size: int = 8192) -> None:
-        self._size = size
-        self._walks: OrderedDict[tuple[int, int], tuple[TaskWalk, int, Step]] = OrderedDict()
-
-    def step(self, plan: Plan, task: int, step: int) -> Step:
-        key = (plan.seed, task)
-        entry = self._walks.pop(key, None)
-        if entry is None or entry[1] > step:
-            walk, current = _start(plan, task)
-            index = 0
-        else:
-            walk, index, current = entry
-        while index < step:
-            current = walk.next()
-            index += 1
-        self._walks[key] = (walk, index, current)
-        if len(self._walks) > self._size:
-            self._walks.popitem(last=False)
-        return current
-
-
-def _split(rng: Rng, total: int, keys: Sequence[str], into: dict[str, int]) -> None:
-    """Spread `total` over some of `keys` (non-zero parts only)."""
-    if total == 0:
+    chosen = [key for key, bit in zip(keys, _KEY_BITS, strict=False) if bits & bit]
+    if len(chosen) < 2:
+        key = chosen[0] if chosen else keys[(bits >> 8) % len(keys)]
+        into[key] = into.get(key, 0) + total
         return
-    chosen = [key for key in keys if rng.chance(0.6)] or [rng.pick(keys)]
-    cuts = sorted(rng.between(0, total) for _ in range(len(chosen) - 1))
-    bounds = [0, *cuts, total]
-    for key, low, high in zip(chosen, bounds, bounds[1:], strict=False):
+    bits >>= 16
+    if len(chosen) == 2:
+        # The usual case, without sorting: one cut.
+        cut = bits % (total + 1)
+        first, second = chosen
+        if cut:
+            into[first] = into.get(first, 0) + cut
+        if total > cut:
+            into[second] = into.get(second, 0) + total - cut
+        return
+    cuts = sorted([(bits >> (12 * index)) % (total + 1) for index in range(len(chosen) - 1)])
+    cuts.append(total)
+    low = 0
+    for key, high in zip(chosen, cuts, strict=True):
         if high > low:
             into[key] = into.get(key, 0) + high - low
+            low = high
 
 
-def make_record(plan: Plan, position: int, walks: WalkCache | None = None) -> Record:
-    """The record at a 0-based position of an annotation request; pure (`walks` only saves time)."""
-    if position < len(plan.pinned):
-        return plan.pinned[position]
+def _user(plan: Plan, act: Act, task_key: int) -> str:
+    people = plan.crew[act.role]
+    if act.role < LABELER:
+        return people[0]
+    # Drawn from the task and the step it was accepted at: the same holder until it lets go.
+    return people[mix(task_key ^ act.since) % len(people)]
+
+
+def _record(plan: Plan, position: int, slot: Slot) -> Record:
     generated = position - len(plan.pinned)
-    task, step = plan.locate(generated)
-    action = walks.step(plan, task, step) if walks else task_step(plan, task, step)
-    rng = Rng(mix(plan.seed ^ mix(position + (1 << 40))))
+    task, step, length = slot
+    task_key = mix(plan.seed ^ mix(task + 1))
+    act = plan.histories[task_key % SHAPES][step]
+    if length == 1 and (task_key >> 20) % 1000 < _CREATION_FAILS * 1000:
+        act = failed_creation(act)
+    scale = 1 + (task_key >> 40) % _SCALES
+    modify_instances = act.modify_instance_num * scale
+    modify_attributes = act.modify_attributes_num * scale
+    drawn = mix(plan.seed ^ mix(position + (1 << 40)))
     instance_info: dict[str, int] = {}
-    _split(rng, action.modify_instance_num, plan.taxonomy.instance_keys, instance_info)
-    _split(rng, action.modify_attributes_num, plan.taxonomy.attribute_keys, instance_info)
-    created = plan.start_epoch + int((generated + rng.uniform()) * plan.gap_seconds)
+    # The spreads' bits: the record's draw times two odd constants (drawn is well mixed already,
+    # so a product is enough to give each spread bits of its own).
+    if modify_instances:
+        bits = drawn * 0xBF58476D1CE4E5B9 & _MASK
+        _split(bits, modify_instances, plan.taxonomy.instance_keys, instance_info)
+    if modify_attributes:
+        bits = (drawn * 0x94D049BB133111EB >> 5) & _MASK
+        _split(bits, modify_attributes, plan.taxonomy.attribute_keys, instance_info)
+    # Within its slot of the log: a fraction of the gap from the record's own draw.
+    fraction = (drawn >> 11) / 9007199254740992.0
+    created = plan.start_epoch + int((generated + fraction) * plan.gap_seconds)
+    pool = plan.workflow.pools[act.pool]
     return {
         "id": plan.id_base + position + 1,
-        "status": int(action.status),
+        "status": act.status,
         "campaignId": plan.campaign_id,
-        "taskId": plan.task_id_base + (task * plan.task_stride) % plan.alive[0] + 1,
-        "poolName": action.pool.name,
-        "poolType": int(action.pool.pool_type),
+        "taskId": plan.task_id_base + task + 1,
+        "poolName": pool.name,
+        "poolType": int(pool.pool_type),
         "folderId": plan.folder_id,
-        "aliceName": action.user,
+        "aliceName": _user(plan, act, task_key),
         "createdTime": format_time(created, plan.zone),
-        "actionType": int(action.action),
+        "actionType": act.action,
         "instanceInfo": instance_info,
-        "modifyInstanceNum": action.modify_instance_num,
-        "modifyAttributesNum": action.modify_attributes_num,
-        "instanceSum": action.instance_sum,
-        "attributesSum": action.attributes_sum,
+        "modifyInstanceNum": modify_instances,
+        "modifyAttributesNum": modify_attributes,
+        "instanceSum": act.instance_sum * scale,
+        "attributesSum": act.attributes_sum * scale,
     }
+
+
+def make_record(plan: Plan, position: int) -> Record:
+    """The record at a 0-based position of an annotation request; pure."""
+    if position < len(plan.pinned):
+        return plan.pinned[position]
+    return _record(plan, position, plan.locate(position - len(plan.pinned)))
+
+
+def make_records(plan: Plan, start: int, stop: int) -> list[Record]:
+    """The records at positions [start, stop): `make_record` for each, rounds located once."""
+    pinned = len(plan.pinned)
+    out = [plan.pinned[position] for position in range(start, min(stop, pinned))]
+    first = max(start, pinned)
+    if first < stop:
+        slots = plan.layout.slots(first - pinned, stop - pinned)
+        out.extend(_record(plan, first + index, slot) for index, slot in enumerate(slots))
+    return out

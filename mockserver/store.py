@@ -17,7 +17,7 @@ import orjson
 
 from mockserver.errors import UnknownAnnotationRequest
 from mockserver.fixtures import FixtureSet
-from mockserver.generator import Plan, Vocabulary, WalkCache, make_plan, make_record
+from mockserver.generator import Plan, Vocabulary, make_plan, make_records
 
 MAX_PAGE_SIZE = 1000
 CHUNK = 32
@@ -131,7 +131,6 @@ class RecordStore:
         self._fixtures_only = fixtures_only
         self._plans: BoundedCache[str, Plan] = BoundedCache(plan_cache_size)
         self._chunks: BoundedCache[tuple[str, int], Chunk] = BoundedCache(chunk_cache_size)
-        self._walks = WalkCache()
 
     def cached_plans(self) -> int:
         return len(self._plans)
@@ -159,10 +158,7 @@ class RecordStore:
     def _make_chunk(self, plan: Plan, index: int) -> Chunk:
         stop = min(plan.count, (index + 1) * CHUNK)
         return Chunk.of(
-            [
-                orjson.dumps(make_record(plan, position, self._walks))
-                for position in range(index * CHUNK, stop)
-            ]
+            [orjson.dumps(record) for record in make_records(plan, index * CHUNK, stop)]
         )
 
     def spans(self, plan: Plan, start: int, stop: int) -> list[tuple[Chunk, int, int]]:

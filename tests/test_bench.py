@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from bench.loadgen import Figures
+from bench.loadgen import Figures, expand
 from bench.runner import (
     COMPARISONS,
     SCENARIOS,
     BenchOptions,
+    Extras,
     Row,
     failed_requests,
     options_from_arguments,
@@ -42,18 +43,26 @@ def rows(mock_rate: float = 1000.0) -> list[Row]:
 
 
 COMPARED = [(comparison, figures()) for comparison in COMPARISONS]
+STEP_COSTS = {0: 10e-6, 3: 13e-6, 10: 11e-6, 40: 11e-6}
+
+
+def extras(mock_rate: float = 1000.0, **changes: object) -> Extras:
+    """What a run measures besides the table: the 10-record page against the ceiling's 2000."""
+    return replace(Extras(step_costs=STEP_COSTS, pairs={"ceiling": (mock_rate, 2000.0)}), **changes)
 
 
 def test_a_clean_run_says_every_answer_was_a_200() -> None:
     assert failed_requests(rows(), COMPARED) == []
-    assert "Every answer was a 200." in render(rows(), COMPARED, MEMORY, BenchOptions(), True)
+    assert "Every answer was a 200." in render(
+        rows(), COMPARED, MEMORY, BenchOptions(), True, extras()
+    )
 
 
 def test_a_failure_in_a_first_and_deep_run_is_reported() -> None:
     compared = [*COMPARED[:-1], (COMPARED[-1][0], figures(not_ok=3))]
     failures = failed_requests(rows(), compared)
     assert failures == [f"{COMPARISONS[-1].name} first/deep (mock: 3 not 200, 0 errors)"]
-    text = render(rows(), compared, MEMORY, BenchOptions(), True)
+    text = render(rows(), compared, MEMORY, BenchOptions(), True, extras())
     assert "Every answer was a 200" not in text and failures[0] in text
 
 
@@ -72,8 +81,8 @@ def ten_record_target(text: str) -> str:
 
 def test_targets_say_met_or_missed_from_the_figures() -> None:
     # The mock at the ceiling's own rate meets the 10-record target; at a tenth it misses it.
-    met = render(rows(2000.0), COMPARED, MEMORY, BenchOptions(), True)
-    missed = render(rows(200.0), COMPARED, MEMORY, BenchOptions(), True)
+    met = render(rows(2000.0), COMPARED, MEMORY, BenchOptions(), True, extras(2000.0))
+    missed = render(rows(200.0), COMPARED, MEMORY, BenchOptions(), True, extras(200.0))
     assert ten_record_target(met).endswith("(met)")
     assert ten_record_target(missed).endswith("(MISSED)")
 
@@ -82,3 +91,41 @@ def test_options_come_from_the_command_line_with_the_defaults_of_bench_options()
     assert options_from_arguments([]) == BenchOptions()
     options = options_from_arguments(["--only", "page10", "deep10", "--output", "x.md"])
     assert options.only == ("page10", "deep10") and options.output == Path("x.md")
+
+
+def target_line(text: str, start: str) -> str:
+    (line,) = [line for line in text.splitlines() if line.startswith(start)]
+    return line
+
+
+def test_the_issue_14_targets_follow_their_figures() -> None:
+    # 1200 of 2000 req/s is 0.6 (met); step 3 at 1.3x step 0 (met), at 1.6x (missed).
+    text = render(rows(), COMPARED, MEMORY, BenchOptions(), True, extras(1200.0))
+    assert target_line(text, "- 10-record page").endswith("0.60 (met)")
+    assert target_line(text, "- a cold record").endswith("(met)")
+    slow = extras(step_costs={**STEP_COSTS, 3: 16e-6})
+    slow_text = render(rows(), COMPARED, MEMORY, BenchOptions(), True, slow)
+    assert target_line(slow_text, "- a cold record").endswith("1.60x at step 3 (MISSED)")
+    # Paging: the mean latencies of the first and the deep pages asked in turn.
+    deep_slower = [*COMPARED[:2], (COMPARISONS[2], figures(mean_by_path_ms=[1.0, 1.25]))]
+    paging = render(rows(), deep_slower, MEMORY, BenchOptions(), True, extras())
+    assert target_line(paging, "- paging once").endswith("0.80 (MISSED)")
+    # 1000-record page: the table's rows (1000 and 1000 req/s here).
+    assert target_line(text, "- 1000-record page").endswith("1.00 (met)")
+
+
+def test_prism_gets_a_row_when_it_ran_and_a_reason_when_not() -> None:
+    absent = render(rows(), COMPARED, MEMORY, BenchOptions(), True, extras(prism_note="no npx"))
+    assert "Prism: no row (no npx)." in absent
+    ran = extras(prism=figures(250.0))
+    text = render(rows(), COMPARED, MEMORY, BenchOptions(), True, ran)
+    assert "| Prism | 250 |" in text and "The mock serves 4.00 times Prism's rate" in text
+
+
+def test_load_paths_write_out_shifted_page_numbers() -> None:
+    assert expand(["/a?offset={n}", "/b?offset={n+100000}"], range(1, 3)) == [
+        "/a?offset=1",
+        "/b?offset=100001",
+        "/a?offset=2",
+        "/b?offset=100002",
+    ]

@@ -6,13 +6,31 @@ with that name rather than somewhere deep in a request.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
+import json
+from collections.abc import MutableMapping
+from typing import Any
 
+import pytest
 from connexion.apps.abstract import AbstractApp
 from connexion.apps.asynchronous import AsyncApi, AsyncApp, AsyncASGIApp
+from connexion.middleware import MiddlewarePosition
 from connexion.middleware.main import ConnexionMiddleware
+from connexion.middleware.request_validation import (
+    RequestValidationAPI,
+    RequestValidationOperation,
+)
+from connexion.middleware.routing import RoutingMiddleware, RoutingOperation
+from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 
+from contract import PRODUCTION_PREFIX
+from mockserver import app as app_module
 from mockserver import connexion_door
+from mockserver.app import create_app
+from mockserver.config import Settings
+
+UNUSED = connexion_door.UNUSED_MIDDLEWARES
 
 
 def test_async_asgi_app_builds_its_apis_from_api_cls() -> None:
@@ -58,3 +76,108 @@ def test_the_door_is_the_only_module_that_imports_connexion() -> None:
         )
     ]
     assert offenders == []
+
+
+# The hot path's replacements (OperationsFirstSwaggerUI, LiteralPathsFirstRouting,
+# PrebuiltValidationOperation) and the shapes they rely on.
+
+
+def test_spec_middlewares_keep_their_router_of_mounts_and_next_app() -> None:
+    for middleware in (SwaggerUIMiddleware, RoutingMiddleware):
+        params = list(inspect.signature(middleware.add_api).parameters)
+        assert params[:2] == ["self", "specification"], f"{middleware.__name__}.add_api: {params}"
+        assert "self.router" in inspect.getsource(middleware.__init__)
+        assert "self.router.mount(" in inspect.getsource(middleware.add_api)
+    routing = inspect.getsource(RoutingOperation.__call__)
+    assert "ROUTING_CONTEXT" in routing and "api_base_path" in routing and "operation_id" in routing
+    assert "self.next_app" in inspect.getsource(RoutingOperation.__init__)
+
+
+def test_request_validation_operation_keeps_what_the_prebuilt_one_reads() -> None:
+    init = inspect.getsource(RequestValidationOperation.__init__)
+    for name in ("self.next_app", "self._validator_map", "self.strict_validation"):
+        assert name in init, f"RequestValidationOperation no longer sets {name}"
+    assert isinstance(RequestValidationOperation.security_query_params, property)
+    call = inspect.getsource(RequestValidationOperation.__call__)
+    assert "uri_parser=uri_parser" in call and "security_query_params" in call
+    assert issubclass(connexion_door.PrebuiltValidationMiddleware.api_cls, RequestValidationAPI)
+
+
+def test_positions_name_the_stock_classes_the_door_replaces() -> None:
+    for stock, replacement in connexion_door.REPLACED_MIDDLEWARES.items():
+        assert any(position.value is stock for position in MiddlewarePosition)
+        assert issubclass(replacement, stock)
+        assert stock in ConnexionMiddleware.default_middlewares
+    assert "self.middlewares" in inspect.getsource(ConnexionMiddleware.add_middleware)
+
+
+Answer = tuple[int, bytes]
+
+
+def ask(app: Any, method: str, path: str, query: str = "") -> Answer:
+    """One request to an ASGI app in-process: (status, body)."""
+    sent: list[MutableMapping[str, Any]] = []
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
+        "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "",
+        "query_string": query.encode(), "headers": [(b"host", b"127.0.0.1")],
+        "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80), "extensions": {}, "state": {},
+    }  # fmt: skip
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return sent[0]["status"], body
+
+
+REQUESTS = [
+    ("GET", "/statistics/record", "annotationRequestId=golden-a&limit=3"),
+    ("GET", f"{PRODUCTION_PREFIX}/statistics/record", "annotationRequestId=golden-a&limit=3"),
+    ("HEAD", "/statistics/record", "annotationRequestId=golden-a"),
+    ("GET", "/statistics/record", "limit=0"),
+    ("POST", "/statistics/record", "annotationRequestId=golden-a"),
+    ("GET", "/statistics/elsewhere", ""),
+    ("GET", "/openapi.json", ""),
+    ("GET", f"{PRODUCTION_PREFIX}/openapi.json", ""),
+]
+
+
+def answers(app: Any) -> list[Answer]:
+    answered = []
+    for method, path, query in REQUESTS:
+        status, body = ask(app, method, path, query)
+        # Envelopes carry a fresh request id and date: compare the rest.
+        if body.startswith(b"{") and b'"requestId"' in body:
+            document = json.loads(body)
+            document.pop("requestId", None)
+            document.pop("date", None)
+            body = json.dumps(document, sort_keys=True).encode()
+        answered.append((status, body))
+    return answered
+
+
+def test_the_replacements_answer_as_connexions_own_stack(monkeypatch: pytest.MonkeyPatch) -> None:
+    ours = answers(create_app(Settings()))
+    stock = [m for m in ConnexionMiddleware.default_middlewares if m not in UNUSED]
+    monkeypatch.setattr(app_module, "contract_middlewares", lambda: stock)
+    assert answers(create_app(Settings())) == ours
+    assert [status for status, _ in ours] == [200, 200, 200, 400, 405, 404, 200, 200]
+
+
+def test_the_operation_skips_swagger_ui_routing_and_per_request_validators(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app = create_app(Settings())
+
+    async def refuse(*_args: Any) -> None:
+        raise AssertionError("the stock path was taken")
+
+    for stock in (SwaggerUIMiddleware, RoutingMiddleware, RequestValidationOperation):
+        monkeypatch.setattr(stock, "__call__", refuse)
+    assert ask(app, "GET", "/statistics/record", "annotationRequestId=golden-a")[0] == 200
+    assert ask(app, "GET", "/statistics/record", "limit=0")[0] == 400

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 
 import pytest
 from hypothesis import given, settings
@@ -12,16 +12,16 @@ from mockserver import workflow
 from mockserver.config import DEFAULT_FIXTURES
 from mockserver.fixtures import load_folder
 from mockserver.generator import (
-    MAX_RECORDS,
     MAX_STEPS,
     PinnedRequest,
     Vocabulary,
-    WalkCache,
-    _layout,
     make_plan,
     make_record,
+    make_records,
     record_count,
 )
+from mockserver.layout import PERIOD, Layout, make_layout
+from mockserver.rng import Rng
 from tests.support.records import by_task, history_problems, record_problems
 
 VOCABULARY = Vocabulary.from_faker(1)
@@ -30,55 +30,110 @@ VOCABULARY_AGAIN = Vocabulary.from_faker(1)
 SAMPLE_IDS = [f"generator-test-{index}" for index in range(120)]
 
 
-def records_of(
-    annotation_request_id: str, seed: int = 1, limit: int = 2500, count: int | None = None
-) -> list[dict]:
-    pinned = PinnedRequest(count=count) if count is not None else None
-    plan = make_plan(seed, VOCABULARY, annotation_request_id, pinned)
-    walks = WalkCache()
-    return [make_record(plan, position, walks) for position in range(min(plan.count, limit))]
+def records_of(annotation_request_id: str, count: int, seed: int = 1) -> list[dict]:
+    plan = make_plan(seed, VOCABULARY, annotation_request_id, PinnedRequest(count=count))
+    return make_records(plan, 0, count)
 
 
 @given(
-    seed=st.integers(0, 2**32), ar=st.text(min_size=1, max_size=40), position=st.integers(0, 10**6)
+    seed=st.integers(0, 2**32),
+    ar=st.text(min_size=1, max_size=40),
+    count=st.integers(1, 4_000_000),
+    position=st.integers(0, 4_000_000),
 )
 @settings(max_examples=40, deadline=None)
 def test_a_record_is_a_pure_function_of_seed_request_and_position(
-    seed: int, ar: str, position: int
+    seed: int, ar: str, count: int, position: int
 ) -> None:
-    plan = make_plan(seed, VOCABULARY, ar)
-    again = make_plan(seed, VOCABULARY_AGAIN, ar)
-    if plan.count:
-        position %= plan.count
-        assert make_record(plan, position) == make_record(again, position)
-        assert make_record(plan, position, WalkCache()) == make_record(plan, position)
+    plan = make_plan(seed, VOCABULARY, ar, PinnedRequest(count=count))
+    again = make_plan(seed, VOCABULARY_AGAIN, ar, PinnedRequest(count=count))
+    position %= count
+    record = make_record(plan, position)
+    assert record == make_record(again, position)
+    # The run used for pages gives the same record as the record asked alone.
+    start = max(0, position - 3)
+    assert make_records(plan, start, position + 1)[-1] == record
 
 
 def test_different_seeds_give_different_records() -> None:
-    assert records_of("seeded", seed=1, limit=20) != records_of("seeded", seed=2, limit=20)
+    assert records_of("seeded", 20, seed=1) != records_of("seeded", 20, seed=2)
 
 
-@given(ar=st.text(min_size=1, max_size=30), count=st.integers(0, 50_000))
-@settings(max_examples=60, deadline=None)
-def test_layout_places_every_position_on_exactly_one_task_step(ar: str, count: int) -> None:
+def rounds_by_brute_force(layout: Layout, rounds: int) -> list[set[tuple[int, int]]]:
+    """Every task's every step placed in its round by walking all the tasks, round by round."""
+    placed: list[set[tuple[int, int]]] = [set() for _ in range(rounds)]
+    task = 0
+    for cohort in range(rounds):
+        for length in layout.cohorts[cohort % PERIOD]:
+            for step in range(length):
+                if cohort + step < rounds:
+                    placed[cohort + step].add((task, step))
+            task += 1
+    return placed
+
+
+@given(seed=st.integers(0, 2**40), decay=st.floats(0.80, 0.94))
+@settings(max_examples=30, deadline=None)
+def test_the_closed_form_layout_agrees_with_walking_every_round(seed: int, decay: float) -> None:
+    layout = make_layout(Rng(seed), decay)
+    # Well past the table of rounds, into the periodic part, several periods deep.
+    rounds = layout.ramp + 5 * PERIOD
+    expected = rounds_by_brute_force(layout, rounds)
+    stop = sum(len(members) for members in expected)
+    slots = layout.slots(0, stop)
+    position = 0
+    for members in expected:
+        found = {(task, step) for task, step, _ in slots[position : position + len(members)]}
+        assert found == members
+        position += len(members)
+    assert [layout.locate(p) for p in range(0, stop, 7)] == slots[::7]
+
+
+@given(ar=st.text(min_size=1, max_size=30), count=st.integers(1, 3000))
+@settings(max_examples=40, deadline=None)
+def test_every_task_has_its_steps_in_order_from_its_first(ar: str, count: int) -> None:
     plan = make_plan(1, VOCABULARY, ar, PinnedRequest(count=count))
-    assert sum(plan.alive) == count
-    assert list(plan.alive) == sorted(plan.alive, reverse=True), "longest histories first"
-    assert len(plan.alive) <= MAX_STEPS
-    if count:
-        seen = {plan.locate(position) for position in range(0, count, max(1, count // 500))}
-        assert all(0 <= task < plan.alive[step] for task, step in seen)
-        assert plan.locate(count - 1)[1] == len(plan.alive) - 1
+    steps: dict[int, list[int]] = defaultdict(list)
+    for task, step, length in plan.layout.slots(0, count):
+        steps[task].append(step)
+        assert step < length <= MAX_STEPS
+    assert len({(task, step) for task, taken in steps.items() for step in taken}) == count
+    for taken in steps.values():
+        assert taken == list(range(len(taken)))
 
 
 def test_ids_are_ascending_and_unique_within_a_request() -> None:
-    ids = [record["id"] for record in records_of("ids-test")]
+    ids = [record["id"] for record in records_of("ids-test", 2500)]
     assert ids == sorted(set(ids))
+    assert len(ids) == 2500
 
 
 @pytest.mark.parametrize("annotation_request_id", SAMPLE_IDS[:25])
 def test_every_task_history_follows_the_documented_workflow(annotation_request_id: str) -> None:
-    for history in by_task(records_of(annotation_request_id)).values():
+    histories = by_task(records_of(annotation_request_id, 2500))
+    assert any(len(history) >= 8 for history in histories.values())
+    for history in histories.values():
+        assert history_problems(history) == []
+
+
+def long_tasks_plan() -> str:
+    """An annotation request whose longest tasks take (nearly) every step there is."""
+    return next(
+        ar
+        for ar in (f"long-tasks-{index}" for index in range(200))
+        if make_plan(1, VOCABULARY, ar).layout.depth > 40
+    )
+
+
+def test_deep_steps_follow_the_documented_workflow_too() -> None:
+    """Tasks of 40 steps and more, from the middle of a long log rather than its start."""
+    plan = make_plan(1, VOCABULARY, long_tasks_plan(), PinnedRequest(count=4_000_000))
+    start, stop = 3_000_000, 3_004_000
+    started_here = {task for task, step, _ in plan.layout.slots(start, stop) if step == 0}
+    histories = by_task(make_records(plan, start, stop))
+    whole = [h for task, h in histories.items() if task - plan.task_id_base - 1 in started_here]
+    assert max(len(history) for history in whole) > 40
+    for history in whole:
         assert history_problems(history) == []
 
 
@@ -87,7 +142,7 @@ def test_the_mock_emits_every_enum_value_somewhere() -> None:
     statuses: Counter[int] = Counter()
     pool_types: Counter[int] = Counter()
     for annotation_request_id in SAMPLE_IDS[:60]:
-        for record in records_of(annotation_request_id, limit=1500, count=1500):
+        for record in records_of(annotation_request_id, 1500):
             actions[record["actionType"]] += 1
             statuses[record["status"]] += 1
             pool_types[record["poolType"]] += 1
@@ -96,8 +151,28 @@ def test_the_mock_emits_every_enum_value_somewhere() -> None:
     assert set(pool_types) == {0, 1, 2, 3, 4, 5}
 
 
+def test_the_first_page_of_a_typical_request_is_varied() -> None:
+    """What a developer sees first: several tasks, actions and pools, not one kind of record."""
+    varied = 0
+    asked = 0
+    for index in range(300):
+        plan = make_plan(1, VOCABULARY, f"first-page-{index}")
+        if plan.count < 10:
+            continue
+        asked += 1
+        first = make_records(plan, 0, 10)
+        actions = {record["actionType"] for record in first}
+        pools = {record["poolType"] for record in first}
+        tasks = {record["taskId"] for record in first}
+        if len(actions) >= 3 and len(pools) >= 2 and len(tasks) >= 3:
+            varied += 1
+    assert asked >= 200
+    assert varied >= 0.9 * asked, f"only {varied} of {asked} first pages are varied"
+
+
 def test_records_of_a_request_share_its_campaign_and_folder() -> None:
-    records = records_of("campaign-test")
+    records = records_of("campaign-test", 500)
+    assert len({record["taskId"] for record in records}) > 10
     assert len({(r["campaignId"], r["folderId"]) for r in records}) == 1
     assert len(records[0]["campaignId"]) == 36
 
@@ -110,9 +185,11 @@ def test_record_counts_vary_from_none_to_thousands() -> None:
     assert len(set(counts)) > 200
 
 
-def test_a_deep_record_replays_only_its_own_task(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The 2,000,000th record costs one task's walk, not the records before it."""
-    plan = make_plan(1, VOCABULARY, "deep", PinnedRequest(count=2_500_000))
+def test_a_deep_record_walks_no_task(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A record at step 40 is read from its task's table: no walk is replayed for it."""
+    plan = make_plan(1, VOCABULARY, long_tasks_plan(), PinnedRequest(count=4_000_000))
+    position = next(p for p in range(3_000_000, 3_100_000) if plan.locate(p)[1] >= 40)
+    expected = make_record(plan, position)  # the tables are drawn on first use
     calls = 0
     original = workflow.TaskWalk.next
 
@@ -122,15 +199,16 @@ def test_a_deep_record_replays_only_its_own_task(monkeypatch: pytest.MonkeyPatch
         return original(self)
 
     monkeypatch.setattr(workflow.TaskWalk, "next", counting)
-    make_record(plan, 2_000_000)
-    assert calls <= MAX_STEPS
+    assert make_record(plan, position) == expected
+    assert calls == 0
 
 
 def test_pinned_records_come_first_and_generated_ids_follow_them() -> None:
-    pinned = records_of("pin-source", limit=3)
+    pinned = records_of("pin-source", 3)
     plan = make_plan(1, VOCABULARY, "pinned", PinnedRequest(count=50, records=tuple(pinned)))
     records = [make_record(plan, position) for position in range(50)]
     assert records[:3] == pinned
+    assert make_records(plan, 0, 50) == records
     ids = [record["id"] for record in records]
     assert ids == sorted(set(ids))
 
@@ -156,37 +234,12 @@ def test_the_record_rules_catch_a_broken_record(field: str, value: object, probl
 
 
 def test_the_history_rules_catch_a_broken_history() -> None:
-    history = next(h for h in by_task(records_of("broken", count=400)).values() if len(h) > 4)
+    history = next(h for h in by_task(records_of("broken", 400)).values() if len(h) > 4)
     assert history_problems(history) == []
     swapped = [history[0], history[2], history[1], *history[3:]]
     assert history_problems(swapped) != []
     late_start = [{**history[0], "actionType": 5}, *history[1:]]
     assert history_problems(late_start) != []
-
-
-def layout_by_full_bisection(count: int, decay: float) -> tuple[int, ...]:
-    """The layout as first written: bisection over every task count from 1 to `count`."""
-    if count == 0:
-        return ()
-    factors = [decay**step for step in range(MAX_STEPS)]
-    low, high = 1, count
-    while low < high:
-        middle = (low + high + 1) // 2
-        if sum(int(middle * factor) for factor in factors) <= count:
-            low = middle
-        else:
-            high = middle - 1
-    alive = [int(low * factor) for factor in factors]
-    alive[0] += count - sum(alive)
-    while alive and alive[-1] == 0:
-        alive.pop()
-    return tuple(alive)
-
-
-@given(count=st.integers(0, MAX_RECORDS), decay=st.floats(0.80, 0.94))
-@settings(max_examples=300, deadline=None)
-def test_the_narrow_layout_search_finds_what_the_full_one_finds(count: int, decay: float) -> None:
-    assert _layout(count, decay) == layout_by_full_bisection(count, decay)
 
 
 def test_generated_tasks_keep_whole_histories_after_pinned_records() -> None:
@@ -203,6 +256,7 @@ def test_generated_tasks_keep_whole_histories_after_pinned_records() -> None:
     assert {(r["campaignId"], r["folderId"]) for r in generated} == {("1001", 4001)}
     assert all(r["poolName"].startswith("CO 041401CO2-") for r in generated)
     histories = by_task(generated)
+    assert len(histories) > 10
     assert not histories.keys() & {record["taskId"] for record in pinned.records}
     for history in histories.values():
         # Starts with Initialization: no generated task lost its first record to a pinned one.
