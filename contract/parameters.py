@@ -84,7 +84,7 @@ def _decode(raw: bytes, where: str) -> str:
         try:
             return raw.decode("utf-8")
         except UnicodeDecodeError:
-            raise InvalidParameter(where, "is not valid UTF-8") from None
+            raise ParameterError(where, "is not valid UTF-8") from None
     if _MALFORMED_PERCENT.search(raw):
         raise ParameterError(where, "has a malformed percent-encoding")
     try:

@@ -74,3 +74,21 @@ def test_an_invalid_query_names_its_parameter(raw: bytes, parameter: str, fragme
         parse_query(RULES, raw)
     assert raised.value.parameter == parameter
     assert fragment in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("raw", "parameter"),
+    [
+        (b"annotationRequestId=\xff", "annotationRequestId"),
+        (b"annotationRequestId=a&limit=\xc3", "limit"),
+        (b"annotationRequestId=%FF", "annotationRequestId"),
+    ],
+    ids=["raw-id", "raw-limit", "percent-encoded"],
+)
+def test_bytes_that_are_not_utf8_name_their_parameter(raw: bytes, parameter: str) -> None:
+    # Raw bytes take the fast path (no `%`, no `+`), percent-encoded ones the unquoting path:
+    # both must refuse with the parameter's name, never with another exception (a 500).
+    with pytest.raises(ParameterError) as raised:
+        parse_query(RULES, raw)
+    assert raised.value.parameter == parameter
+    assert "is not valid UTF-8" in str(raised.value)
