@@ -23,7 +23,7 @@ from mockserver.connexion_door import (
     parameter_validator,
     single_function_resolver,
 )
-from mockserver.cors import CORSMiddleware, cors_options
+from mockserver.cors import CorsOnOrigin, cors_options
 from mockserver.drill import Drill
 from mockserver.errors import BusinessError, InvalidParameter
 from mockserver.fixtures import FixtureSet, load_folder
@@ -119,7 +119,7 @@ def create_app(
     if settings.cors_origins:
         # Outside the exception middleware, so that the error envelopes carry CORS headers too.
         app.add_middleware(
-            CORSMiddleware,
+            CorsOnOrigin,
             position=MiddlewarePosition.BEFORE_EXCEPTION,
             **cors_options(settings.cors_origins),
         )

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 # The request headers a browser client sends beyond the CORS-safelisted ones: the signature
 # headers (D19) and `Prefer` (forced outcomes). Their presence triggers the preflight.
@@ -26,7 +27,7 @@ MAX_AGE = 600
 ANY_ORIGIN = "*"
 _ORIGIN = re.compile(r"https?://[^/\s?#]+")
 
-__all__ = ["ANY_ORIGIN", "CORSMiddleware", "cors_options", "is_origin"]
+__all__ = ["ANY_ORIGIN", "CorsOnOrigin", "cors_options", "is_origin"]
 
 
 def is_origin(text: str) -> bool:
@@ -45,3 +46,25 @@ def cors_options(origins: Sequence[str]) -> dict[str, Any]:
         "allow_credentials": False,
         "max_age": MAX_AGE,
     }
+
+
+class CorsOnOrigin:
+    """Starlette's CORSMiddleware, entered only by requests that carry an `Origin` header.
+
+    A request without `Origin` is no CORS request (browsers send it on every cross-origin
+    call and on preflights), so it needs no CORS headers. Measured in-process (`make profile`'s
+    query, 10 records), passing through CORSMiddleware cost about 10 us of a 40 us request;
+    one scan of the raw header names costs well under one.
+    """
+
+    def __init__(self, app: ASGIApp, **options: Any) -> None:
+        self._app = app
+        self._cors = CORSMiddleware(app, **options)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            for name, _ in scope["headers"]:
+                if name == b"origin":
+                    await self._cors(scope, receive, send)
+                    return
+        await self._app(scope, receive, send)
