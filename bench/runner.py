@@ -20,7 +20,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -352,6 +352,20 @@ def render(
 ) -> str:
     by_name = {row.scenario.name: row for row in rows}
     lines = [
+        *_scenario_table(rows, options, pinned),
+        *_failures_line(rows, compared),
+        *_comparison_table(compared),
+        *prism_lines(by_name["page10"].mock, extras),
+        "",
+        "## Targets",
+        "",
+        *_targets(by_name, compared, memory, extras),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _scenario_table(rows: Sequence[Row], options: BenchOptions, pinned: bool) -> list[str]:
+    lines = [
         f"# make bench: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         "",
         f"Machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
@@ -374,13 +388,24 @@ def render(
             f"| {mock.p50_ms:.2f} | {ceiling.p50_ms:.2f} | {ratio(mock.p50_ms, ceiling.p50_ms)} "
             f"| {mock.p99_ms:.2f} | {ceiling.p99_ms:.2f} | {ratio(mock.p99_ms, ceiling.p99_ms)} |"
         )
+    return lines
+
+
+def _failures_line(
+    rows: Sequence[Row], compared: Sequence[tuple[Comparison, Figures]]
+) -> list[str]:
     failures = failed_requests(rows, compared)
     client_cpu = max(max(row.mock.client_cpu_share, row.ceiling.client_cpu_share) for row in rows)
-    lines += [
+    return [
         "",
         f"Ratios are mock / ceiling. Busiest client: {client_cpu:.0%} of its core "
         "(below 100%: the client was not the limit). "
         + (f"Failed requests: {', '.join(failures)}." if failures else "Every answer was a 200."),
+    ]
+
+
+def _comparison_table(compared: Sequence[tuple[Comparison, Figures]]) -> list[str]:
+    lines = [
         "",
         "First and deep pages of `large-annotation-request`, asked in turn in one run on one "
         "connection (the mock):",
@@ -397,51 +422,78 @@ def render(
             f"| {first_mean:.3f} | {deep_mean:.3f} | {ratio(deep_mean, first_mean)} "
             f"| {first99:.3f} | {deep99:.3f} | {ratio(deep99, first99)} |"
         )
-    lines += prism_lines(by_name["page10"].mock, extras)
-    lines += ["", "## Targets", ""]
+    return lines
+
+
+def _targets(
+    by_name: Mapping[str, Row],
+    compared: Sequence[tuple[Comparison, Figures]],
+    memory: dict[str, float],
+    extras: Extras,
+) -> list[str]:
+    return [
+        _page10_target(extras),
+        *_paging_target(compared),
+        _step_cost_target(extras.step_costs),
+        _page1000_target(by_name),
+        *_deep_page_targets(compared),
+        _memory_target(memory),
+    ]
+
+
+def _page10_target(extras: Extras) -> str:
     mock10, ceiling10 = extras.pairs["ceiling"]
-    lines.append(
-        target(
-            f"10-record page at >= {PAGE10_SHARE} of the ceiling ({mock10:,.0f} and "
-            f"{ceiling10:,.0f} req/s in {SLICES} alternating slices of {SLICE_SECONDS:g} s)",
-            mock10 / ceiling10,
-            PAGE10_SHARE,
-        )
+    return target(
+        f"10-record page at >= {PAGE10_SHARE} of the ceiling ({mock10:,.0f} and "
+        f"{ceiling10:,.0f} req/s in {SLICES} alternating slices of {SLICE_SECONDS:g} s)",
+        mock10 / ceiling10,
+        PAGE10_SHARE,
     )
+
+
+def _paging_target(compared: Sequence[tuple[Comparison, Figures]]) -> list[str]:
     paging = dict(compared).get(COMPARISONS[2])
-    if paging is not None:
-        first_mean, deep_mean = paging.mean_by_path_ms
-        lines.append(
-            target(
-                f"paging once from record 1,000,001 at >= {DEEP_PAGING_SHARE} of paging once "
-                f"from record 1 (10-record pages, each asked once, in turn on one connection: "
-                f"mean {first_mean:.3f} and {deep_mean:.3f} ms, so first / deep mean)",
-                first_mean / deep_mean,
-                DEEP_PAGING_SHARE,
-            )
+    if paging is None:
+        return []
+    first_mean, deep_mean = paging.mean_by_path_ms
+    return [
+        target(
+            f"paging once from record 1,000,001 at >= {DEEP_PAGING_SHARE} of paging once "
+            f"from record 1 (10-record pages, each asked once, in turn on one connection: "
+            f"mean {first_mean:.3f} and {deep_mean:.3f} ms, so first / deep mean)",
+            first_mean / deep_mean,
+            DEEP_PAGING_SHARE,
         )
-    costs = extras.step_costs
+    ]
+
+
+def _step_cost_target(costs: Mapping[int, float]) -> str:
     worst = max(costs, key=lambda step: costs[step])
-    lines.append(
+    return (
         f"- a cold record at any step within {STEP_COST_LIMIT}x of one at step 0 (in-process, "
         + ", ".join(f"step {step} {cost * 1e6:.1f} us" for step, cost in costs.items())
         + f"): worst {costs[worst] / costs[0]:.2f}x at step {worst} "
         + f"({'met' if costs[worst] / costs[0] <= STEP_COST_LIMIT else 'MISSED'})"
     )
+
+
+def _page1000_target(by_name: Mapping[str, Row]) -> str:
     small, big = by_name["page10"].mock, by_name["page1000"].mock
     # What the bytes alone allow: the ceiling serves both pages pre-built.
     ceiling_sizes = (
         by_name["page1000"].ceiling.requests_per_second
         / by_name["page10"].ceiling.requests_per_second
     )
-    lines.append(
-        target(
-            f"1000-record page at >= {PAGE1000_SHARE} of the 10-record page (the table's rows; "
-            f"the ceiling's own 1000- / 10-record ratio: {ceiling_sizes:.2f})",
-            big.requests_per_second / small.requests_per_second,
-            PAGE1000_SHARE,
-        )
+    return target(
+        f"1000-record page at >= {PAGE1000_SHARE} of the 10-record page (the table's rows; "
+        f"the ceiling's own 1000- / 10-record ratio: {ceiling_sizes:.2f})",
+        big.requests_per_second / small.requests_per_second,
+        PAGE1000_SHARE,
     )
+
+
+def _deep_page_targets(compared: Sequence[tuple[Comparison, Figures]]) -> list[str]:
+    lines = []
     for comparison, figures in compared:
         first50, deep50 = figures.p50_by_path_ms
         first_mean, deep_mean = figures.mean_by_path_ms
@@ -452,14 +504,17 @@ def render(
             f"{comparison.label}: p50 {slower50:+.0%}, mean {slower_mean:+.0%} "
             f"({'met' if met else 'MISSED'})"
         )
+    return lines
+
+
+def _memory_target(memory: dict[str, float]) -> str:
     rss = memory["after_mb"]
-    lines.append(
+    return (
         f"- resident size under {MEMORY_LIMIT_MB:.0f} MB after {memory['ids']:,.0f} distinct "
         f"annotation requests ({MEMORY_REQUESTS:,} requests of {MEMORY_IDS_PER_REQUEST} IDs, "
         f"{memory['seconds']:.0f} s): {rss:.0f} MB, peak {memory['peak_mb']:.0f} MB, "
         f"{memory['before_mb']:.0f} MB before ({'met' if rss < MEMORY_LIMIT_MB else 'MISSED'})"
     )
-    return "\n".join(lines) + "\n"
 
 
 def measure_prism(run: dict[str, Any]) -> dict[str, Any]:
