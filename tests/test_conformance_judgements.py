@@ -946,3 +946,176 @@ def test_judge_carries_each_message() -> None:
     rule = per_exchange.RULES["envelope_success_matches_code"]
     assert failures["envelope_success_matches_code"].message == rule(200, exchange.body, False)
     assert failures["envelope_success_matches_code"].phase == "observed"
+
+
+# Cross-exchange judgements: the cases `make mutate` found unexercised (C26).
+
+
+def _alone(name: str, count: int) -> Exchange:
+    return page(f"annotationRequestId={name}&offset=1&limit=1", count, [1] if count else [])
+
+
+def _both(count: int, names: str = "a&annotationRequestId=b") -> Exchange:
+    return page(f"annotationRequestId={names}&offset=1&limit=1", count, [1])
+
+
+@pytest.mark.parametrize("judgement", across_exchanges.ACROSS)
+def test_each_cross_exchange_judgement_names_the_phase(judgement: Any) -> None:
+    found = list(judgement(_scenario()))
+    assert found and {f.phase for f in found} == {"observed"}
+    assert {f.phase for f in judgement(_scenario(), "replay")} == {"replay"}
+    assert {f.phase for fs in across_exchanges.judge_all(_scenario()).values() for f in fs} == {
+        "observed"
+    }
+
+
+def test_a_per_page_count_failure_names_its_phase() -> None:
+    exchanges = [
+        page("annotationRequestId=a&offset=1&limit=1000", 25, list(range(1, 26))),
+        page("annotationRequestId=a&offset=1&limit=10", 10, list(range(1, 11))),
+    ]
+    (failure,) = across_exchanges.count_stable(exchanges, "replay")
+    assert failure.phase == "replay"
+
+
+def test_a_request_without_ids_is_labelled_as_empty() -> None:
+    assert across_exchanges._label(()) == "''"
+    assert across_exchanges._label(("a",)) == "'a'"
+    assert across_exchanges._label(("a", "b")) == "a&b"
+
+
+def test_page_sizes_skips_only_requests_whose_pages_overlap() -> None:
+    # Overlapping pages: one cause, reported by pagination_no_overlap alone.
+    overlapping = [
+        page("annotationRequestId=a&offset=1&limit=2", 5, [1, 2]),
+        page("annotationRequestId=a&offset=2&limit=2", 5, [2, 3, 4]),
+    ]
+    assert checks(across_exchanges.slices_of_one_order(overlapping)) == {"pagination_no_overlap"}
+    assert not list(across_exchanges.page_sizes(overlapping))
+    # A shift is no overlap: the short page is still judged by its size.
+    shifted = [
+        *walk("annotationRequestId=a", 5, 2, [1, 2]),
+        page("annotationRequestId=a&offset=1&limit=3", 5, [1, 2, 4]),
+        page("annotationRequestId=a&offset=2&limit=3", 5, [5]),
+    ]
+    assert checks(across_exchanges.slices_of_one_order(shifted)) == {"pagination_complete"}
+    assert [f.message for f in across_exchanges.page_sizes(shifted)] == [
+        "'a': page 2 of limit 3 holds 1 records; count 5 means 2"
+    ]
+
+
+def test_slices_judge_every_request_and_cap_failures_at_five() -> None:
+    unordered = page("annotationRequestId=a&offset=1&limit=2", 5, [2, 1])
+    overlap = [
+        page("annotationRequestId=b&offset=1&limit=2", 5, [1, 2]),
+        page("annotationRequestId=b&offset=2&limit=2", 5, [2, 3]),
+    ]
+    found = list(across_exchanges.slices_of_one_order([unordered, *overlap]))
+    assert checks(found) == {"pagination_no_overlap"}
+    # Two requests with 0-based offsets: each is diagnosed.
+    zero_based = [
+        page(f"annotationRequestId={name}&offset=1&limit={limit}", 25, [limit + 1])
+        for name in ("c", "d")
+        for limit in (1, 2, 3)
+    ]
+    found = list(across_exchanges.slices_of_one_order(zero_based))
+    assert [f.message.split(":")[0] for f in found] == ["'c'", "'d'"]
+    assert all("offset looks 0-based" in f.message for f in found)
+    # Shifted by one from the second page on: many positions disagree, five are reported.
+    shifted = [
+        *walk("annotationRequestId=e", 40, 20, [1, 2]),
+        page("annotationRequestId=e&offset=2&limit=10", 40, list(range(12, 22))),
+    ]
+    found = list(across_exchanges.slices_of_one_order(shifted, "replay"))
+    assert len(found) == 5 and checks(found) == {"pagination_complete"}
+    assert found[0].message == (
+        "'e': record 11 of the request is id 11 on page 1 of limit 20 but id 12 on page 2 of "
+        "limit 10: a page skips or shifts records"
+    )
+    assert found[0].phase == "replay"
+
+
+def test_ascending_across_pages_reads_each_page_start() -> None:
+    exchanges = [
+        page("annotationRequestId=a&offset=1&limit=2", 6, []),  # empty: page_sizes reports it
+        page("annotationRequestId=a&offset=2&limit=2", 6, [3, 4]),
+        page("annotationRequestId=a&offset=3&limit=2", 6, [1, 9]),
+    ]
+    found = list(across_exchanges.ascending_across_pages(exchanges))
+    assert [f.message.split(":")[1] for f in found] == [
+        " page 3 starts at id 1, page 2 of the same limit ends at id 4"
+    ]
+
+
+def test_same_answer_judges_every_repeat_and_names_a_lost_field() -> None:
+    first = page("annotationRequestId=a&offset=1&limit=2", 2, [1, 2])
+    again = page("annotationRequestId=a&offset=1&limit=2", 2, [1, 2])
+    lost = page("annotationRequestId=a&offset=1&limit=2", 2, [1, 2])
+    assert lost.records is not None
+    del lost.records[1]["poolName"]
+    found = list(across_exchanges.same_request_same_answer([first, again, lost]))
+    assert [f.message for f in found] == [
+        "'a': page 1 of limit 2 asked twice: record 2 changed its fields ['poolName']; the "
+        "same request must answer the same records"
+    ]
+
+
+def test_forms_agree_details() -> None:
+    single = page("annotationRequestId=a&offset=1&limit=10", 3, [1, 2, 3])
+    # `a,a` is a duplicate though it is one value.
+    doubled = page("annotationRequestId=a,a&offset=1&limit=10", 6, [1, 2, 3])
+    assert [f.check for f in across_exchanges.forms_agree([single, doubled])] == [
+        "duplicate_ids_once"
+    ]
+    # Only other forms, no plain request: nothing to compare with.
+    assert not list(across_exchanges.forms_agree([doubled]))
+    # Each other form is judged, the agreeing ones pass; messages show five ids.
+    plain = page("annotationRequestId=a&annotationRequestId=b&offset=1&limit=10", 7,
+                 list(range(1, 8)))  # fmt: skip
+    agreeing = page("annotationRequestId=a,b&offset=1&limit=10", 7, list(range(1, 8)))
+    wrong = page("annotationRequestId=a,b&annotationRequestId=b&offset=1&limit=10", 6,
+                 list(range(1, 7)))  # fmt: skip
+    found = list(across_exchanges.forms_agree([plain, agreeing, wrong]))
+    assert [f.message for f in found] == [
+        "a,b&b answered count 6 and ids [1, 2, 3, 4, 5]; a&b answered count 7 and ids "
+        "[1, 2, 3, 4, 5]: duplicates must count once (D7)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("exchanges", "expected"),
+    [
+        # Equal to the sum of the counts just before: stable data passes.
+        ([_alone("a", 2), _alone("b", 3), _both(5)], []),
+        # The nearest single counts before are read, not the first ones.
+        ([_alone("a", 2), _alone("a", 3), _alone("b", 1), _both(4)], []),
+        # One ID never asked alone: no sum to compare with.
+        ([_alone("a", 2), _both(5)], []),
+        # The comma form is compared with the repeated one by forms_agree, not here.
+        ([_alone("a", 2), _alone("b", 3), _both(5), _both(9, "a,b")], []),
+        # Every combined request is judged, after an agreeing one and after one skipped.
+        ([_alone("a", 2), _alone("b", 3), _both(5), _both(9)],
+         ["a&b together answered count 9; the IDs' counts add up to 5"]),
+        ([_alone("x", 5), _alone("x", 4), _alone("y", 1), _both(2, "x&annotationRequestId=y"),
+          _alone("a", 2), _alone("b", 3), _both(9)],
+         ["a&b together answered count 9; the IDs' counts add up to 5"]),
+    ],
+)  # fmt: skip
+def test_counts_add_up_cases(exchanges: list[Exchange], expected: list[str]) -> None:
+    found = list(across_exchanges.counts_add_up(exchanges))
+    assert [f.message for f in found] == expected
+
+
+def test_exchange_build_keeps_what_it_is_given() -> None:
+    bare = Exchange.build("get", BASE, 200)
+    assert (bare.method, bare.text, bare.elapsed, bare.request_headers) == ("GET", "", 0.0, {})
+    full = Exchange.build("GET", BASE, 200, text="t", elapsed=1.5, request_headers={"X": "1"})
+    assert (full.text, full.elapsed, full.request_headers) == ("t", 1.5, {"X": "1"})
+
+
+@pytest.mark.parametrize("count", [True, "3", 2.0, None])
+def test_a_count_that_is_not_an_integer_is_no_count(count: Any) -> None:
+    exchange = Exchange.build(
+        "GET", f"{BASE}?annotationRequestId=a", 200, envelope(2000, {"count": count, "data": []})
+    )
+    assert exchange.count is None and not exchange.is_page
