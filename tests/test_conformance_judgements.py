@@ -687,3 +687,435 @@ def test_envelope_judgements_judge_get_envelopes_only(name: str) -> None:
     assert judgement(Exchange.build("GET", BASE, status, {"no": "code"}), False) is None
     if name == "envelope_http_status":
         assert judgement(Exchange.build("GET", BASE, 200, broken), True) is None
+
+
+# Boundaries and the messages of each per-exchange judgement (they were found unexercised by
+# `make mutate`, docs/conformance.md C26).
+
+
+def test_the_http_200_style_reads_the_schema_of_the_mapped_status() -> None:
+    # A 4005 carried by HTTP 200 is judged against the 400 schema: a broken one fails.
+    broken = {key: value for key, value in envelope(4005).items() if key != "message"}
+    error = Exchange.build("GET", f"{BASE}?annotationRequestId=a", 200, broken)
+    found = per_exchange.response_schema_conformance(error, True)
+    assert found is not None and "message" in found, found
+
+
+@pytest.mark.parametrize(
+    ("method", "status", "content_type", "expected"),
+    [
+        ("GET", 200, "application/json; charset=utf-8", None),
+        ("GET", 200, "Application/JSON", None),
+        ("GET", 418, "text/plain", None),  # undocumented: status_code_conformance says so
+        ("POST", 200, "text/plain", None),  # only the documented GET answers are judged
+        ("GET", 200, "", "HTTP 200 answered Content-Type 'none', not application/json"),
+        ("GET", 400, "text/html; x=y", "HTTP 400 answered Content-Type 'text/html', not "
+                                       "application/json"),
+    ],
+)  # fmt: skip
+def test_content_type_judges_the_media_type_of_documented_get_answers(
+    method: str, status: int, content_type: str, expected: str | None
+) -> None:
+    headers = {"Content-Type": content_type} if content_type else {}
+    exchange = Exchange.build(
+        method, f"{BASE}?annotationRequestId=a", status, envelope(), response_headers=headers
+    )
+    assert per_exchange.content_type_conformance(exchange, False) == expected
+
+
+def test_schema_messages_show_where_and_what() -> None:
+    text = "x" * 300
+    html = Exchange.build("GET", BASE, 200, None, text=text)
+    assert per_exchange.response_schema_conformance(html, False) == (
+        f"HTTP 200: the body is not JSON: {text[:200]!r}"
+    )
+    bad = page("annotationRequestId=a", 1, [1])
+    assert bad.body is not None
+    bad.body["data"]["data"][0]["status"] = "done"
+    found = per_exchange.response_schema_conformance(bad, False)
+    assert found is not None
+    assert found.startswith("HTTP 200 body does not match the contract at /data/data/0/status: ")
+
+
+@pytest.mark.parametrize(
+    ("method", "status", "body", "expected"),
+    [
+        ("GET", 500, None, "HTTP 500: a server error"),
+        ("GET", 502, None, "HTTP 502: a server error"),
+        ("GET", 503, envelope(4005), "HTTP 503: a server error"),
+        ("POST", 501, None, None),
+        ("GET", 499, None, None),
+        ("GET", 500, envelope(5000), "answered 5000 (service hiccup)"),
+        ("POST", 500, envelope(5000), None),  # a hiccup is reported on GETs only
+        ("GET", 200, envelope(5000), "answered 5000 (service hiccup)"),
+    ],
+)  # fmt: skip
+def test_server_errors_and_hiccups(
+    method: str, status: int, body: Any, expected: str | None
+) -> None:
+    exchange = Exchange.build(method, BASE, status, body)
+    assert per_exchange.not_a_server_error(exchange, False) == expected
+
+
+@pytest.mark.parametrize(
+    ("method", "status", "headers", "expected"),
+    [
+        ("HEAD", 200, {}, None),  # HEAD is GET without a body, not another method
+        ("POST", 405, {}, "POST answered 405 with Allow []: it must name GET"),
+        ("POST", 405, {"Allow": ""}, "POST answered 405 with Allow []: it must name GET"),
+        ("PUT", 405, {"Allow": "post, put"},
+         "PUT answered 405 with Allow ['POST', 'PUT']: it must name GET"),
+        ("PUT", 405, {"Allow": "head, get"}, None),
+        ("POST", 302, {}, "POST answered HTTP 302; the contract documents only GET: expected a "
+                          "4xx (405 is usual) or 501"),
+    ],
+)  # fmt: skip
+def test_other_methods_messages_name_the_method_and_allow(
+    method: str, status: int, headers: dict[str, str], expected: str | None
+) -> None:
+    exchange = Exchange.build(
+        method, f"{BASE}?annotationRequestId=a", status, None, response_headers=headers
+    )
+    assert per_exchange.other_methods_refused(exchange, False) == expected
+
+
+def test_repeated_offset_and_limit_are_both_named() -> None:
+    exchange = _error("annotationRequestId=a&offset=1&offset=2&limit=1&limit=2", 2000, 200)
+    assert per_exchange.repeated_offset_limit_rejected(exchange, False) == (
+        "offset and limit sent twice answered code 2000; expected 4005 (D24): the server "
+        "silently took one of the values"
+    )
+
+
+@pytest.mark.parametrize(
+    ("ids", "code", "method", "expected"),
+    [
+        (",".join(["a"] * 101), 2000, "GET",
+         "101 IDs in one request answered code 2000; at most 100 (D9): 4005"),
+        ("&annotationRequestId=".join(["a"] * 101), 53003, "GET",
+         "101 IDs in one request answered code 53003; at most 100 (D9): 4005"),
+        (",".join(["a"] * 101), 4005, "GET", None),
+        (",".join(["a"] * 100), 2000, "GET", None),
+        (",".join(["a"] * 101), 2000, "POST", None),
+    ],
+)  # fmt: skip
+def test_too_many_ids_counts_values_as_sent(
+    ids: str, code: int, method: str, expected: str | None
+) -> None:
+    exchange = Exchange.build(method, f"{BASE}?annotationRequestId={ids}", 200, envelope(code))
+    assert per_exchange.too_many_ids_rejected(exchange, False) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "code", "method", "broken"),
+    [
+        ("annotationRequestId=%FF", 53003, "GET", True),
+        ("annotationRequestId=%FF", 4005, "GET", False),
+        ("annotationRequestId=%FF", 53003, "POST", False),
+        ("annotationRequestId=%C3%A9", 53003, "GET", False),
+    ],
+)
+def test_a_query_that_is_not_utf8_must_answer_4005(
+    query: str, code: int, method: str, broken: bool
+) -> None:
+    exchange = Exchange.build(method, f"{BASE}?{query}", 404, envelope(code))
+    message = per_exchange.bad_encoding_rejected(exchange, False)
+    if broken:
+        assert message == (
+            "a query that is not valid UTF-8 once percent-decoded answered code 53003; "
+            "expected 4005 naming the parameter (D25), not a guess at the ID meant"
+        )
+    else:
+        assert message is None
+
+
+@pytest.mark.parametrize(
+    ("item", "code", "method", "expected"),
+    [
+        # The longest ID is the longest in bytes, not the last in sort order.
+        ("é" * 128 + ",ê", 2000, "GET", "an ID of 256 bytes (128 characters) answered code "
+                                        "2000; expected 4005 (IDs are limited to 255 bytes of "
+                                        "UTF-8)"),
+        ("é" * 128, 2000, "POST", None),
+        # Each ID of a comma-separated value is judged alone: 255 bytes must be accepted.
+        ("é" * 127 + "a,b", 4005, "GET", "an ID of 255 bytes (128 characters) answered 4005; "
+                                         "IDs are limited to 255 bytes, not 255 characters: "
+                                         "255 bytes must be accepted"),
+    ],
+)  # fmt: skip
+def test_id_byte_length_messages(item: str, code: int, method: str, expected: str | None) -> None:
+    from urllib.parse import quote
+
+    exchange = Exchange.build(
+        method, f"{BASE}?annotationRequestId={quote(item, safe=',')}", 400, envelope(code)
+    )
+    assert per_exchange.id_byte_length(exchange, False) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "count", "size", "expected"),
+    [
+        # A limit of 1000 or less is never "capped": a wrong size is an incomplete page.
+        ("offset=1&limit=1000", 1500, 1001, ("pagination_complete", "page 1 of limit 1000 "
+                                             "holds 1001 records; count 1500 means 1000")),
+        # Over the cap but not over 1000 records: a short page, not a cap problem.
+        ("offset=2&limit=1001", 1500, 1000, ("pagination_complete", "page 2 of limit 1001 "
+                                             "holds 1000 records; count 1500 means 500")),
+        ("offset=2&limit=2000", 1500, 400, ("pagination_complete", "page 2 of limit 2000 "
+                                            "holds 400 records; count 1500 means 500")),
+        ("offset=1&limit=1001", 1500, 1001, ("limit_capped", "page 1 of limit 1001 answered "
+                                             "1001 records: the cap is 1000 (D5), a larger "
+                                             "limit is served as 1000")),
+    ],
+)  # fmt: skip
+def test_page_size_cap_boundaries(
+    query: str, count: int, size: int, expected: tuple[str, str]
+) -> None:
+    exchange = page(f"annotationRequestId=a&{query}", count, list(range(1, size + 1)))
+    assert per_exchange.page_size(exchange) == expected
+
+
+def test_page_size_is_judged_only_on_a_page_and_against_the_count_given() -> None:
+    # Not a page: an error envelope, or a repeated offset.
+    assert per_exchange._page_size_problem(_error("annotationRequestId=a", 4005, 400), 5) is None
+    repeated = page("annotationRequestId=a&offset=1&offset=2&limit=2", 5, [1, 2])
+    assert per_exchange._page_size_problem(repeated, 5) is None
+    # The request's true count, when the caller knows it, wins over the page's own.
+    own = page("annotationRequestId=a&offset=1&limit=10", 25, list(range(1, 11)))
+    assert per_exchange.page_size(own) is None
+    assert per_exchange.page_size(own, 5) == (
+        "pagination_complete",
+        "page 1 of limit 10 holds 10 records; count 5 means 5",
+    )
+
+
+@pytest.mark.parametrize(
+    ("method", "ids", "expected"),
+    [
+        ("GET", [1, 2, 3], None),
+        ("GET", [3, 2], "the page is not in ascending id order (D16): [3, 2]"),
+        ("GET", [1, 1], "the page is not in ascending id order (D16): [1, 1]"),  # ids are unique
+        ("GET", list(range(12, 0, -1)), "the page is not in ascending id order (D16): "
+                                        "[12, 11, 10, 9, 8, 7, 6, 5, 4, 3]"),
+        ("POST", [3, 2], None),  # not a page
+    ],
+)  # fmt: skip
+def test_ordering_is_strictly_ascending(method: str, ids: list[int], expected: str | None) -> None:
+    body = envelope(2000, {"count": len(ids), "data": [record(i) for i in ids]})
+    exchange = Exchange.build(method, f"{BASE}?annotationRequestId=a&limit=20", 200, body)
+    assert per_exchange.ordering(exchange, False) == expected
+
+
+def test_instance_info_allows_zero_and_reports_the_record() -> None:
+    good = {**record(1), "instanceInfo": {"a": 0, "b": 2}, "modifyInstanceNum": 1,
+            "modifyAttributesNum": 1}  # fmt: skip
+    bad = {**record(2), "instanceInfo": {"a": 3}, "modifyInstanceNum": 1}
+    body = envelope(2000, {"count": 2, "data": [good, bad]})
+    exchange = Exchange.build("GET", f"{BASE}?annotationRequestId=a", 200, body)
+    assert per_exchange.instance_info_problem(good) is None
+    assert per_exchange.instance_info_sum(exchange, False) == (
+        "record 2: instanceInfo sums to 3; modifyInstanceNum + modifyAttributesNum is 1 (D3)"
+    )
+
+
+def test_enum_membership_names_the_record_the_field_and_the_values() -> None:
+    body = envelope(2000, {"count": 1, "data": [{**record(7), "status": 99}]})
+    exchange = Exchange.build("GET", f"{BASE}?annotationRequestId=a", 200, body)
+    allowed = sorted(per_exchange._enums()["status"])
+    assert per_exchange.enum_membership(exchange, False) == (
+        f"record 7: status 99 is not one of {allowed}"
+    )
+
+
+def test_clock_boundaries_and_the_zone_hint() -> None:
+    # Exactly 5 minutes off is within the skew.
+    assert per_exchange.clock_and_zone(_dated("2026-01-01 12:05:00")) is None
+    # 1.5 hours off is no whole-hour zone: no zone hint.
+    found = per_exchange.clock_and_zone(_dated("2026-01-01 13:30:00"))
+    assert found is not None and "another zone (UTC" not in found
+    assert found.endswith("(D15; pass --timezone if the deployment uses another zone)")
+    # A body that is not an object has no date to judge.
+    assert (
+        per_exchange.clock_and_zone(Exchange.build("GET", BASE, 200, [1], received_at=NOON)) is None
+    )
+
+
+def test_judge_carries_each_message() -> None:
+    exchange = Exchange.build("GET", BASE, 200, {**envelope(4005), "success": True})
+    failures = {f.check: f for f in per_exchange.judge(exchange)}
+    rule = per_exchange.RULES["envelope_success_matches_code"]
+    assert failures["envelope_success_matches_code"].message == rule(200, exchange.body, False)
+    assert failures["envelope_success_matches_code"].phase == "observed"
+
+
+# Cross-exchange judgements: the cases `make mutate` found unexercised (C26).
+
+
+def _alone(name: str, count: int) -> Exchange:
+    return page(f"annotationRequestId={name}&offset=1&limit=1", count, [1] if count else [])
+
+
+def _both(count: int, names: str = "a&annotationRequestId=b") -> Exchange:
+    return page(f"annotationRequestId={names}&offset=1&limit=1", count, [1])
+
+
+@pytest.mark.parametrize("judgement", across_exchanges.ACROSS)
+def test_each_cross_exchange_judgement_names_the_phase(judgement: Any) -> None:
+    found = list(judgement(_scenario()))
+    assert found and {f.phase for f in found} == {"observed"}
+    assert {f.phase for f in judgement(_scenario(), "replay")} == {"replay"}
+    assert {f.phase for fs in across_exchanges.judge_all(_scenario()).values() for f in fs} == {
+        "observed"
+    }
+
+
+def test_a_per_page_count_failure_names_its_phase() -> None:
+    exchanges = [
+        page("annotationRequestId=a&offset=1&limit=1000", 25, list(range(1, 26))),
+        page("annotationRequestId=a&offset=1&limit=10", 10, list(range(1, 11))),
+    ]
+    (failure,) = across_exchanges.count_stable(exchanges, "replay")
+    assert failure.phase == "replay"
+
+
+def test_a_request_without_ids_is_labelled_as_empty() -> None:
+    assert across_exchanges._label(()) == "''"
+    assert across_exchanges._label(("a",)) == "'a'"
+    assert across_exchanges._label(("a", "b")) == "a&b"
+
+
+def test_page_sizes_skips_only_requests_whose_pages_overlap() -> None:
+    # Overlapping pages: one cause, reported by pagination_no_overlap alone.
+    overlapping = [
+        page("annotationRequestId=a&offset=1&limit=2", 5, [1, 2]),
+        page("annotationRequestId=a&offset=2&limit=2", 5, [2, 3, 4]),
+    ]
+    assert checks(across_exchanges.slices_of_one_order(overlapping)) == {"pagination_no_overlap"}
+    assert not list(across_exchanges.page_sizes(overlapping))
+    # A shift is no overlap: the short page is still judged by its size.
+    shifted = [
+        *walk("annotationRequestId=a", 5, 2, [1, 2]),
+        page("annotationRequestId=a&offset=1&limit=3", 5, [1, 2, 4]),
+        page("annotationRequestId=a&offset=2&limit=3", 5, [5]),
+    ]
+    assert checks(across_exchanges.slices_of_one_order(shifted)) == {"pagination_complete"}
+    assert [f.message for f in across_exchanges.page_sizes(shifted)] == [
+        "'a': page 2 of limit 3 holds 1 records; count 5 means 2"
+    ]
+
+
+def test_slices_judge_every_request_and_cap_failures_at_five() -> None:
+    unordered = page("annotationRequestId=a&offset=1&limit=2", 5, [2, 1])
+    overlap = [
+        page("annotationRequestId=b&offset=1&limit=2", 5, [1, 2]),
+        page("annotationRequestId=b&offset=2&limit=2", 5, [2, 3]),
+    ]
+    found = list(across_exchanges.slices_of_one_order([unordered, *overlap]))
+    assert checks(found) == {"pagination_no_overlap"}
+    # Two requests with 0-based offsets: each is diagnosed.
+    zero_based = [
+        page(f"annotationRequestId={name}&offset=1&limit={limit}", 25, [limit + 1])
+        for name in ("c", "d")
+        for limit in (1, 2, 3)
+    ]
+    found = list(across_exchanges.slices_of_one_order(zero_based))
+    assert [f.message.split(":")[0] for f in found] == ["'c'", "'d'"]
+    assert all("offset looks 0-based" in f.message for f in found)
+    # Shifted by one from the second page on: many positions disagree, five are reported.
+    shifted = [
+        *walk("annotationRequestId=e", 40, 20, [1, 2]),
+        page("annotationRequestId=e&offset=2&limit=10", 40, list(range(12, 22))),
+    ]
+    found = list(across_exchanges.slices_of_one_order(shifted, "replay"))
+    assert len(found) == 5 and checks(found) == {"pagination_complete"}
+    assert found[0].message == (
+        "'e': record 11 of the request is id 11 on page 1 of limit 20 but id 12 on page 2 of "
+        "limit 10: a page skips or shifts records"
+    )
+    assert found[0].phase == "replay"
+
+
+def test_ascending_across_pages_reads_each_page_start() -> None:
+    exchanges = [
+        page("annotationRequestId=a&offset=1&limit=2", 6, []),  # empty: page_sizes reports it
+        page("annotationRequestId=a&offset=2&limit=2", 6, [3, 4]),
+        page("annotationRequestId=a&offset=3&limit=2", 6, [1, 9]),
+    ]
+    found = list(across_exchanges.ascending_across_pages(exchanges))
+    assert [f.message.split(":")[1] for f in found] == [
+        " page 3 starts at id 1, page 2 of the same limit ends at id 4"
+    ]
+
+
+def test_same_answer_judges_every_repeat_and_names_a_lost_field() -> None:
+    first = page("annotationRequestId=a&offset=1&limit=2", 2, [1, 2])
+    again = page("annotationRequestId=a&offset=1&limit=2", 2, [1, 2])
+    lost = page("annotationRequestId=a&offset=1&limit=2", 2, [1, 2])
+    assert lost.records is not None
+    del lost.records[1]["poolName"]
+    found = list(across_exchanges.same_request_same_answer([first, again, lost]))
+    assert [f.message for f in found] == [
+        "'a': page 1 of limit 2 asked twice: record 2 changed its fields ['poolName']; the "
+        "same request must answer the same records"
+    ]
+
+
+def test_forms_agree_details() -> None:
+    single = page("annotationRequestId=a&offset=1&limit=10", 3, [1, 2, 3])
+    # `a,a` is a duplicate though it is one value.
+    doubled = page("annotationRequestId=a,a&offset=1&limit=10", 6, [1, 2, 3])
+    assert [f.check for f in across_exchanges.forms_agree([single, doubled])] == [
+        "duplicate_ids_once"
+    ]
+    # Only other forms, no plain request: nothing to compare with.
+    assert not list(across_exchanges.forms_agree([doubled]))
+    # Each other form is judged, the agreeing ones pass; messages show five ids.
+    plain = page("annotationRequestId=a&annotationRequestId=b&offset=1&limit=10", 7,
+                 list(range(1, 8)))  # fmt: skip
+    agreeing = page("annotationRequestId=a,b&offset=1&limit=10", 7, list(range(1, 8)))
+    wrong = page("annotationRequestId=a,b&annotationRequestId=b&offset=1&limit=10", 6,
+                 list(range(1, 7)))  # fmt: skip
+    found = list(across_exchanges.forms_agree([plain, agreeing, wrong]))
+    assert [f.message for f in found] == [
+        "a,b&b answered count 6 and ids [1, 2, 3, 4, 5]; a&b answered count 7 and ids "
+        "[1, 2, 3, 4, 5]: duplicates must count once (D7)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("exchanges", "expected"),
+    [
+        # Equal to the sum of the counts just before: stable data passes.
+        ([_alone("a", 2), _alone("b", 3), _both(5)], []),
+        # The nearest single counts before are read, not the first ones.
+        ([_alone("a", 2), _alone("a", 3), _alone("b", 1), _both(4)], []),
+        # One ID never asked alone: no sum to compare with.
+        ([_alone("a", 2), _both(5)], []),
+        # The comma form is compared with the repeated one by forms_agree, not here.
+        ([_alone("a", 2), _alone("b", 3), _both(5), _both(9, "a,b")], []),
+        # Every combined request is judged, after an agreeing one and after one skipped.
+        ([_alone("a", 2), _alone("b", 3), _both(5), _both(9)],
+         ["a&b together answered count 9; the IDs' counts add up to 5"]),
+        ([_alone("x", 5), _alone("x", 4), _alone("y", 1), _both(2, "x&annotationRequestId=y"),
+          _alone("a", 2), _alone("b", 3), _both(9)],
+         ["a&b together answered count 9; the IDs' counts add up to 5"]),
+    ],
+)  # fmt: skip
+def test_counts_add_up_cases(exchanges: list[Exchange], expected: list[str]) -> None:
+    found = list(across_exchanges.counts_add_up(exchanges))
+    assert [f.message for f in found] == expected
+
+
+def test_exchange_build_keeps_what_it_is_given() -> None:
+    bare = Exchange.build("get", BASE, 200)
+    assert (bare.method, bare.text, bare.elapsed, bare.request_headers) == ("GET", "", 0.0, {})
+    full = Exchange.build("GET", BASE, 200, text="t", elapsed=1.5, request_headers={"X": "1"})
+    assert (full.text, full.elapsed, full.request_headers) == ("t", 1.5, {"X": "1"})
+
+
+@pytest.mark.parametrize("count", [True, "3", 2.0, None])
+def test_a_count_that_is_not_an_integer_is_no_count(count: Any) -> None:
+    exchange = Exchange.build(
+        "GET", f"{BASE}?annotationRequestId=a", 200, envelope(2000, {"count": count, "data": []})
+    )
+    assert exchange.count is None and not exchange.is_page

@@ -61,6 +61,7 @@ def test_a_name_is_registered_once_and_a_check_needs_a_docstring(scratch: None) 
     registry.declare_builtin("scratch_builtin", "a built-in")
     assert registry.REGISTRY["scratch_builtin"].function is None
     assert registry.REGISTRY["scratch_builtin"].kind == "schemathesis"
+    assert registry.REGISTRY["scratch_builtin"].description == "a built-in"
     with pytest.raises(ValueError, match="'scratch_builtin' is registered twice"):
         registry.declare_builtin("scratch_builtin", "again")
 
@@ -131,3 +132,12 @@ def test_not_run_says_what_would_enable_it() -> None:
     outcome.saw()
     outcome.saw(3)
     assert outcome.judged == 4 and outcome.failures == [] and outcome.not_run is None
+
+
+def test_needs_unknown_id_says_how_to_give_one() -> None:
+    # The option and the variable named here are what a user types to enable the check.
+    assert str(registry._unknown_id(Context())) == (
+        "no unknown annotation request ID given (pass --unknown-id with an ID the server "
+        "does not know, or UNKNOWN_IDS=x)"
+    )
+    assert registry._unknown_id(Context(unknown_ids=("x",))) is None
