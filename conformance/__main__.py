@@ -35,7 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Conformance suite of GET /statistics/record: Schemathesis's checks and the "
             "contract's envelope and semantic rules. Without --base-url it starts the mock "
-            "and checks it with the IDs of its fixtures. Exit status 0: conforms; 1: does not. "
+            "and checks it with the IDs of its fixtures. Exit status 0: conforms; 1: does not; "
+            "2: could not judge (nothing listening, wrong prefix, TLS, refused keys, bad option). "
             "`python -m conformance proxy --help`: the validating proxy."
         ),
     )
