@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-import secrets
+import random
 import time
 from collections.abc import Callable, MutableMapping
 from typing import Any
@@ -36,6 +36,7 @@ from mockserver.handlers import (
     make_error_handler,
     make_record_handler,
 )
+from mockserver.pages import PageHeads
 from mockserver.scenarios import FaultInjector
 from mockserver.signatures import SignatureVerifier
 from mockserver.store import RecordStore
@@ -46,7 +47,10 @@ OPERATION_ID = "getStatisticsRecord"
 
 
 def new_request_id() -> str:
-    return secrets.token_hex(16)
+    # 128 random bits as 32 hex digits, as `secrets.token_hex(16)` gives them, without its system
+    # call per response: an ID only needs to be unique, and the module's generator is seeded
+    # from the system and reseeded in every forked worker.
+    return f"{random.getrandbits(128):032x}"
 
 
 class SignatureMiddleware:
@@ -84,7 +88,7 @@ def create_app(
     faults = FaultInjector(settings.fault_rate, settings.latency_ms)
     stamp = DateStamp(clock, time_zone)
     drill = Drill(settings.seed, settings.drills) if settings.drills else None
-    handler = make_record_handler(store, faults, stamp, request_ids, drill)
+    handler = make_record_handler(store, PageHeads(store), faults, stamp, request_ids, drill)
     rules = compile_rules(operation()["parameters"])
 
     def validate(scope: MutableMapping[str, Any]) -> None:

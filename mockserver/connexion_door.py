@@ -36,7 +36,6 @@ from connexion.operations import AbstractOperation
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
 from connexion.spec import Specification
-from starlette.responses import Response
 from starlette.routing import Mount, Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -68,8 +67,9 @@ class DirectOperation:
         self._handler = handler
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response: Response = await self._handler(scope)
-        await response(scope, receive, send)
+        # A Starlette Response or any other ASGI callable (the handler's JsonAnswer).
+        answer: ASGIApp = await self._handler(scope)
+        await answer(scope, receive, send)
 
 
 class DirectApi(AsyncApi):  # type: ignore[misc]

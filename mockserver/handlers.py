@@ -7,23 +7,61 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, tzinfo
 
 from starlette.responses import Response
-from starlette.types import Scope
+from starlette.types import Receive, Scope, Send
 
 from mockserver.connexion_door import ConnexionRequest, ConnexionResponse
 from mockserver.drill import Drill
-from mockserver.envelope import error_body, success_body
+from mockserver.envelope import error_body, success_body, success_tail
 from mockserver.errors import BusinessError, InvalidParameter, ServiceHiccup
+from mockserver.pages import PageHeads
 from mockserver.scenarios import FaultInjector, parse_prefer
 from mockserver.store import RecordStore
 from mockserver.timefmt import format_time
 
 PARSED_QUERY = "stardust.query"
 JSON = "application/json"
+JSON_BYTES = JSON.encode()
 
 # Seconds since the epoch, as time.time gives them.
 Clock = Callable[[], float]
 RequestIds = Callable[[], str]
-Handler = Callable[[Scope], Awaitable[Response]]
+# Anything the operation can send back: a Starlette Response, or a JsonAnswer.
+Answer = Callable[[Scope, Receive, Send], Awaitable[None]]
+Handler = Callable[[Scope], Awaitable[Answer]]
+
+# Below this size, copying the head and the tail into one body costs less than sending the tail
+# as a second message through the middlewares and the server.
+ONE_BODY_BELOW = 64 * 1024
+
+
+class JsonAnswer:
+    """A 200 JSON answer of a page's cached head and the response's own tail.
+
+    The headers are Starlette's `Response(body, media_type="application/json")`'s, in its order.
+    A large head goes out as it is, followed by the tail, rather than copied into a new body.
+    """
+
+    __slots__ = ("_head", "_tail")
+
+    def __init__(self, head: bytes, tail: bytes) -> None:
+        self._head = head
+        self._tail = tail
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        head, tail = self._head, self._tail
+        length = str(len(head) + len(tail)).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-length", length), (b"content-type", JSON_BYTES)],
+            }
+        )
+        if len(head) < ONE_BODY_BELOW:
+            await send({"type": "http.response.body", "body": head + tail})
+            return
+        await send({"type": "http.response.body", "body": head, "more_body": True})
+        await send({"type": "http.response.body", "body": tail})
 
 
 class DateStamp:
@@ -54,6 +92,7 @@ def header(scope: Scope, name: bytes) -> str | None:
 
 def make_record_handler(
     store: RecordStore,
+    heads: PageHeads,
     faults: FaultInjector,
     stamp: DateStamp,
     request_ids: RequestIds,
@@ -61,7 +100,7 @@ def make_record_handler(
 ) -> Handler:
     """The handler of `getStatisticsRecord`, closed over its collaborators; it takes the scope."""
 
-    async def get_statistics_record(scope: Scope) -> Response:
+    async def get_statistics_record(scope: Scope) -> Answer:
         # The contract-driven validator has already parsed the query (see contract/parameters.py).
         query = scope[PARSED_QUERY]
         scenario = parse_prefer(header(scope, b"prefer"))
@@ -73,12 +112,12 @@ def make_record_handler(
         if scenario.forced is not None:
             raise scenario.forced()
         faults.maybe_fail()
-        page = store.page(query["annotationRequestId"], query["offset"], query["limit"])
+        ids, offset, limit = query["annotationRequestId"], query["offset"], query["limit"]
         if drill is None:
-            body = success_body(page.count, page.runs, stamp(), request_ids())
-        else:
-            records = drill.records(page.records)
-            body = drill.envelope(success_body(page.count, records, stamp(), request_ids()))
+            return JsonAnswer(heads.head(ids, offset, limit), success_tail(stamp(), request_ids()))
+        page = store.page(ids, offset, limit)
+        records = drill.records(page.records)
+        body = drill.envelope(success_body(page.count, records, stamp(), request_ids()))
         return Response(body, status_code=200, media_type=JSON)
 
     return get_statistics_record

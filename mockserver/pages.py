@@ -1,0 +1,59 @@
+"""Whole pages asked before, kept as the envelope's bytes up to `date`, bounded in size.
+
+A page's envelope up to `date` depends only on the page (`count` and its records), so a page
+asked again is one look-up: no spans to gather over cached chunks, and above all no copy of its
+records into a new body (a 1000-record page is about 370 kB, and copying it cost more than the
+rest of the request). Like the store's caches, this one only remembers what would be computed
+again byte for byte (tests/test_pages.py).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+
+from mockserver.envelope import success_head
+from mockserver.store import MAX_PAGE_SIZE, RecordStore
+
+# About 45 pages of 1000 records, or 4,000 of 10: what a client paging back and forth, or a
+# dashboard polling a few requests, asks again; well inside the memory target (docs/mock-data.md).
+DEFAULT_MAX_BYTES = 16 * 1024 * 1024
+
+PageKey = tuple[tuple[str, ...], int, int]
+
+
+class PageHeads:
+    """`success_head` of pages of a store, least recently used first out, at most `max_bytes`."""
+
+    def __init__(self, store: RecordStore, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        self._store = store
+        self._max_bytes = max_bytes
+        self._bytes = 0
+        self._entries: OrderedDict[PageKey, bytes] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @property
+    def size(self) -> int:
+        """Bytes held."""
+        return self._bytes
+
+    def head(self, annotation_request_ids: Sequence[str], offset: int, limit: int) -> bytes:
+        """The page's envelope up to `date`; raises as `RecordStore.page` does."""
+        # Limits above the cap serve the capped page: one entry for all of them.
+        key = (tuple(annotation_request_ids), offset, min(limit, MAX_PAGE_SIZE))
+        entries = self._entries
+        found = entries.get(key)
+        if found is not None:
+            entries.move_to_end(key)
+            return found
+        page = self._store.page(annotation_request_ids, offset, limit)
+        head = success_head(page.count, page.runs)
+        if len(head) <= self._max_bytes:
+            entries[key] = head
+            self._bytes += len(head)
+            while self._bytes > self._max_bytes:
+                _, evicted = entries.popitem(last=False)
+                self._bytes -= len(evicted)
+        return head

@@ -1,0 +1,105 @@
+"""Pages asked before: the same bytes as a page computed anew, in a cache bounded in bytes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from mockserver.envelope import success_head
+from mockserver.errors import UnknownAnnotationRequest
+from mockserver.fixtures import FixtureSet
+from mockserver.generator import PinnedRequest, Vocabulary
+from mockserver.pages import PageHeads
+from mockserver.store import Page, RecordStore
+
+VOCABULARY = Vocabulary.from_faker(1)
+FIXTURES = FixtureSet(
+    pinned={"small": PinnedRequest(count=37), "medium": PinnedRequest(count=1234)},
+    unknown=frozenset({"missing"}),
+)
+
+
+class CountingStore(RecordStore):
+    """A store that counts the pages it is asked to compute."""
+
+    def __init__(self) -> None:
+        super().__init__(1, VOCABULARY, FIXTURES)
+        self.computed = 0
+
+    def page(self, annotation_request_ids: Sequence[str], offset: int, limit: int) -> Page:
+        self.computed += 1
+        return super().page(annotation_request_ids, offset, limit)
+
+
+def fresh(ids: Sequence[str], offset: int, limit: int) -> bytes:
+    page = RecordStore(1, VOCABULARY, FIXTURES).page(ids, offset, limit)
+    return success_head(page.count, page.runs)
+
+
+@pytest.mark.parametrize(
+    ("ids", "offset", "limit"),
+    [
+        (("small",), 1, 10),
+        (("medium",), 2, 1000),
+        (("small", "medium"), 1, 50),
+        (("medium", "other"), 3, 700),
+        (("small",), 99, 10),  # past the last page: no records
+    ],
+)
+def test_a_page_asked_again_is_the_page_computed_anew(
+    ids: tuple[str, ...], offset: int, limit: int
+) -> None:
+    heads = PageHeads(CountingStore())
+    first = heads.head(ids, offset, limit)
+    assert first == fresh(ids, offset, limit)
+    assert heads.head(ids, offset, limit) == first
+
+
+def test_a_page_asked_again_is_not_computed_again() -> None:
+    store = CountingStore()
+    heads = PageHeads(store)
+    heads.head(("medium",), 1, 10)
+    heads.head(("medium",), 1, 10)
+    heads.head(("medium",), 2, 10)
+    assert store.computed == 2
+
+
+def test_limits_above_the_cap_share_the_capped_page() -> None:
+    store = CountingStore()
+    heads = PageHeads(store)
+    over = heads.head(("medium",), 1, 5000)
+    assert heads.head(("medium",), 1, 1000) == over
+    assert store.computed == 1
+
+
+def test_the_cache_holds_at_most_its_bytes_and_drops_the_least_recently_used() -> None:
+    store = CountingStore()
+    one_page = len(fresh(("medium",), 1, 100))
+    # Room for two 100-record pages of `medium` (their sizes differ by a few bytes), not three.
+    heads = PageHeads(store, max_bytes=2 * one_page + one_page // 2)
+    for offset in (1, 2, 1, 3):  # page 1 used again before page 3 arrives: page 2 goes
+        heads.head(("medium",), offset, 100)
+    assert len(heads) == 2 and heads.size <= 2 * one_page + one_page // 2
+    computed = store.computed
+    heads.head(("medium",), 1, 100)
+    heads.head(("medium",), 3, 100)
+    assert store.computed == computed
+    heads.head(("medium",), 2, 100)
+    assert store.computed == computed + 1
+
+
+def test_a_page_larger_than_the_cache_is_served_and_not_kept() -> None:
+    store = CountingStore()
+    heads = PageHeads(store, max_bytes=1000)
+    assert heads.head(("medium",), 1, 100) == fresh(("medium",), 1, 100)
+    assert len(heads) == 0 and heads.size == 0
+    heads.head(("medium",), 1, 100)
+    assert store.computed == 2
+
+
+def test_unknown_ids_raise_and_nothing_is_kept() -> None:
+    heads = PageHeads(CountingStore())
+    with pytest.raises(UnknownAnnotationRequest):
+        heads.head(("small", "missing"), 1, 10)
+    assert len(heads) == 0
