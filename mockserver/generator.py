@@ -9,6 +9,7 @@ generating anything before it, and a task's step is read from its history's tabl
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from collections.abc import Sequence
@@ -67,11 +68,24 @@ class Vocabulary:
 
     @classmethod
     def from_faker(cls, seed: int, size: int = 1024) -> Vocabulary:
+        """The vocabulary of a seed, drawn once per process (see `_drawn`)."""
+        return _drawn(seed, size)
+
+    @classmethod
+    def draw(cls, seed: int, size: int = 1024) -> Vocabulary:
+        """The vocabulary of a seed, drawn from Faker now."""
         fake = Faker("en_US")
         fake.seed_instance(seed)
         names = tuple(dict.fromkeys(fake.user_name() for _ in range(size)))
         words = tuple(dict.fromkeys(fake.word() for _ in range(size // 4)))
         return cls(user_names=names, words=words)
+
+
+# Drawing a vocabulary takes some 90 ms, most of an app's build: an app built again in one
+# process (the in-process tests, `make profile`) takes the one already drawn. It is immutable.
+@functools.lru_cache(maxsize=8)
+def _drawn(seed: int, size: int) -> Vocabulary:
+    return Vocabulary.draw(seed, size)
 
 
 @dataclass(frozen=True, slots=True)
