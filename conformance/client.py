@@ -9,7 +9,9 @@ documentation's curl generator writes it (`annotationRequestId=a,b`, D7).
 
 from __future__ import annotations
 
+import functools
 import math
+import ssl
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -31,6 +33,19 @@ TARGET_PAGES = 12
 INT32_MAX = 2_147_483_647
 
 Pairs = Sequence[tuple[str, str | int]]
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    # httpx's own default (certifi's CA bundle, SSL_CERT_FILE/SSL_CERT_DIR honoured), built once
+    # per process: building it reads the whole bundle, some 40 ms of CPU, and a run opens a
+    # client per phase (the suite's self-test, some sixty runs, opened over a hundred).
+    return httpx.create_ssl_context()
+
+
+def http_client(options: Options) -> httpx.Client:
+    """The client every phase of a run sends its own requests with."""
+    return httpx.Client(timeout=options.timeout_seconds, verify=tls_context())
 
 
 def query_string(pairs: Pairs) -> str:

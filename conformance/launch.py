@@ -15,6 +15,7 @@ from typing import IO
 
 import httpx
 
+from conformance.client import tls_context
 from contract import CHECKOUT, in_checkout
 
 ROOT = CHECKOUT
@@ -35,18 +36,20 @@ def free_port() -> int:
 def wait_until_serving(url: str, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
     """Returns once `url` answers anything over HTTP; raises if the process dies first."""
     deadline = time.monotonic() + timeout
-    while True:
-        if process.poll() is not None:
-            error = _read_all(process.stderr)
-            detail = f": {error.strip()}" if error.strip() else ""
-            raise ServerDidNotStart(f"exited with {process.returncode} before serving{detail}")
-        try:
-            httpx.get(url, timeout=1.0)
-            return
-        except httpx.TransportError:
-            if time.monotonic() > deadline:
-                raise ServerDidNotStart(f"{url} did not answer within {timeout:g} s") from None
-            time.sleep(0.1)
+    # One client for every attempt: each new one would build its TLS context again.
+    with httpx.Client(timeout=1.0, verify=tls_context()) as http:
+        while True:
+            if process.poll() is not None:
+                error = _read_all(process.stderr)
+                detail = f": {error.strip()}" if error.strip() else ""
+                raise ServerDidNotStart(f"exited with {process.returncode} before serving{detail}")
+            try:
+                http.get(url)
+                return
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise ServerDidNotStart(f"{url} did not answer within {timeout:g} s") from None
+                time.sleep(0.1)
 
 
 def stop(process: subprocess.Popen[bytes], timeout: float = 15.0) -> int:

@@ -12,7 +12,7 @@ import ssl
 
 import httpx
 
-from conformance.client import Target
+from conformance.client import Target, http_client
 from conformance.config import Options
 from conformance.envelope import is_envelope
 
@@ -35,7 +35,7 @@ def _is_tls(error: BaseException | None) -> bool:
 def preflight(options: Options) -> None:
     """Raises `Unusable` when the server at `options.base_url` cannot be judged."""
     item = options.known_ids[0] if options.known_ids else PREFLIGHT_ID
-    with httpx.Client(timeout=options.timeout_seconds) as http:
+    with http_client(options) as http:
         target = Target(options, http)
         url = target.url([("annotationRequestId", item), ("offset", 1), ("limit", 1)])
         try:

@@ -18,11 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import yaml
 
 from conformance import envelope as _envelope  # noqa: F401  (registers the envelope rules)
-from conformance.client import BACK_OFF_SECONDS, RETRIES, SERVICE_HICCUP
+from conformance.client import BACK_OFF_SECONDS, RETRIES, SERVICE_HICCUP, http_client
 from conformance.config import Options
 from conformance.failures import Failure, curl_line
 from conformance.registry import ENVELOPE, SCHEMATHESIS, declare_builtin, of_kind
@@ -218,31 +217,45 @@ def parse_events(lines: Iterator[str]) -> Events:
 def retry_hiccups(options: Options, events: Events) -> tuple[list[Failure], list[str]]:
     """Send each request that answered 5000 again (up to twice): a 5000 that persists is a
     failure, one that passes is counted as flakiness."""
+    requests = list(dict.fromkeys((method, uri) for _, (method, uri, _) in events.hiccups))
+    persisting = _persisting(options, requests)
     failures: list[Failure] = []
     flaky: list[str] = []
-    done: dict[tuple[str, str], bool] = {}
-    with httpx.Client(timeout=options.timeout_seconds) as http:
-        for failure, (method, uri, _) in events.hiccups:
-            key = (method, uri)
-            if key not in done:
-                done[key] = _persists(options, http, method, uri)
-                if not done[key]:
-                    flaky.append(failure.curl)
-            if done[key]:
-                failures.append(failure)
+    reported: set[tuple[str, str]] = set()
+    for failure, (method, uri, _) in events.hiccups:
+        key = (method, uri)
+        if key in persisting:
+            failures.append(failure)
+        elif key not in reported:
+            flaky.append(failure.curl)
+        reported.add(key)
     return failures, flaky
 
 
-def _persists(options: Options, http: httpx.Client, method: str, uri: str) -> bool:
-    for attempt in range(RETRIES):
-        time.sleep(BACK_OFF_SECONDS * (attempt + 1))
-        headers = {}
-        if options.access_key and options.secret_key:
-            headers = signature_headers(options.access_key, options.secret_key)
-        response = http.request(method, uri, headers=headers)
-        if not _is_hiccup(response.text):
-            return False
-    return True
+def _persisting(options: Options, requests: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The requests that answer 5000 on every retry.
+
+    The retries go in rounds: one back-off, then every request still answering 5000 again. Each
+    request waits at least the back-off between its attempts, as the semantic phase's client
+    does, but a server answering 5000 to fifty requests costs two back-offs, not a hundred.
+    """
+    pending = requests
+    if not pending:
+        return set()
+    with http_client(options) as http:
+        for attempt in range(RETRIES):
+            if not pending:
+                break
+            time.sleep(BACK_OFF_SECONDS * (attempt + 1))
+            still = []
+            for method, uri in pending:
+                headers = {}
+                if options.access_key and options.secret_key:
+                    headers = signature_headers(options.access_key, options.secret_key)
+                if _is_hiccup(http.request(method, uri, headers=headers).text):
+                    still.append((method, uri))
+            pending = still
+    return set(pending)
 
 
 @dataclass(frozen=True)

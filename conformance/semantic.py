@@ -15,7 +15,7 @@ import httpx
 from conformance import checks as _checks  # noqa: F401  (registers the semantic checks)
 from conformance.across_exchanges import Growth, growth
 from conformance.checks import PHASE, Phase
-from conformance.client import Target
+from conformance.client import Target, http_client
 from conformance.config import Options
 from conformance.exchange import Exchange
 from conformance.failures import Failure, curl_line
@@ -66,7 +66,7 @@ def run(options: Options) -> Result:
     not_run: dict[str, NotRun] = {}
     judged: dict[str, int] = {}
     failures: list[Failure] = []
-    with httpx.Client(timeout=options.timeout_seconds) as http:
+    with http_client(options) as http:
         target = Target(options, http)
         phase = Phase(options, target)
         for name in of_kind(SEMANTIC):
