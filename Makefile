@@ -33,9 +33,9 @@ $(STAMP): pyproject.toml constraints.txt
 endif
 
 # Spread over the machine's cores (pytest-xdist); a file's tests stay on one worker, so a
-# server a file starts once is started once.
+# server a file starts once is started once. Files go out longest first (tests/conftest.py).
 test: $(STAMP)
-	$(BIN)/python -m pytest -n auto --dist loadfile
+	$(BIN)/python -m pytest -n auto --dist loadfile --no-loadscope-reorder
 
 # The edit loop: every test but the slow ones (they start a process), in-process, ~20 s;
 # spread over the cores, which saves about a quarter of it on two (README).

@@ -14,21 +14,59 @@ A test that starts a process without the `slow` mark fails (see `pytest_runtest_
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
 
-from tests.support.inprocess import ClientFactory, in_process, settings_with
-from tests.support.servers import RunningServer, mock_server
+# The app and the server helpers are imported by the fixtures that use them: xdist's controller
+# loads this file too, before any worker starts, and runs no test.
+if TYPE_CHECKING:
+    import httpx
+
+    from tests.support.inprocess import ClientFactory
+    from tests.support.servers import RunningServer
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Every Schemathesis run (`st run`, a child process) works in a fresh report folder, where
+    # Hypothesis would rebuild its caches (the Unicode tables, the constants of our modules):
+    # over a second of CPU per run, a quarter of `make test`'s conformance file. One folder for
+    # all of them, the one this process uses too; Hypothesis writes its caches atomically, so
+    # workers and children may share it. Their children inherit the variable.
+    os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(ROOT / ".hypothesis"))
+
+
+# The files that take longest, first. `make test` spreads whole files over the cores (xdist's
+# --dist loadfile) in collection order (--no-loadscope-reorder; xdist would otherwise start
+# with the files of most tests): a long file handed out last runs alone at the end while the
+# other core idles. Measured with `pytest --durations`; the rest keep their order.
+LONGEST_FIRST = (
+    "test_conformance.py",
+    "test_install.py",
+    "test_proxy.py",
+    "test_http_limits.py",
+    "test_generator.py",
+    "test_faults.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: index for index, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 
 
 @pytest.fixture(scope="session")
 def client() -> Iterator[httpx.Client]:
     """The mock with its default options, in-process."""
+    from tests.support.inprocess import in_process
+
     with in_process() as http:
         yield http
 
@@ -36,6 +74,8 @@ def client() -> Iterator[httpx.Client]:
 @pytest.fixture
 def make_client() -> Iterator[ClientFactory]:
     """A factory of in-process mocks: Settings overrides and seams as keyword arguments."""
+    from tests.support.inprocess import in_process, settings_with
+
     with ExitStack() as stack:
 
         def make(**options: Any) -> httpx.Client:
@@ -48,6 +88,8 @@ def make_client() -> Iterator[ClientFactory]:
 @pytest.fixture(scope="session")
 def mock() -> Iterator[RunningServer]:
     """The mock with its default options as a real process (seed 1, fixtures/), on a free port."""
+    from tests.support.servers import mock_server
+
     with mock_server() as server:
         yield server
 

@@ -7,7 +7,6 @@ child processes and on HTTP), by one session fixture; the tests then read the ve
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import subprocess
 import sys
@@ -24,12 +23,15 @@ import pytest
 from conformance.__main__ import main
 from conformance.catalog import ALL_CHECKS, ENVELOPE_CHECKS, SCHEMATHESIS_CHECKS, SEMANTIC_CHECKS
 from conformance.config import Options
+from conformance.local_mock import DEFAULT_FIXTURES, fixture_ids
 from conformance.registry import REGISTRY
 from conformance.report import Verdict
 from conformance.runner import run
 from conformance.signing import signature, signature_headers
-from tests.support.faulty_servers import FAULTS, KNOWN, UNKNOWN, serve
-from tests.support.servers import ROOT, mock_server
+from mockserver.app import create_app
+from mockserver.config import Settings
+from tests.support.faulty_servers import FAULTS, KNOWN, UNKNOWN, serve, serve_app
+from tests.support.servers import ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -184,28 +186,46 @@ def pool() -> Iterator[ThreadPoolExecutor]:
 
 
 @pytest.fixture(scope="session")
-def signing_mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    keys = tmp_path_factory.mktemp("keys") / "keys.json"
-    keys.write_text(json.dumps({"my-key": "my-secret"}), encoding="utf-8")
-    with mock_server("--signature-keys", str(keys), "--log-level", "warning") as server:
-        yield server.base_url
+def signing_mock() -> Iterator[str]:
+    """The mock verifying signatures, in a thread: the process is `default`'s concern below."""
+    settings = Settings(signature_keys={"my-key": "my-secret"}, log_level="warning")
+    with serve_app(create_app(settings), "signing mock") as base_url:
+        yield base_url
+
+
+def _mock_run(settings: Settings, report_dir: Path, **options: Any) -> Verdict:
+    """The suite against the mock with `settings`, served in a thread of this process."""
+    with serve_app(create_app(settings), "mock") as base_url:
+        return run(Options(base_url=base_url, report_dir=report_dir, **options))
 
 
 @pytest.fixture(scope="session")
 def mock_runs(pool: ThreadPoolExecutor, reports: Path, signing_mock: str) -> dict[str, Future[Any]]:
-    """`python -m conformance` with no --base-url (what `make conformance` runs), both styles;
-    and the Schemathesis phase, signed, against a mock that verifies signatures."""
-    signed = {**os.environ, "STARDUST_ACCESS_KEY": "my-key", "STARDUST_SECRET_KEY": "my-secret"}
+    """`python -m conformance` with no --base-url (what `make conformance` runs: a process that
+    starts the mock's process); the mock in the HTTP-200 style, told; and the Schemathesis
+    phase, signed, against a mock that verifies signatures."""
+    known, unknown = fixture_ids(DEFAULT_FIXTURES)
     return {
         "signed": pool.submit(
-            _cli,
-            ["--base-url", signing_mock, "--phase", "schemathesis", "--max-examples", "3"],
-            reports / "signed",
-            signed,
+            run,
+            Options(
+                base_url=signing_mock,
+                access_key="my-key",
+                secret_key="my-secret",
+                phases=ST,
+                max_examples=3,
+                report_dir=reports / "signed",
+            ),
         ),
         "default": pool.submit(_cli, [], reports / "mock"),
         "http-200": pool.submit(
-            _cli, ["--http-200-errors", "--max-examples", "5"], reports / "mock-http-200"
+            _mock_run,
+            Settings(http_200_errors=True),
+            reports / "mock-http-200",
+            known_ids=known,
+            unknown_ids=unknown,
+            http_200_errors=True,
+            max_examples=5,
         ),
     }
 
@@ -359,8 +379,8 @@ def test_mock_conforms(mock_runs: Mapping[str, Future[Any]]) -> None:
 
 
 def test_mock_in_http_200_style_conforms_when_told(mock_runs: Mapping[str, Future[Any]]) -> None:
-    result = mock_runs["http-200"].result()
-    assert result.returncode == 0, result.stdout + result.stderr
+    verdict = mock_runs["http-200"].result()
+    assert verdict.passed and not verdict.not_run, verdict
 
 
 def test_junit_report_lists_each_check_and_its_failures(
@@ -488,8 +508,8 @@ def test_schemathesis_requests_are_signed_too(
     mock_runs: Mapping[str, Future[Any]], reports: Path
 ) -> None:
     """Unsigned, every answer would be a 401, which the contract documents: look at them."""
-    result = mock_runs["signed"].result()
-    assert result.returncode == 0, result.stdout
+    verdict = mock_runs["signed"].result()
+    assert verdict.passed, verdict
     statuses: set[int] = set()
     events = reports / "signed" / "schemathesis" / "events.ndjson"
     for line in events.read_text(encoding="utf-8").splitlines():

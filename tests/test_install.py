@@ -30,6 +30,7 @@ import yaml
 
 from conformance.catalog import ALL_CHECKS
 from conformance.launch import HOST, ROOT, free_port, stop, wait_until_serving
+from conformance.signing import signature_headers
 from tests.support.client_project import run_pytest, write
 
 pytestmark = pytest.mark.slow
@@ -162,12 +163,7 @@ def test_both_scripts_run_from_another_folder(installed: Installed) -> None:
     for command in (["stardust-mock"], ["stardust-conformance"], ["stardust-conformance", "proxy"]):
         helped = run([str(installed.bin / command[0]), *command[1:], "--help"], installed.elsewhere)
         assert helped.returncode == 0 and "usage:" in helped.stdout, helped.stderr
-    with installed_mock(installed, "--no-access-log") as url:
-        page = httpx.get(
-            f"{url}/rosetta-open/statistics/record", params={"annotationRequestId": DOC_ID}
-        ).json()
-    # The packaged fixtures are loaded: the documentation's request has its 1930 records.
-    assert page["code"] == 2000 and page["data"]["count"] == 1930
+    # (`stardust-mock` serving the packaged fixtures: the CI recipe's test below.)
     # Without --base-url, the installed suite starts the installed mock with its fixtures.
     checked = run(
         [str(installed.bin / "stardust-conformance"), "--phase", "semantic"],
@@ -206,6 +202,13 @@ def test_the_ci_recipe_runs_against_a_mock_with_signature_keys(
     workspace = tmp_path / "workspace"
     workspace.mkdir()
     with installed_mock(installed, "--signature-keys", str(keys), "--no-access-log") as url:
+        page = httpx.get(
+            f"{url}/rosetta-open/statistics/record",
+            params={"annotationRequestId": DOC_ID},
+            headers=signature_headers("ci-key", "ci-secret"),
+        ).json()
+        # The packaged fixtures are loaded: the documentation's request has its 1930 records.
+        assert page["code"] == 2000 and page["data"]["count"] == 1930
         context = {
             "secrets.STARDUST_ACCESS_KEY": "ci-key",
             "secrets.STARDUST_SECRET_KEY": "ci-secret",

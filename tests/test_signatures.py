@@ -203,7 +203,10 @@ def now_ms() -> int:
 def test_secrets_never_reach_the_output_even_at_debug_level() -> None:
     # Keys from the environment this time: the other way to configure them.
     environment = {"MOCKSERVER_SIGNATURE_KEYS": json.dumps(KEYS)}
-    with mock_server("--log-level", "debug", environment=environment) as server:
+    with (
+        mock_server("--log-level", "debug", environment=environment) as server,
+        httpx.Client() as http,
+    ):
         url = f"{server.base_url}/statistics/record"
         for headers in (
             signed(now_ms()),
@@ -212,10 +215,10 @@ def test_secrets_never_reach_the_output_even_at_debug_level() -> None:
             {"X-STARDUST-KEY": ACCESS_KEY, "X-TS": str(now_ms()), "X-SIGN": SECRET},
             signed(now_ms(), access_key=SECRET),
         ):
-            response = httpx.get(url, params={"annotationRequestId": "x"}, headers=headers)
+            response = http.get(url, params={"annotationRequestId": "x"}, headers=headers)
             assert response.status_code in {200, 401}
             assert SECRET not in response.text
-        assert httpx.get(url, params={"annotationRequestId": "x"}).json()["code"] == 402
+        assert http.get(url, params={"annotationRequestId": "x"}).json()["code"] == 402
     output = server.output()
     assert "signatures verified" in output
     assert SECRET not in output

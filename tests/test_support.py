@@ -64,3 +64,22 @@ def test_pre_commit_runs_the_linters_of_make_lint() -> None:
     config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
     hooks = {hook["entry"] for repo in config["repos"] for hook in repo["hooks"]}
     assert hooks == linters
+
+
+def test_the_faulty_servers_compact_json_is_starlettes_json() -> None:
+    from starlette.responses import JSONResponse
+
+    from tests.support.faulty_servers import CompactJSON, record
+
+    records = [record("big", position, None) for position in range(40)]
+    body = {"code": 2000, "data": {"count": 40, "data": [*records, {"name": "é 名"}]}}
+    assert CompactJSON(body).body == JSONResponse(body).body
+
+
+def test_the_faulty_servers_records_are_shared_but_for_random_data() -> None:
+    from tests.support.faulty_servers import record
+
+    assert record("big", 5, "drifting_count") is record("big", 5, None)
+    assert record("big", 5, "wrong_type") is not record("big", 5, None)
+    assert record("big", 5, "wrong_type")["taskId"] == str(record("big", 5, None)["taskId"])
+    assert record("big", 5, "random_data") != record("big", 5, "random_data")
