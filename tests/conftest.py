@@ -14,6 +14,7 @@ A test that starts a process without the `slow` mark fails (see `pytest_runtest_
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 from collections.abc import Iterator
@@ -60,6 +61,14 @@ LONGEST_FIRST = (
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     rank = {name: index for index, name in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # What collection imported (Schemathesis, Hypothesis, Connexion, the tests) lives until the
+    # end: out of the collector's way, every full collection no longer walks it. In the
+    # conformance and proxy tests, this halved the time spent collecting garbage (2.2 to 1.2 s).
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.fixture(scope="session")
