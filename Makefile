@@ -37,8 +37,8 @@ endif
 test: $(STAMP)
 	$(BIN)/python -m pytest -n auto --dist loadfile --no-loadscope-reorder
 
-# The edit loop: every test but the slow ones (they start a process), in-process, ~20 s;
-# spread over the cores, which saves about a quarter of it on two (README).
+# The edit loop: every test but the slow ones (they start a process), in-process, ~12 s;
+# spread over the cores (README).
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n auto -m "not slow"
 
