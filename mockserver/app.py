@@ -49,7 +49,7 @@ OPERATION_ID = "getStatisticsRecord"
 def new_request_id() -> str:
     # 128 random bits as 32 hex digits, as `secrets.token_hex(16)` gives them, without its system
     # call per response: an ID only needs to be unique, and the module's generator is seeded
-    # from the system and reseeded in every forked worker.
+    # from the system in every worker process (uvicorn spawns them; a fork would reseed it).
     return f"{random.getrandbits(128):032x}"
 
 

@@ -15,8 +15,9 @@ from collections.abc import Sequence
 from mockserver.envelope import success_head
 from mockserver.store import MAX_PAGE_SIZE, RecordStore
 
-# About 45 pages of 1000 records, or 4,000 of 10: what a client paging back and forth, or a
-# dashboard polling a few requests, asks again; well inside the memory target (docs/mock-data.md).
+# 16 MiB: about 45 pages of 1000 records, or 4,000 of 10: what a client paging back and forth,
+# or a dashboard polling a few requests, asks again; well inside the memory target
+# (docs/mock-data.md).
 DEFAULT_MAX_BYTES = 16 * 1024 * 1024
 
 PageKey = tuple[tuple[str, ...], int, int]

@@ -206,7 +206,6 @@ def test_without_a_drill_the_records_are_the_contracts() -> None:
             assert record[field] in schemas[component]["enum"]
 
 
-@pytest.mark.slow
 def test_the_conformance_suite_fails_a_drilled_server(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -61,7 +61,7 @@ def test_a_page_is_the_envelope_of_its_records_with_its_own_date_and_id(
     )
     date = "1970-01-01 00:00:00"
     assert first.content == success_body(page.count, page.records, date, "a" * 32)
-    # Asked again: the same page from the cache, with the second response's own ID.
+    # Asked again (from the page cache, tests/test_pages.py): the same bytes but for the ID.
     assert again.content == success_body(page.count, page.records, date, "b" * 32)
     assert int(first.headers["content-length"]) == len(first.content)
     assert len(orjson.loads(first.content)["data"]["data"]) == limit

@@ -23,11 +23,12 @@ QUERIES = (
 ROUNDS = 12
 
 
-def data_of(base_url: str, query: str, client: httpx.Client) -> str:
-    """The `data` of one answer."""
+def answer_of(base_url: str, query: str, client: httpx.Client) -> tuple[str, str]:
+    """The `data` of one answer, and its `requestId`."""
     response = client.get(f"{base_url}/statistics/record?{query}")
     assert response.status_code == 200, response.text
-    return json.dumps(response.json()["data"], sort_keys=True)
+    body = response.json()
+    return json.dumps(body["data"], sort_keys=True), body["requestId"]
 
 
 def worker_pids(parent: int) -> list[int]:
@@ -48,7 +49,7 @@ def cpu_ticks(pid: int) -> int:
 def test_two_workers_serve_the_data_of_one_worker_with_the_same_seed() -> None:
     # One worker is the app itself: asked in-process, it needs no process of its own.
     with in_process(Settings(seed=1)) as single:
-        expected = {query: data_of(BASE_URL, query, single) for query in QUERIES}
+        expected = {query: answer_of(BASE_URL, query, single)[0] for query in QUERIES}
     with mock_server("--seed", "1", "--workers", "2") as pair:
         workers = worker_pids(pair.process.pid)
         assert len(workers) == 2
@@ -61,10 +62,13 @@ def test_two_workers_serve_the_data_of_one_worker_with_the_same_seed() -> None:
             httpx.Client(timeout=30.0, limits=fresh) as client,
             ThreadPoolExecutor(max_workers=8) as pool,
         ):
-            answers = list(pool.map(lambda query: data_of(pair.base_url, query, client), asked))
+            answers = list(pool.map(lambda query: answer_of(pair.base_url, query, client), asked))
         after = {pid: cpu_ticks(pid) for pid in workers}
     served: dict[str, set[str]] = {}
-    for query, data in zip(asked, answers, strict=True):
+    for query, (data, _) in zip(asked, answers, strict=True):
         served.setdefault(query, set()).add(data)
     assert served == {query: {data} for query, data in expected.items()}
     assert all(after[pid] > before[pid] for pid in workers), "both workers answered requests"
+    # Each worker draws request IDs from its own generator, seeded by the system: never the same.
+    request_ids = [request_id for _, request_id in answers]
+    assert len(set(request_ids)) == len(request_ids)
