@@ -121,7 +121,7 @@ class ProcessInFastTest(RuntimeError):
 
 @contextmanager
 def _processes_allowed(item: pytest.Item) -> Iterator[None]:
-    if item.get_closest_marker("slow") is not None:
+    if item.get_closest_marker("slow") is not None or item.get_closest_marker("heavy"):
         yield
         return
     original = subprocess.Popen.__init__
