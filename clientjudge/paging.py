@@ -158,3 +158,38 @@ def refetch(exchanges: Sequence[Exchange]) -> list[Offence]:
             offences.append(Offence((exchange, earlier), f"page {offset} read as #{earlier.seq}"))
         read[offset] = exchange
     return offences
+
+
+@rule(
+    "paging-limit-changed",
+    ERROR,
+    "keep one limit for a whole walk: offset counts pages of that limit, so a new limit "
+    "means starting again at offset=1",
+)
+def limit_changed(exchanges: Sequence[Exchange]) -> list[Offence]:
+    """A walk continued at another limit: records were skipped or read twice.
+
+    The next page (offset + 1) of the same IDs asked at another limit served than the page
+    before it: page 2 at limit 50 after page 1 at limit 10 starts at record 51, and records
+    11 to 50 are never read (D45).
+    """
+    offences = []
+    last: dict[tuple[str, frozenset[str]], Exchange] = {}
+    for exchange in exchanges:
+        if not _paging(exchange):
+            continue
+        key = (client_of(exchange), exchange.id_set)
+        before = last.get(key)
+        if (
+            before is not None
+            and succeeded(before)
+            and (exchange.offset or 0) == (before.offset or 0) + 1
+            and exchange.served_limit != before.served_limit
+        ):
+            detail = (
+                f"page {before.offset} at limit {before.served_limit}, then page "
+                f"{exchange.offset} at limit {exchange.served_limit}"
+            )
+            offences.append(Offence((exchange, before), detail))
+        last[key] = exchange
+    return offences

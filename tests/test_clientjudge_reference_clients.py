@@ -122,6 +122,14 @@ def test_a_page_read_twice_is_flagged() -> None:
     assert problems(judge(mock.exchanges)) == {"paging-refetch": (3, 4)}
 
 
+def test_a_walk_that_changes_its_limit_is_flagged() -> None:
+    mock = rc.mock()
+    with mock.client() as http:
+        # Records 11 to 50 never read: 10 + 43 of 93.
+        assert len(rc.switch_limit(http, (rc.MEDIUM,))) == 53
+    assert problems(judge(mock.exchanges)) == {"paging-limit-changed": (1, 2)}
+
+
 def test_a_53003_retried_is_flagged() -> None:
     mock = rc.mock()
     with mock.client() as http:

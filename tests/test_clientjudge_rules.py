@@ -124,6 +124,24 @@ def test_a_page_read_again_after_an_error_is_a_retry_not_a_refetch() -> None:
     assert "paging-refetch" not in flagged(entries)
 
 
+# paging-limit-changed
+
+
+def test_a_walk_continued_at_another_limit_skips_records() -> None:
+    entries = [page(1, 1, 10, 93), page(2, 2, 50, 93)]
+    found = verdict(entries)
+    assert [(f.rule, f.requests) for f in found.findings] == [("paging-limit-changed", (1, 2))]
+    assert "page 1 at limit 10, then page 2 at limit 50" in found.findings[0].message
+
+
+def test_a_new_walk_at_another_limit_and_limits_served_alike_are_not_a_change() -> None:
+    assert flagged([page(1, 1, 10, 93), page(2, 1, 50, 93), page(3, 2, 50, 93)]) == {}
+    # 5000 and 1000 are both served as 1000 (D5): the same page size.
+    assert "paging-limit-changed" not in flagged([page(1, 1, 5000, 2500), page(2, 2, 1000, 2500)])
+    # Other IDs are another walk.
+    assert flagged([page(1, 1, 10, 93), page(2, 2, 50, 93, ids="annotationRequestId=b")]) == {}
+
+
 # retry-not-retryable
 
 

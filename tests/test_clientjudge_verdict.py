@@ -22,6 +22,7 @@ NAMES = {
     "paging-short-page-as-end": "error",
     "limit-over-max": "info",
     "paging-refetch": "warning",
+    "paging-limit-changed": "error",
     "retry-not-retryable": "error",
     "retry-no-backoff": "error",
     "signing-missing": "error",

@@ -311,6 +311,18 @@ def peek_then_read(http: httpx.Client, ids: Sequence[str], limit: int) -> list[A
         offset += 1
 
 
+def switch_limit(http: httpx.Client, ids: Sequence[str]) -> list[Any]:
+    """Reads page 1 small for a quick first screen, then the rest with a larger limit."""
+    records = _page(http, [*_ids(ids, "comma"), ("offset", 1), ("limit", 10)])["data"]
+    offset = 2
+    while True:
+        page = _page(http, [*_ids(ids, "comma"), ("offset", offset), ("limit", 50)])
+        if not page["data"]:
+            return list(records)
+        records += page["data"]
+        offset += 1
+
+
 def retry_everything(http: httpx.Client, ids: Sequence[str], sleep: Callable[[float], None]) -> Any:
     """Retries whatever is not a success, with back-off: a 53003 too, which cannot change."""
     for attempt in range(3):
