@@ -166,6 +166,13 @@ def test_re_signing_with_a_fresh_timestamp_after_403_is_the_fix() -> None:
     assert "retry-not-retryable" in flagged([stale, again])
 
 
+def test_a_retry_on_a_new_connection_is_still_the_same_client() -> None:
+    again = entry(2, IDS, code=53003, client="127.0.0.1:50999")
+    assert "retry-not-retryable" in flagged([entry(1, IDS, code=53003), again])
+    fast = entry(2, IDS, at=T0 + 1.01, count=3, client="127.0.0.1:50999")
+    assert "retry-no-backoff" in flagged([entry(1, IDS, at=T0 + 1, code=5000), fast])
+
+
 def test_another_client_sending_the_same_request_is_not_a_retry() -> None:
     entries = [entry(1, IDS, code=53003), entry(2, IDS, code=53003, client="10.1.1.1:5")]
     assert flagged(entries) == {}

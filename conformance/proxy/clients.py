@@ -54,14 +54,18 @@ class ClientTraffic:
 
     def __init__(self, max_kept: int) -> None:
         self.kept: deque[Exchange] = deque(maxlen=max_kept)
+        # Requests numbered on arrival; those answered and judged (a failed upstream or an
+        # answer too large to judge leaves a gap in the numbers, as it leaves nothing to read).
+        self.arrived = 0
         self.seen = 0
 
     def arrive(self) -> int:
         """The next sequence number, taken when a request arrives."""
-        self.seen += 1
-        return self.seen
+        self.arrived += 1
+        return self.arrived
 
     def add(self, exchange: Exchange, seq: int, client: str, arrived: float) -> None:
+        self.seen += 1
         self.kept.append(summarised(exchange, seq, client, arrived))
 
     @property
