@@ -29,8 +29,10 @@ GROWTH = 1.5
 PATIENT_SECONDS = 10.0
 
 
-def _request(exchange: Exchange) -> tuple[str, str, str, str]:
-    return client_of(exchange), exchange.method, exchange.path, exchange.raw_query
+def _request(exchange: Exchange) -> tuple[str, ...]:
+    """What makes two requests the same: another `Prefer` asks another outcome of the mock."""
+    query = exchange.raw_query
+    return client_of(exchange), exchange.method, exchange.path, query, header(exchange, "prefer")
 
 
 def _signed_request(exchange: Exchange) -> tuple[str, ...]:

@@ -3,7 +3,8 @@
 The mock's outcomes (mockserver/signatures.py): 402 when a header is missing or the access key
 is unknown, 401 when the signature is wrong, 403 when `X-TS` is outside the skew window. Only
 these answers show that the server checks signatures, so only they are judged: a server that
-does not check draws no finding for unsigned requests.
+does not check draws no finding for unsigned requests, nor does an outcome the client forced
+with `Prefer: code=...` to test its own error handling.
 """
 
 from __future__ import annotations
@@ -17,6 +18,11 @@ from conformance.exchange import Exchange
 
 SIGNING_HEADERS = ("x-stardust-key", "x-ts", "x-sign")
 WRONG_SIGNATURE, AUTHENTICATION_FAILED, SIGNATURE_EXPIRED = 401, 402, 403
+
+
+def forced(exchange: Exchange) -> bool:
+    """An outcome the client asked for with `Prefer: code=...`: its test, not its signing."""
+    return "code=" in header(exchange, "prefer").lower()
 
 
 def _missing(exchange: Exchange) -> list[str]:
@@ -43,7 +49,9 @@ def missing(exchanges: Sequence[Exchange]) -> list[Offence]:
     return [
         Offence((exchange,), "without " + ", ".join(name.upper() for name in _missing(exchange)))
         for exchange in exchanges
-        if exchange.answer_code == AUTHENTICATION_FAILED and _missing(exchange)
+        if exchange.answer_code == AUTHENTICATION_FAILED
+        and _missing(exchange)
+        and not forced(exchange)
     ]
 
 
@@ -57,7 +65,7 @@ def invalid(exchanges: Sequence[Exchange]) -> list[Offence]:
     """Requests signed wrongly: a wrong signature, a stale X-TS or an unknown access key."""
     offences = []
     for exchange in exchanges:
-        code = exchange.answer_code
+        code = None if forced(exchange) else exchange.answer_code
         if code == WRONG_SIGNATURE:
             offences.append(Offence((exchange,), f"wrong signature; {skew(exchange)}"))
         elif code == SIGNATURE_EXPIRED:

@@ -94,6 +94,19 @@ def test_signed_requests_are_clean() -> None:
     assert judge(mock.exchanges).findings == ()
 
 
+def test_a_client_testing_its_error_handling_with_prefer_is_clean() -> None:
+    mock = rc.mock()
+    with mock.client(failures=2) as http:
+        assert rc.error_handling_suite(http, (rc.SMALL,), mock.clock.sleep) == [
+            53003,
+            401,
+            402,
+            403,
+            2000,
+        ]
+    assert judge(mock.exchanges).findings == ()
+
+
 # Bad clients: exactly their rule.
 
 

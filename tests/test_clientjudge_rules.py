@@ -261,6 +261,17 @@ def test_a_wrong_signature_and_an_unknown_key_are_invalid() -> None:
     assert "access key unknown" in found.findings[0].message
 
 
+def test_outcomes_forced_with_prefer_are_the_clients_tests_not_its_mistakes() -> None:
+    entries = [
+        entry(n, IDS, code=code, headers=[["prefer", f"code={code}"]])
+        for n, code in enumerate((402, 401, 403, 53003), 1)
+    ]
+    # Each forced once: another Prefer is another request, and no signing was judged.
+    assert flagged(entries) == {}
+    again = entry(5, IDS, code=53003, headers=[["prefer", "code=53003"]])
+    assert flagged([*entries, again]) == {"retry-not-retryable": (4, 5)}
+
+
 def test_signed_requests_answered_are_clean_and_unsigned_ones_unchecked_too() -> None:
     signed = [entry(n, f"{IDS}&offset={n}", headers=[KEY, SIGN, ts(T0)], count=3) for n in (1, 2)]
     assert flagged(signed) == {}
