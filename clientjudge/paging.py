@@ -90,24 +90,24 @@ def short_page_as_end(exchanges: Sequence[Exchange]) -> list[Offence]:
     """A capped page taken for the last one: records after it were never read.
 
     A limit above 1000 was served as 1000 records while `count` said more remained, and the
-    client never asked for the next page of the same IDs.
+    client never asked for the next page of the same IDs (offset + 1, served 1000).
     """
+    # The pages asked at 1000 records, in one pass: a long walk at limit=5000 (thousands of
+    # capped pages) costs its length. Asked before or after: a client paging in parallel may
+    # ask page 2 before page 1's answer is in; either way it did not stop at page 1.
+    asked = {
+        (client_of(exchange), exchange.id_set, exchange.offset or 0)
+        for exchange in exchanges
+        if _paging(exchange) and exchange.served_limit == LIMIT_CAP
+    }
     offences = []
-    for number, exchange in enumerate(exchanges):
+    for exchange in exchanges:
         if not (_paging(exchange) and succeeded(exchange)) or (exchange.limit or 0) <= LIMIT_CAP:
             continue
         if not _more_after(exchange):
             continue
-        following = (exchange.offset or 0) + 1
-        asked_next = any(
-            _paging(later)
-            and client_of(later) == client_of(exchange)
-            and later.id_set == exchange.id_set
-            and later.offset == following
-            and later.served_limit == LIMIT_CAP
-            for later in exchanges[number + 1 :]
-        )
-        if not asked_next:
+        following = (client_of(exchange), exchange.id_set, (exchange.offset or 0) + 1)
+        if following not in asked:
             detail = f"{exchange.answer_returned} of {exchange.answer_count} records"
             offences.append(Offence((exchange,), detail))
     return offences

@@ -86,6 +86,14 @@ def test_reading_on_after_a_capped_page_is_correct() -> None:
     assert found.has_problems is False
 
 
+def test_the_next_page_asked_first_by_a_parallel_client_counts() -> None:
+    entries = [page(1, 2, 5000, 2500), page(2, 1, 5000, 2500), page(3, 3, 5000, 2500)]
+    assert "paging-short-page-as-end" not in flagged(entries)
+    # Another client's next page does not read on for this one (which stopped there too).
+    other = page(2, 2, 5000, 2500, client="10.0.0.9:1")
+    assert flagged([page(1, 1, 5000, 2500), other])["paging-short-page-as-end"] == (1, 2)
+
+
 def test_a_capped_page_that_holds_everything_is_the_last() -> None:
     assert "paging-short-page-as-end" not in flagged([page(1, 1, 5000, 1000)])
     assert "paging-short-page-as-end" not in flagged([page(1, 1, 5000, 700)])
