@@ -181,6 +181,18 @@ def test_a_retry_on_a_new_connection_is_still_the_same_client() -> None:
     assert "retry-no-backoff" in flagged([entry(1, IDS, at=T0 + 1, code=5000), fast])
 
 
+def test_the_same_request_sent_concurrently_is_not_a_retry() -> None:
+    # Two tabs of a dashboard: the second left before the first's answer arrived.
+    first = entry(1, IDS, at=T0, code=53003, elapsed_ms=40.0)
+    twin = entry(2, IDS, at=T0 + 0.01, code=53003)
+    assert flagged([first, twin]) == {}
+    hiccup = entry(1, IDS, at=T0, code=5000, elapsed_ms=40.0)
+    assert flagged([hiccup, entry(2, IDS, at=T0 + 0.01, code=5000)]) == {}
+    # Then a retry 20 ms after that first answer is still hammering.
+    retry = entry(3, IDS, at=T0 + 0.06, count=3)
+    assert "retry-no-backoff" in flagged([hiccup, entry(2, IDS, at=T0 + 0.01, code=5000), retry])
+
+
 def test_another_client_sending_the_same_request_is_not_a_retry() -> None:
     entries = [entry(1, IDS, code=53003), entry(2, IDS, code=53003, client="10.1.1.1:5")]
     assert flagged(entries) == {}
