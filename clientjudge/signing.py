@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from clientjudge.exchanges import header
-from clientjudge.findings import ERROR
+from clientjudge.findings import ERROR, INFO
 from clientjudge.registry import Offence, rule
-from conformance.exchange import Exchange
+from conformance.exchange import SUCCESS, Exchange
 
 SIGNING_HEADERS = ("x-stardust-key", "x-ts", "x-sign")
 WRONG_SIGNATURE, AUTHENTICATION_FAILED, SIGNATURE_EXPIRED = 401, 402, 403
@@ -72,4 +72,26 @@ def invalid(exchanges: Sequence[Exchange]) -> list[Offence]:
             offences.append(Offence((exchange,), f"stale X-TS; {skew(exchange)}"))
         elif code == AUTHENTICATION_FAILED and not _missing(exchange):
             offences.append(Offence((exchange,), f"access key unknown; {skew(exchange)}"))
+    return offences
+
+
+# A signed request accepted with X-TS this far from its arrival still passes the mock's
+# default window (300 s), but a clock drifting this much fails soon (D45).
+DRIFT_SECONDS = 60.0
+
+
+@rule(
+    "signing-clock-drift",
+    INFO,
+    "synchronise the client's clock (NTP), or take X-TS from the server's Date header",
+)
+def clock_drift(exchanges: Sequence[Exchange]) -> list[Offence]:
+    """Signed requests accepted although X-TS was a minute or more off their arrival."""
+    offences = []
+    for exchange in exchanges:
+        value = header(exchange, "x-ts")
+        if exchange.answer_code != SUCCESS or not (value.isascii() and value.isdigit()):
+            continue
+        if abs(int(value) / 1000 - exchange.started_at) >= DRIFT_SECONDS:
+            offences.append(Offence((exchange,), skew(exchange)))
     return offences

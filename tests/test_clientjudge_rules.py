@@ -281,6 +281,17 @@ def test_a_wrong_signature_and_an_unknown_key_are_invalid() -> None:
     assert "access key unknown" in found.findings[0].message
 
 
+def test_a_drifting_clock_still_accepted_is_worth_knowing() -> None:
+    drifting = entry(1, IDS, at=T0, count=3, headers=[KEY, SIGN, ts(T0 - 200)])
+    found = verdict([drifting, entry(2, f"{IDS}&offset=2", at=T0, count=3,
+                                     headers=[KEY, SIGN, ts(T0 - 59)])])  # fmt: skip
+    assert [(f.rule, f.severity, f.requests) for f in found.findings] == [
+        ("signing-clock-drift", "info", (1,))
+    ]
+    assert "clock skew 200.0 s: X-TS behind the arrival time" in found.findings[0].message
+    assert found.has_problems is False
+
+
 def test_outcomes_forced_with_prefer_are_the_clients_tests_not_its_mistakes() -> None:
     entries = [
         entry(n, IDS, code=code, headers=[["prefer", f"code={code}"]])

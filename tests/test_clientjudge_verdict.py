@@ -28,6 +28,7 @@ NAMES = {
     "retry-no-backoff": "error",
     "signing-missing": "error",
     "signing-invalid": "error",
+    "signing-clock-drift": "info",
 }
 
 
