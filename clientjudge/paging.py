@@ -57,18 +57,22 @@ def _more_after(exchange: Exchange) -> bool:
 def offset_as_index(exchanges: Sequence[Exchange]) -> list[Offence]:
     """Offset read as a record index: it grew by the limit and skipped the pages in between.
 
-    Consecutive requests of a series whose offset grows by exactly the limit (above 1), with
-    none of the pages in between ever asked: a parallel pager asks those pages, in any order.
+    Consecutive requests of a series whose offset grows by exactly the limit (above 1), or by
+    the 1000 records a capped limit gets, with none of the pages in between ever asked: a
+    parallel pager asks those pages, in any order.
     """
     offences = []
     for (_, _, limit), series in _series(exchanges):
         if limit <= 1:
             continue
+        # The step of a client adding the limit asked, or the records it got (1000 when the
+        # limit is capped).
+        steps = {limit, min(limit, LIMIT_CAP)}
         asked = {exchange.offset for exchange in series}
         skips = [
             (before, after)
             for before, after in pairwise(series)
-            if (after.offset or 0) - (before.offset or 0) == limit
+            if (after.offset or 0) - (before.offset or 0) in steps
             and asked.isdisjoint(range((before.offset or 0) + 1, after.offset or 0))
         ]
         if skips:

@@ -53,10 +53,18 @@ def test_a_zero_based_index_is_caught_too() -> None:
     assert "paging-offset-as-index" in flagged(entries)
 
 
+def test_an_index_stepped_by_the_records_of_a_capped_page_is_caught() -> None:
+    # limit=5000 is served as 1000: a client adding the records it got steps by 1000.
+    found = flagged(walk([1, 1001, 2001], limit=5000, count=2500))
+    assert found["paging-offset-as-index"] == (1, 2, 3)
+
+
 def test_sequential_paging_at_any_limit_is_not_an_index() -> None:
-    for limit, count in [(1, 4), (2, 7), (10, 35), (1000, 2500)]:
-        pages = -(-count // limit) + 1  # every page, then the empty one after the last
-        assert flagged(walk(list(range(1, pages + 1)), limit, count)) == {}, limit
+    for limit, count in [(1, 4), (2, 7), (10, 35), (1000, 2500), (5000, 3500)]:
+        pages = -(-count // min(limit, 1000)) + 1  # every page, then the empty one after
+        found = verdict(walk(list(range(1, pages + 1)), limit, count))
+        assert found.problems == (), limit
+        assert [f.rule for f in found.findings] == (["limit-over-max"] if limit > 1000 else [])
 
 
 def test_parallel_pages_after_page_one_in_any_order_are_not_an_index() -> None:
