@@ -44,7 +44,7 @@ test-heavy: $(STAMP)
 	$(BIN)/python -m pytest -n auto --dist loadfile -m heavy || [ $$? -eq 5 ]
 
 # The edit loop: every test but the slow ones (they start a process), in-process, ~12 s;
-# spread over the cores (README).
+# spread over the cores (CONTRIBUTING.md).
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n auto -m "not slow and not heavy"
 

@@ -237,4 +237,4 @@ def test_a_client_project_uses_the_installed_plugin(installed: Installed, tmp_pa
     project = write(tmp_path / "client")
     done = run_pytest(installed.bin / "python", project)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "5 passed" in done.stdout, done.stdout
+    assert "8 passed" in done.stdout, done.stdout
