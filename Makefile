@@ -21,6 +21,7 @@ install: $(STAMP)
 # started at once (make mock, make spec) would run two pips into one .venv and break it: the
 # install runs under a lock, and a make that waited for it finds the stamp fresh and does
 # nothing (tools/with_lock.py; tests/test_install_lock.py).
+# `.[dev]` includes the `conformance` extra: a checkout gets the suite and the proxy (D54).
 ifdef INSTALL_LOCKED
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
