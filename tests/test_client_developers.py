@@ -8,9 +8,15 @@ breaks them, so the anchors are pinned here.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+import shutil
+import subprocess
+import time
 import types
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -100,6 +106,16 @@ def test_the_python_loop_reads_every_record_in_two_requests(
     assert ids == sorted(set(ids))
 
 
+def test_the_python_loop_asks_no_empty_page_when_count_is_a_multiple_of_1000(
+    paging: types.ModuleType, client_with: Callable[..., Any], tmp_path: Path
+) -> None:
+    (tmp_path / "two-pages.yaml").write_text(
+        "annotationRequests:\n  - id: two-full-pages\n    count: 2000\n"
+    )
+    client, sent = client_with(fixtures=tmp_path)
+    assert len(paging.fetch_all(client, ["two-full-pages"])) == 2000 and sent.sent == 2
+
+
 def test_the_python_loop_stops_on_an_empty_request(
     paging: types.ModuleType, client_with: Callable[..., Any]
 ) -> None:
@@ -162,3 +178,81 @@ def test_offset_is_a_page_number_as_the_page_says(client: httpx.Client) -> None:
         "/statistics/record", params={"annotationRequestId": DOC_ID, "limit": 5000}
     ).json()["data"]
     assert len(capped["data"]) == 1000 and capped["count"] == 1930
+
+
+# The JavaScript loop, driven from Node: outcomes forced with `Prefer` through an injected
+# fetch, back-off recorded by an injected sleep, as the Python tests do.
+NODE_DRIVER = """
+import { fetchAll, signatureHeaders } from "./stardust_paging.mjs";
+
+const [baseUrl, id] = process.argv.slice(2);
+const forcing = (codes) => {
+  const sent = { count: 0 };
+  const send = (url, init) => {
+    sent.count += 1;
+    const code = codes.shift();
+    const headers = code ? { ...init.headers, Prefer: `code=${code}` } : init.headers;
+    return fetch(url, { ...init, headers });
+  };
+  return { send, sent };
+};
+const waits = [];
+const retried = forcing([5000, 5000]);
+const record = async (ms) => { waits.push(ms); };
+const records = await fetchAll(baseUrl, [id], { fetch: retried.send, sleep: record });
+const refused = forcing([53003, 53003]);
+let code = null;
+try {
+  await fetchAll(baseUrl, [id], { fetch: refused.send, sleep: async () => {} });
+} catch (error) {
+  code = error.code;
+}
+console.log(JSON.stringify({
+  ids: records.map((record) => record.id),
+  sent: retried.sent.count,
+  waits,
+  code,
+  refusedSent: refused.sent.count,
+  headers: signatureHeaders("my-key", "my-secret"),
+}));
+"""
+
+
+@pytest.mark.slow
+def test_the_javascript_loop_reads_every_record_against_a_real_mock(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip(
+            "`node` is not on the PATH: the JavaScript loop of docs/client-developers.md "
+            "needs Node 18 or later"
+        )
+    mock = request.getfixturevalue("mock")  # started only where node can use it
+    (tmp_path / "stardust_paging.mjs").write_text(named_block("js", "stardust_paging.mjs"))
+    (tmp_path / "driver.mjs").write_text(NODE_DRIVER)
+    done = subprocess.run(
+        [node, "driver.mjs", mock.base_url, DOC_ID],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    everything = httpx.get(
+        f"{mock.base_url}/statistics/record",
+        params={"annotationRequestId": DOC_ID, "limit": 1000, "offset": 1},
+    ).json()["data"]
+    assert len(result["ids"]) == 1930 and result["ids"][:1000] == [
+        r["id"] for r in everything["data"]
+    ]
+    assert result["ids"] == sorted(set(result["ids"]))
+    # Two 5000s retried after 500 and 1000 ms, then the two pages: four requests.
+    assert result["waits"] == [500, 1000] and result["sent"] == 4
+    assert result["code"] == 53003 and result["refusedSent"] == 1
+    headers = result["headers"]
+    expected = hashlib.md5(f"{headers['X-TS']}&my-secret&my-key".encode()).hexdigest()
+    assert headers["X-SIGN"] == expected and headers["X-STARDUST-KEY"] == "my-key"
+    assert abs(int(headers["X-TS"]) - time.time() * 1000) < 60_000  # milliseconds, now
