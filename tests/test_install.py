@@ -244,13 +244,13 @@ def light(installed: Installed, tmp_path_factory: pytest.TempPathFactory) -> Ins
     """The wheel installed as a client team installs it: without the `conformance` extra.
 
     Its dependencies are only those the wheel's metadata requires (no extra), resolved over
-    this venv's distributions, plus pytest, the client's own: a folder of links to them is the
-    new environment's only other site (D54).
+    this venv's distributions, plus pytest and pytest-asyncio, the client's own: a folder of
+    links to them is the new environment's only other site (D54).
     """
     with zipfile.ZipFile(installed.wheel) as wheel:
         (name,) = [n for n in wheel.namelist() if n.endswith(".dist-info/METADATA")]
         requires = Parser().parsestr(wheel.read(name).decode()).get_all("Requires-Dist") or []
-    distributions = resolve([*requires, "pytest"])
+    distributions = resolve([*requires, "pytest", "pytest-asyncio"])
     assert not set(distributions) & {"schemathesis", "hypothesis"}, sorted(distributions)
     base = tmp_path_factory.mktemp("light")
     link_site(distributions.values(), base / "site")
@@ -294,4 +294,4 @@ def test_a_client_project_uses_the_installed_plugin(light: Installed, tmp_path: 
     project = write(tmp_path / "client")
     done = run_pytest(light.bin / "python", project)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "8 passed" in done.stdout, done.stdout
+    assert "9 passed" in done.stdout, done.stdout

@@ -14,8 +14,11 @@ from pathlib import Path
 from conformance.launch import ROOT
 
 README = ROOT / "README.md"
-# A README code block whose first line names the file it is, e.g. `# conftest.py`.
+# The client page's pytest-asyncio example and the configuration it needs.
+CLIENT_PAGE = ROOT / "docs" / "client-developers.md"
+# A code block whose first line names the file it is, e.g. `# conftest.py`.
 _NAMED_BLOCK = re.compile(r"```python\n# (\S+\.py)\b[^\n]*\n(.*?)```", re.DOTALL)
+_NAMED_CONFIG = re.compile(r"```toml\n# (\S+\.toml)\n(.*?)```", re.DOTALL)
 
 OPTIONS_TEST = """
 import asyncio
@@ -89,10 +92,20 @@ def readme_files() -> dict[str, str]:
     return {name: body for name, body in _NAMED_BLOCK.findall(README.read_text())}
 
 
+def page_files() -> dict[str, str]:
+    """The client page's named files: the pytest-asyncio test and its configuration."""
+    text = CLIENT_PAGE.read_text()
+    files = {name: body for name, body in _NAMED_BLOCK.findall(text)}
+    files.update(_NAMED_CONFIG.findall(text))
+    # The paging loop is the page's too, tested in tests/test_client_developers.py.
+    files.pop("stardust_paging.py", None)
+    return files
+
+
 def write(project: Path) -> Path:
-    """The client's project: the README's conftest and test, and the options test."""
+    """The client's project: the README's and the client page's files, and the options test."""
     project.mkdir(parents=True, exist_ok=True)
-    for name, body in readme_files().items():
+    for name, body in {**readme_files(), **page_files()}.items():
         (project / name).write_text(body)
     (project / "test_options.py").write_text(OPTIONS_TEST)
     return project
