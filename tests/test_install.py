@@ -75,10 +75,8 @@ def run(
     )
 
 
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
-    base = tmp_path_factory.mktemp("install")
-    source = base / "source"
+def copy_sources(source: Path) -> Path:
+    """What a build reads, copied: a build writes its egg-info and build folders beside it."""
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     for name in BUILD_INPUTS:
         if (ROOT / name).is_dir():
@@ -86,6 +84,13 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
         else:
             source.mkdir(exist_ok=True)
             shutil.copy2(ROOT / name, source / name)
+    return source
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
+    base = tmp_path_factory.mktemp("install")
+    source = copy_sources(base / "source")
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input"]
     built = run(
         [*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", "dist", str(source)], base
@@ -295,3 +300,17 @@ def test_a_client_project_uses_the_installed_plugin(light: Installed, tmp_path: 
     done = run_pytest(light.bin / "python", project)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "9 passed" in done.stdout, done.stdout
+
+
+@pytest.mark.heavy
+def test_an_editable_install_ends_without_setuptools_notice(tmp_path: Path) -> None:
+    # What `make install` runs (pip install -e), through the build backend's own hook, with
+    # every warning shown: setuptools' notice about folders named like the package was the
+    # first thing a new user read (issue 28); setup.py silences it, and only it.
+    source = copy_sources(tmp_path / "source")
+    hook = "import sys, setuptools.build_meta as b; print(b.build_editable(sys.argv[1]))"
+    done = run([sys.executable, "-W", "always", "-c", hook, str(tmp_path)], source)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / done.stdout.strip().splitlines()[-1]).is_file()
+    assert "Editable install will be performed" in done.stderr, "the hook ran its strategy"
+    assert not re.search(r"same\s+name as your package", done.stderr), done.stderr
