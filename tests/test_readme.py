@@ -222,3 +222,33 @@ def test_make_test_collects_every_test() -> None:
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     collected = re.search(r"(\d+) tests collected", done.stdout)
     assert collected and int(collected.group(1)) > 500, done.stdout[-2000:]
+
+
+PAGES = (
+    "README.md",
+    "CONTRIBUTING.md",
+    "ARCHITECTURE.md",
+    *(f"docs/{p.name}" for p in sorted((ROOT / "docs").glob("*.md"))),
+)
+
+
+def anchors(path: Path) -> set[str]:
+    """The anchors GitHub gives a page's headings."""
+    headings = re.findall(r"^#{1,6} (.+)$", path.read_text(encoding="utf-8"), re.MULTILINE)
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in headings}
+
+
+def test_the_links_between_the_readme_and_the_docs_pages_resolve() -> None:
+    # Text moved between pages (issue 28): a link to a moved section must follow it.
+    broken = []
+    for name in PAGES:
+        page = ROOT / name
+        text = re.sub(r"```.*?```", "", page.read_text(encoding="utf-8"), flags=re.DOTALL)
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if target.startswith(("http://", "https://", "mailto:")):
+                continue
+            path, _, anchor = target.partition("#")
+            linked = (page.parent / path).resolve() if path else page
+            if not linked.exists() or (anchor and anchor not in anchors(linked)):
+                broken.append(f"{name}: {target}")
+    assert broken == []
