@@ -134,6 +134,14 @@ def test_every_target_in_the_readme_table_is_a_make_rule() -> None:
     assert len(targets) >= 10 and set(targets) - rules == set()
 
 
+def test_the_readme_stays_a_map() -> None:
+    # A few screens (issue 28): detail goes to the audience pages under docs/.
+    lines = README.read_text(encoding="utf-8").splitlines()
+    assert len(lines) <= 300, f"README.md has {len(lines)} lines; move detail to docs/"
+    for page in ("client-developers.md", "ci.md", "contract-maintainers.md", "operators.md"):
+        assert f"](docs/{page})" in README.read_text(encoding="utf-8"), page
+
+
 def test_the_commands_are_read_as_a_shell_reads_them() -> None:
     # Comments dropped, quotes kept: what runs is what a reader pastes.
     assert "make mock" in commands()
