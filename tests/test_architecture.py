@@ -225,6 +225,41 @@ def test_no_import_cycle() -> None:
     assert cycles == []
 
 
+# What a client team installs runs these; the `conformance` extra's modules are not there (D54).
+LIGHT_ENTRY_POINTS = {
+    "mockserver.__main__",
+    "conformance.pytest_plugin",
+    "conformance.extra",
+    "clientjudge.cli",
+}
+EXTRA_ONLY = {"schemathesis", "hypothesis", "jsonschema_rs"}
+# `stardust-conformance` checks for the extra before it imports the suite (C51).
+EXTRA_GATE = ("conformance.extra", "conformance.__main__")
+
+
+def test_the_light_install_never_imports_the_conformance_extra() -> None:
+    edges = {name: set(targets) for name, targets in graph().items()}
+    edges[EXTRA_GATE[0]].discard(EXTRA_GATE[1])
+    seen: set[str] = set()
+    stack = list(LIGHT_ENTRY_POINTS)
+    while stack:
+        name = stack.pop()
+        if name not in seen:
+            seen.add(name)
+            stack.extend(edges[name])
+    assert "mockserver.app" in seen and "conformance.sync_asgi" in seen
+    heavy = {
+        name: found
+        for name in seen
+        if (found := {target.split(".")[0] for target in imports_of(sources()[name])} & EXTRA_ONLY)
+    }
+    assert heavy == {}, "a module of the light install imports the conformance extra"
+    # And the suite does need it: the rule would pass vacuously otherwise.
+    assert "jsonschema_rs" in {
+        m.split(".")[0] for m in imports_of(sources()["conformance.per_exchange"])
+    }
+
+
 def test_the_rules_see_the_imports_they_judge() -> None:
     # The graph is not empty by mistake: known edges are in it.
     assert "mockserver.generator" in graph()["mockserver.store"]
