@@ -20,7 +20,11 @@ log = logging.getLogger("conformance.proxy")
 
 
 async def request_body(receive: Receive) -> bytes:
-    chunks = []
+    message = await receive()
+    if not message.get("more_body"):
+        body: bytes = message.get("body", b"")
+        return body  # the usual case: the whole body (or none) in one message
+    chunks = [message.get("body", b"")]
     while True:
         message = await receive()
         chunks.append(message.get("body", b""))
