@@ -47,7 +47,7 @@ def test_each_target_missed_says_miss() -> None:
     loaded, alone = figures(ours=1400, prism=1000, ours_p50=3.5)
     loaded[PAGES[1][0]]["ours"] = tally(1400, 5.0, failed=2)
     text = "\n".join(
-        render(OPTIONS, ["upstream", "ours", "prism"], loaded, alone, (CLIENTS - 1, 80, 300), "")
+        render(OPTIONS, ["upstream", "ours", "prism"], loaded, alone, (CLIENTS, 80, 300), "")
     )
     assert "1000-record page: ours at >= 1.5x Prism's throughput: 1.40x (MISS)" in text
     assert "added p50 3.30 ms, at most Prism's 2.80 ms (MISS); aim 0.5 ms (MISS)" in text
@@ -58,8 +58,12 @@ def test_each_target_missed_says_miss() -> None:
 def test_without_prism_there_is_no_ratio_to_it_and_the_note_says_why() -> None:
     loaded, alone = figures(ours=1600, prism=None, ours_p50=0.3)
     text = "\n".join(
-        render(OPTIONS, ["upstream", "ours"], loaded, alone, (CLIENTS, 80, 90), "Prism: no row.")
+        render(
+            OPTIONS, ["upstream", "ours"], loaded, alone, (CLIENTS - 1, 80, 90), "Prism: no row."
+        )
     )
     assert "Prism: no row." in text and "| prism |" not in text
     assert "throughput" not in text.split("Targets")[1].split("\n")[2]
     assert "at most Prism's: no row; aim 0.5 ms (PASS)" in text
+    # A client not answered is a miss, however little memory grew.
+    assert f"{CLIENTS - 1:,} answered 200" in text and "+10 MB, at most +150 MB (MISS)" in text
