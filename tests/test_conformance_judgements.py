@@ -1205,3 +1205,15 @@ def test_created_time_after_a_record_without_one_is_still_found() -> None:
     exchange.records[3]["createdTime"] = "2027-01-01 00:00:00"  # type: ignore[index]
     found = per_exchange.clock_and_zone(exchange)
     assert found is not None and found.startswith("record 4: createdTime '2027-01-01 00:00:00'")
+
+
+def test_a_page_longer_than_its_limit_puts_two_records_at_one_position() -> None:
+    """Ids unique and one limit, yet page 1 runs into page 2's positions: the quick pass of
+    slices_of_one_order (`_plainly_one_order`) must leave this to the record-by-record one."""
+    first = page("annotationRequestId=a&limit=10&offset=1", 40, range(1, 13))
+    second = page("annotationRequestId=a&limit=10&offset=2", 40, range(13, 23))
+    found = list(across_exchanges.slices_of_one_order([first, second]))
+    assert {failure.check for failure in found} == {"pagination_complete"}
+    assert "record 11 of the request is id 11 on page 1 of limit 10 but id 13 on page 2" in (
+        found[0].message
+    )
