@@ -22,6 +22,7 @@ from conformance.proxy.http1 import UpstreamError
 from conformance.proxy.judging import PHASE, Hiccups, judge
 from conformance.proxy.options import ProxyOptions
 from conformance.proxy.recording import observed_exchange, reproducing_headers
+from conformance.proxy.repeats import Repeats
 from conformance.proxy.request import Request, read_request
 from conformance.proxy.tally import Tally, header_value
 from conformance.proxy.traffic import Traffic
@@ -53,6 +54,7 @@ class ProxyApp:
         self.tally = tally or Tally(options.upstream)
         self.traffic = Traffic(options.max_id_sets, options.max_page_records)
         self.hiccups = Hiccups()
+        self.repeats = Repeats()
         self.tally.growth = self.traffic.grown.values
         self.client: Upstream = (
             Upstream(options.upstream, options.upstream_timeout)
@@ -146,6 +148,7 @@ class ProxyApp:
             self.hiccups,
             self.options.http_200_errors,
             self.options.timezone,
+            self.repeats,
         )
         self.tally.record(exchange, result.judged, result.failures, hiccup=result.hiccup)
         return result.failures
