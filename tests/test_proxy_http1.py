@@ -251,3 +251,41 @@ def test_a_slow_reader_holds_a_bounded_buffer_and_idle_connections_are_bounded()
             assert len(pool.idle) == 1
 
     run(test)
+
+
+def test_the_proxy_over_real_connections_judges_as_over_the_in_process_seam() -> None:
+    """The same faulty session through the pool (a server on loopback, in a thread) and through
+    httpx's ASGI transport (the tests' seam): the same violations, the same bodies."""
+    import httpx
+
+    from conformance.proxy.app import ProxyApp
+    from conformance.proxy.options import ProxyOptions
+    from tests.support.faulty_servers import FaultyServer, serve
+
+    base = "/statistics/record?annotationRequestId="
+    session = [f"{base}medium&limit=5&offset={n}" for n in (1, 2, 3)]
+    session += [f"{base}medium&limit=1000", f"{base}small,medium", f"{base}a&limit=0"]
+
+    async def through(app: ProxyApp) -> list[tuple[int, str, bytes]]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://proxy.test") as c:
+            answers = [await c.get(path) for path in session]
+        await app.client.aclose()
+        return [(a.status_code, a.headers.get("x-contract-violations", ""), a.content)
+                for a in answers]  # fmt: skip
+
+    fault = "skips_a_record"
+    with serve(fault) as url:
+        pooled = asyncio.run(through(ProxyApp(ProxyOptions(upstream=url))))
+    seam = ProxyApp(
+        ProxyOptions(upstream="http://up.test"),
+        transport=httpx.ASGITransport(app=FaultyServer(fault).app()),
+    )
+    in_process = asyncio.run(through(seam))
+
+    def without_volatile(answers: list[tuple[int, str, bytes]]) -> list[tuple[int, str]]:
+        return [(status, violations.replace(url, "")) for status, violations, _ in answers]
+
+    assert without_volatile(pooled) == without_volatile(in_process)
+    assert "pagination_complete" in " ".join(v for _, v, _ in pooled)
+    assert [len(body) for *_, body in pooled] == [len(body) for *_, body in in_process]

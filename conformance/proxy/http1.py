@@ -271,13 +271,11 @@ class Pool:
         self.timeout = timeout
         self.max_idle = max_idle
         self.idle: list[Connection] = []
-        self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
-        if self._loop is None:
-            self._loop = asyncio.get_running_loop()
-        return self._loop
+        # Asked each time: a session has one loop, but a test may run several in turn.
+        return asyncio.get_running_loop()
 
     async def request(
         self, method: str, target: bytes, headers: list[tuple[bytes, bytes]], body: bytes
