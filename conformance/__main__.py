@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from conformance.catalog import ALL_CHECKS
 from conformance.config import PHASES, Options
+from conformance.evidence import exit_status
 from conformance.launch import ServerDidNotStart
 from conformance.local_mock import DEFAULT_FIXTURES, local_mock
 from conformance.preflight import Unusable
@@ -215,7 +216,8 @@ def main(argv: Sequence[str] | None = None, environment: Mapping[str, str] | Non
             return 2
     print(summary(verdict))
     print(f"JUnit XML: {options.report_dir / JUNIT_NAME}")
-    return 0 if verdict.passed else 1
+    # 0 conforms, 1 does not, 2 could not judge: too little evidence for a PASS (C45).
+    return exit_status(verdict.word)
 
 
 if __name__ == "__main__":

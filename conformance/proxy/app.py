@@ -48,7 +48,7 @@ class ProxyApp:
     ) -> None:
         self.options = options
         self.upstream = httpx.URL(options.upstream)
-        self.tally = tally or Tally(options.upstream)
+        self.tally = tally or Tally(options.upstream, min_exchanges=options.min_exchanges)
         self.traffic = Traffic(options.max_id_sets, options.max_page_records)
         self.hiccups = Hiccups()
         self.tally.growth = self.traffic.grown.values
@@ -77,6 +77,7 @@ class ProxyApp:
 
     async def _http(self, scope: Scope, receive: Receive, send_: Send) -> None:
         body = await request_body(receive)
+        self.tally.requests += 1
         method: str = scope["method"]
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
         raw_path = raw_path.split(b"?")[0]
@@ -101,6 +102,7 @@ class ProxyApp:
             await self._failed(method, url, failure, send_)
             return
         if not judged:
+            self.tally.off_path += 1
             await stream(
                 response, response.aiter_raw(), response_headers(response.headers), b"", send_
             )
@@ -198,6 +200,7 @@ class ProxyApp:
         self, method: str, url: httpx.URL, failure: UpstreamFailure, send_: Send
     ) -> None:
         log.error("proxy: %d %s %s: %s", failure.status, method, url, failure.reason)
+        self.tally.failed_upstream(failure.status, failure.reason)
         text = f"stardust proxy: {failure.reason}; upstream {self.options.upstream}\n"
         await answer(
             send_,

@@ -57,7 +57,16 @@ def build_parser() -> argparse.ArgumentParser:
     add(
         "--fail-on-violation",
         action="store_true",
-        help="exit 1 at the end if any violation was seen (for CI)",
+        help="exit 1 at the end if any violation was seen, 2 if too little was judged "
+        "(--min-exchanges); for CI",
+    )
+    add(
+        "--min-exchanges",
+        type=int,
+        default=_default("min_exchanges"),
+        metavar="N",
+        help="exchanges of the operation to judge before the verdict can be PASS; fewer: "
+        "INCONCLUSIVE, exit 2 with --fail-on-violation (default %(default)s)",
     )
     add(
         "--report-dir",
@@ -104,7 +113,7 @@ def options_from_arguments(
         ZoneInfo(arguments.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         parser.error(f"--timezone: {arguments.timezone!r} is not an IANA time zone")
-    for name in ("upstream_timeout", "max_id_sets", "max_page_records"):
+    for name in ("upstream_timeout", "max_id_sets", "max_page_records", "min_exchanges"):
         if getattr(arguments, name) <= 0:
             parser.error(f"--{name.replace('_', '-')}: {getattr(arguments, name)} is not positive")
     return ProxyOptions(
@@ -115,6 +124,7 @@ def options_from_arguments(
         timezone=arguments.timezone,
         errors=arguments.errors,
         fail_on_violation=arguments.fail_on_violation,
+        min_exchanges=arguments.min_exchanges,
         report_dir=arguments.report_dir,
         upstream_timeout=arguments.upstream_timeout,
         max_id_sets=arguments.max_id_sets,
