@@ -16,6 +16,7 @@ import httpx
 from conformance.proxy.checks import PROXY_CHECKS, PROXY_DESCRIPTIONS
 from conformance.proxy.options import ProxyOptions
 from conformance.proxy.serve import run
+from mockserver.arguments import OneLineParser
 
 _DEFAULTS = {item.name: item.default for item in fields(ProxyOptions)}
 
@@ -25,7 +26,7 @@ def _default(name: str) -> Any:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m conformance proxy",
         description=(
             "A validating proxy: forwards every request to --upstream unchanged and judges each "
@@ -37,7 +38,13 @@ def build_parser() -> argparse.ArgumentParser:
     add = parser.add_argument
     add("--upstream", help="the server, e.g. http://host:port/rosetta-open (required)")
     add("--host", default=_default("host"), help="address to listen on (default %(default)s)")
-    add("--port", type=int, default=_default("port"), help="port (default %(default)s)")
+    add(
+        "--port",
+        type=int,
+        default=_default("port"),
+        accepts="a port number from 1 to 65535",
+        help="port (default %(default)s)",
+    )
     add(
         "--http-200-errors",
         action="store_true",
@@ -64,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--min-exchanges",
         type=int,
         default=_default("min_exchanges"),
+        accepts="a whole number, 1 or more",
         metavar="N",
         help="exchanges of the operation to judge before the verdict can be PASS; fewer: "
         "INCONCLUSIVE, exit 2 with --fail-on-violation (default %(default)s)",
@@ -78,18 +86,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--upstream-timeout",
         type=float,
         default=_default("upstream_timeout"),
+        accepts="a number of seconds above 0",
         help="seconds to wait for the upstream before answering 504 (default %(default)s)",
     )
     add(
         "--max-id-sets",
         type=int,
         default=_default("max_id_sets"),
+        accepts="a whole number, 1 or more",
         help="ID sets whose count is remembered (default %(default)s)",
     )
     add(
         "--max-page-records",
         type=int,
         default=_default("max_page_records"),
+        accepts="a whole number, 1 or more",
         help="records of remembered pages, all pages together (default %(default)s)",
     )
     add("--verbose", action="store_true", help="log every exchange with its latency")
