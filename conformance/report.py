@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from conformance.catalog import kind_of
+from conformance.client import TRIES_TO_PERSIST
 from conformance.evidence import INCONCLUSIVE, PASS, Evidence, verdict_word
 from conformance.failures import Failure
 
@@ -106,9 +107,7 @@ def junit(verdict: Verdict) -> ElementTree.ElementTree:
                 message=failures[0].message.splitlines()[0],
                 type=name,
             )
-            element.text = "\n\n".join(
-                f"{failure.message}\nReproduce with:\n    {failure.curl}" for failure in failures
-            )
+            element.text = "\n\n".join(_junit_text(failure) for failure in failures)
         elif name in verdict.strict_failures:
             ElementTree.SubElement(
                 case, "failure", message=f"not run (--strict): {verdict.not_run[name]}", type=name
@@ -136,6 +135,11 @@ def junit(verdict: Verdict) -> ElementTree.ElementTree:
     return ElementTree.ElementTree(suites)
 
 
+def _junit_text(failure: Failure) -> str:
+    evidence = f"\n{failure.evidence}" if failure.evidence else ""
+    return f"{failure.message}{evidence}\nReproduce with:\n    {failure.curl}"
+
+
 def write_junit(verdict: Verdict, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     junit(verdict).write(path, encoding="utf-8", xml_declaration=True)
@@ -156,7 +160,7 @@ def summary(verdict: Verdict) -> str:
     if verdict.hiccups:
         lines.append(
             f"FLAKY {len(verdict.hiccups)} transient 5000 answers, each passed on retry "
-            f"(up to 2 retries), e.g. {min(verdict.hiccups, key=len)}"
+            f"(up to {TRIES_TO_PERSIST - 1} retries, C46), e.g. {min(verdict.hiccups, key=len)}"
         )
     lines += [f"NOTE {note}" for note in verdict.notes]
     for name in verdict.failed_checks:
@@ -166,6 +170,8 @@ def summary(verdict: Verdict) -> str:
             message = failure.message.splitlines()
             lines.append(f"  - {message[0]}")
             lines += [f"    {line}" for line in message[1:3]]
+            if failure.evidence:
+                lines.append(f"    {failure.evidence}")
             if failure.curl:
                 lines.append(f"    {failure.curl}")
     for name, reason in verdict.not_run.items():

@@ -92,8 +92,13 @@ class Tally:
             if self.found[failure.check] <= MAX_FAILURES_PER_CHECK:
                 self.kept.append(failure)
             message = _cut(" ".join(failure.message.split()), MESSAGE_IN_LOG)
+            answered = f" | {_cut(failure.response, MESSAGE_IN_HEADER)}" if failure.response else ""
             log.warning(
-                "proxy: violation %s: %s | reproduce: %s", failure.check, message, failure.curl
+                "proxy: violation %s: %s | reproduce: %s%s",
+                failure.check,
+                message,
+                failure.curl,
+                answered,
             )
 
     def failed_upstream(self, status: int, reason: str) -> None:
