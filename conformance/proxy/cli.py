@@ -17,6 +17,7 @@ from conformance.proxy.checks import PROXY_CHECKS, PROXY_DESCRIPTIONS
 from conformance.proxy.options import ProxyOptions
 from conformance.proxy.serve import run
 from mockserver.arguments import OneLineParser
+from mockserver.cli import program
 
 _DEFAULTS = {item.name: item.default for item in fields(ProxyOptions)}
 
@@ -27,7 +28,7 @@ def _default(name: str) -> Any:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
-        prog="python -m conformance proxy",
+        prog=f"{program('python -m conformance')} proxy",
         description=(
             "A validating proxy: forwards every request to --upstream unchanged and judges each "
             "answer against openapi.yaml and the contract's semantics across the traffic. "
