@@ -75,7 +75,7 @@ class Exchange:
         lowered = {name.lower(): value for name, value in (response_headers or {}).items()}
         return cls(
             method.upper(), url, status, body, query, dict(request_headers or {}), lowered,
-            text, elapsed, received_at, attempts,
+            text, elapsed, received_at, attempts=attempts,
         )  # fmt: skip
 
     # The request, as the contract reads it.
