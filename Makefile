@@ -121,3 +121,12 @@ clean:
 # (a generator change or a Faker upgrade) and review the diff.
 golden: $(STAMP)
 	$(BIN)/python -m tests.support.golden
+
+# A bad number in a make variable is one line naming it, and make's exit 2, before anything
+# runs or installs (docs/conformance.md C49): `make mock PORT=abc` would otherwise reach the
+# mock's parser only after the install, and end with make's own "Error 2" line besides.
+_digits_gone = $(subst 9,,$(subst 8,,$(subst 7,,$(subst 6,,$(subst 5,,$(subst 4,,$(subst 3,,$(subst 2,,$(subst 1,,$(subst 0,,$(1)))))))))))
+_whole = $(if $(or $(filter-out 1,$(words $(1))),$(call _digits_gone,$(1))),$(error $(2)='$(1)' is not $(3)))
+$(call _whole,$(PORT),PORT,a port number from 0 to 65535)
+$(call _whole,$(PROXY_PORT),PROXY_PORT,a port number from 1 to 65535)
+$(call _whole,$(SEED),SEED,a whole number)

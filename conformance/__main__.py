@@ -13,12 +13,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from conformance.catalog import ALL_CHECKS
 from conformance.config import PHASES, Options
+from conformance.evidence import exit_status
 from conformance.launch import ServerDidNotStart
 from conformance.local_mock import DEFAULT_FIXTURES, local_mock
 from conformance.preflight import Unusable
 from conformance.registry import REGISTRY
 from conformance.report import summary
 from conformance.runner import JUNIT_NAME, run
+from mockserver.arguments import OneLineParser
 from mockserver.cli import program
 
 ACCESS_KEY_VARIABLE = "STARDUST_ACCESS_KEY"
@@ -30,7 +32,7 @@ class OptionError(ValueError):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog=program("python -m conformance"),
         description=(
             "Conformance suite of GET /statistics/record: Schemathesis's checks and the "
@@ -67,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="NAME",
         choices=ALL_CHECKS,
+        accepts="a check's name (--list-checks lists them)",
         help="switch a check off, for servers known to differ (repeatable); see --list-checks",
     )
     add(
@@ -87,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-examples",
         type=int,
         default=default("max_examples"),
+        accepts="a whole number, 1 or more",
         help="Schemathesis examples per phase (default %(default)s)",
     )
     add(
@@ -99,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout",
         type=float,
         default=default("timeout_seconds"),
+        accepts="a number of seconds above 0",
         help="per-request timeout in seconds (default %(default)s)",
     )
     add(
@@ -119,7 +124,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_FIXTURES,
         help="fixture folder of the mock started without --base-url (default: the shipped ones)",
     )
-    add("--seed", type=int, default=1, help="seed of the mock started without --base-url")
+    add(
+        "--seed",
+        type=int,
+        default=1,
+        accepts="a whole number",
+        help="seed of the mock started without --base-url",
+    )
     add("--list-checks", action="store_true", help="list the checks and exit")
     return parser
 
@@ -152,7 +163,10 @@ def options_from_arguments(
     if bool(access_key) != bool(secret_key):
         raise OptionError("--access-key and --secret-key go together")
     if arguments.max_examples < 1:
-        raise OptionError(f"--max-examples: {arguments.max_examples} is not positive")
+        raise OptionError(
+            f"--max-examples: {arguments.max_examples} is not positive; give a whole number, "
+            "1 or more"
+        )
     base_url = arguments.base_url.rstrip("/") if arguments.base_url else ""
     if base_url and not base_url.startswith(("http://", "https://")):
         raise OptionError(f"--base-url: {base_url!r} is not an http(s) URL")
@@ -221,7 +235,8 @@ def main(argv: Sequence[str] | None = None, environment: Mapping[str, str] | Non
             return 2
     print(summary(verdict))
     print(f"JUnit XML: {options.report_dir / JUNIT_NAME}")
-    return 0 if verdict.passed else 1
+    # 0 conforms, 1 does not, 2 could not judge: too little evidence for a PASS (C45).
+    return exit_status(verdict.word)
 
 
 if __name__ == "__main__":

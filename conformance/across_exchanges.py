@@ -62,7 +62,7 @@ def _ascending(group: Sequence[Exchange]) -> bool:
 
 
 def _fail(check: str, message: str, exchange: Exchange, phase: str) -> Failure:
-    return Failure(check, message, exchange.curl, phase)
+    return Failure.of(check, message, exchange, phase)
 
 
 def _where(exchange: Exchange) -> str:

@@ -1,7 +1,7 @@
 """The semantic checks: which requests each sends, judged by the pure judgements.
 
 Each check is a function `(phase, outcome)` registered under its own name; its docstring's first
-line is its `--list-checks` description and the decorators under `@register` say what it needs.
+paragraph is its `--list-checks` description and the decorators under `@register` say what it needs.
 A check sends requests through `phase.target` (or reuses the shared walks), hands the recorded
 exchanges to `per_exchange`/`across_exchanges`, and keeps the failures named after itself. It
 counts what it could judge: a check that judged nothing is reported not run, never passed.
@@ -10,6 +10,7 @@ counts what it could judge: a check that judged nothing is reported not run, nev
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from functools import cached_property
 
 from conformance import across_exchanges as across
@@ -68,9 +69,31 @@ class Phase:
         return self.options.unknown_ids
 
     @cached_property
+    def _walked_ids(self) -> tuple[list[Walk], dict[str, Exchange]]:
+        walks: list[Walk] = []
+        unanswered: dict[str, Exchange] = {}
+        for item in self.options.known_ids:
+            probe = self.target.get([item], offset=1, limit=LIMIT_CAP)
+            result = walk(self.target, [item], probe=probe)
+            if result is None:
+                unanswered[item] = probe
+            else:
+                walks.append(result)
+        return walks, unanswered
+
+    @property
     def walks(self) -> list[Walk]:
-        found = (walk(self.target, [item]) for item in self.options.known_ids)
-        return [result for result in found if result is not None]
+        """The pages of each known ID that answered a page."""
+        return self._walked_ids[0]
+
+    @property
+    def unanswered(self) -> dict[str, Exchange]:
+        """Known IDs whose first page (offset 1, limit 1000) was no page: that very answer.
+
+        The one `known_id_schema` judges: asking again with other parameters and blaming the
+        first answer on the second made one run say "answered code 2000, expected 2000 with a
+        page" (issue 28, C47)."""
+        return self._walked_ids[1]
 
     def largest_request(self) -> tuple[str, int] | None:
         if not self.walks:
@@ -92,7 +115,7 @@ class Phase:
         return [result for result in found if result is not None]
 
     def fail(self, name: str, message: str, exchange: Exchange) -> Failure:
-        return Failure(name, message, exchange.curl, PHASE)
+        return Failure.of(name, message, exchange, PHASE)
 
 
 def _keep(outcome: Outcome, name: str, failures: Iterable[Failure]) -> None:
@@ -123,17 +146,23 @@ def known_id_schema(phase: Phase, outcome: Outcome) -> None:
         message = rules.response_schema_conformance(exchange, False)
         if message and not any(owned in message for owned in OWNED_ELSEWHERE):
             outcome.failures.append(phase.fail("known_id_schema", message, exchange))
-    answered = {result.ids[0] for result in phase.walks}
-    for item in phase.options.known_ids:
-        if item not in answered and not any(item in e.ids for e in phase.walked):
-            probe = phase.target.get([item], offset=1, limit=1)
-            outcome.saw()
-            outcome.failures.append(phase.fail(
-                "known_id_schema",
-                f"known ID {item!r} answered code {probe.code!r} (HTTP {probe.status}), "
-                "expected 2000 with a page",
-                probe,
-            ))  # fmt: skip
+    for item, probe in phase.unanswered.items():
+        outcome.saw()
+        outcome.failures.append(phase.fail(
+            "known_id_schema",
+            f"known ID {item!r}: its first page (offset 1, limit 1000) answered "
+            f"{_answer(probe)}; expected code 2000 with a page",
+            probe,
+        ))  # fmt: skip
+
+
+def _answer(exchange: Exchange) -> str:
+    """What an answer was, in words: the code and status, or that it was no envelope."""
+    if exchange.code is not None:
+        return f"code {exchange.code!r} (HTTP {exchange.status})"
+    if exchange.body is None:
+        return f"HTTP {exchange.status} with a body that is not JSON"
+    return f"HTTP {exchange.status} without the envelope's code"
 
 
 def _walk_pages(phase: Phase) -> list[Exchange]:
@@ -272,9 +301,11 @@ def _ids_with_records(phase: Phase, outcome: Outcome) -> list[str]:
     """Known IDs that answered records (up to 5); says why when fewer than two did."""
     ids = [result.ids[0] for result in phase.walks if result.count > 0][:MAX_IDS_TOGETHER]
     if len(ids) < 2:
+        unanswered = len(phase.unanswered)
+        why = f"; {unanswered} answered no page (known_id_schema says what)" if unanswered else ""
         outcome.not_run = NotRun(
             f"needs two known IDs with records; {len(ids)} of the {len(phase.known_ids)} "
-            "known IDs answered any",
+            f"known IDs answered any{why}",
             "pass another --known-id of a request with records",
         )
     return ids
@@ -325,9 +356,7 @@ def multiple_ids_ordering(phase: Phase, outcome: Outcome) -> None:
         message = rules.ordering(exchange, False)
         if message:
             found.append(phase.fail("ordering", f"{list(exchange.ids)}: {message}", exchange))
-    outcome.failures += [
-        Failure("multiple_ids_ordering", failure.message, failure.curl, PHASE) for failure in found
-    ][:5]
+    outcome.failures += [replace(failure, check="multiple_ids_ordering") for failure in found][:5]
 
 
 @register(SEMANTIC)

@@ -468,4 +468,4 @@ def judge(
     for name, judgement in JUDGEMENTS.items():
         message = judgement(exchange, http_200_errors)
         if message:
-            yield Failure(name, message, exchange.curl, phase)
+            yield Failure.of(name, message, exchange, phase)

@@ -1,7 +1,7 @@
 """One registry of checks, keyed by the check function's own name.
 
 A check is declared once, where it is written: `@check` registers it under `func.__name__`,
-its docstring's first line is what `--list-checks` prints, and decorators below `@check`
+its docstring's first paragraph is what `--list-checks` prints, and decorators below `@check`
 declare what it needs to run (`@needs_known_ids(2)`, `@needs_unknown_id`,
 `@needs_request_over(1000)`). The runner asks each precondition, never a check's name.
 
@@ -86,11 +86,17 @@ REGISTRY: dict[str, Check] = {}
 _NEEDS: dict[Callable[..., Any], list[Precondition]] = {}
 
 
+def first_paragraph(doc: str | None) -> str:
+    """A docstring's first paragraph on one line: a description never cut mid-sentence."""
+    paragraph = (doc or "").strip().split("\n\n")[0]
+    return " ".join(paragraph.split())
+
+
 def _description(function: Callable[..., Any]) -> str:
-    doc = (function.__doc__ or "").strip()
-    if not doc:
+    description = first_paragraph(function.__doc__)
+    if not description:
         raise ValueError(f"check {function.__name__} has no docstring to describe it")
-    return doc.splitlines()[0].strip()
+    return description
 
 
 def _add(entry: Check) -> None:

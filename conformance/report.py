@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from conformance.catalog import kind_of
+from conformance.client import TRIES_TO_PERSIST
+from conformance.evidence import INCONCLUSIVE, PASS, Evidence, verdict_word
 from conformance.failures import Failure
 
 EXCLUDED = "excluded (--exclude-check)"
@@ -26,6 +28,8 @@ class Verdict:
     # Transient 5000 answers that a retry got past (curl lines), and growth seen in the data.
     hiccups: Sequence[str] = ()
     notes: Sequence[str] = field(default_factory=list)
+    # What the run judged and the least it needs (C45); None: the checks that ran, at least 1.
+    evidence: Evidence | None = None
 
     @property
     def strict_failures(self) -> list[str]:
@@ -35,8 +39,30 @@ class Verdict:
         return [name for name, reason in self.not_run.items() if reason != EXCLUDED]
 
     @property
+    def ran(self) -> list[str]:
+        return [check for check in self.checks if check not in self.not_run]
+
+    @property
+    def proof(self) -> Evidence:
+        """The evidence the verdict rests on: the run's own, or the checks that ran."""
+        if self.evidence is not None:
+            return self.evidence
+        reasons = list(dict.fromkeys(self.not_run.values()))
+        why = "no check ran" + (f" ({'; '.join(reasons[:2])})" if reasons else "")
+        return Evidence(len(self.ran), 1, "checks", why)
+
+    @property
+    def word(self) -> str:
+        """PASS, FAIL, or INCONCLUSIVE when nothing failed but too little was judged (C45)."""
+        return verdict_word(bool(self.failures or self.strict_failures), self.proof)
+
+    @property
     def passed(self) -> bool:
-        return not self.failures and not self.strict_failures
+        return self.word == PASS
+
+    @property
+    def inconclusive(self) -> bool:
+        return self.word == INCONCLUSIVE
 
     def failures_of(self, check: str) -> list[Failure]:
         return [failure for failure in self.failures if failure.check == check]
@@ -57,9 +83,9 @@ def junit(verdict: Verdict) -> ElementTree.ElementTree:
         suites,
         "testsuite",
         name="conformance",
-        tests=str(len(names)),
+        tests=str(len(names) + verdict.inconclusive),
         failures=str(len(verdict.failed_checks) + len(verdict.strict_failures)),
-        errors="0",
+        errors="1" if verdict.inconclusive else "0",
         skipped=str(len([n for n in verdict.not_run if n not in verdict.strict_failures])),
         time=f"{verdict.seconds:.3f}",
     )
@@ -81,15 +107,21 @@ def junit(verdict: Verdict) -> ElementTree.ElementTree:
                 message=failures[0].message.splitlines()[0],
                 type=name,
             )
-            element.text = "\n\n".join(
-                f"{failure.message}\nReproduce with:\n    {failure.curl}" for failure in failures
-            )
+            element.text = "\n\n".join(_junit_text(failure) for failure in failures)
         elif name in verdict.strict_failures:
             ElementTree.SubElement(
                 case, "failure", message=f"not run (--strict): {verdict.not_run[name]}", type=name
             )
         elif name in verdict.not_run:
             ElementTree.SubElement(case, "skipped", message=verdict.not_run[name])
+    if verdict.inconclusive:
+        # A CI reading only the JUnit file must not see a green run that judged nothing (C45).
+        case = ElementTree.SubElement(
+            suite, "testcase", name="evidence", classname="conformance.verdict"
+        )
+        ElementTree.SubElement(
+            case, "error", message=f"{INCONCLUSIVE}: {verdict.proof.shortfall()}", type="evidence"
+        )
     if verdict.hiccups or verdict.notes:
         lines = [f"{len(verdict.hiccups)} transient 5000 answers, passed on retry"]
         lines += [f"  {curl}" for curl in verdict.hiccups[:5]] + list(verdict.notes)
@@ -103,6 +135,11 @@ def junit(verdict: Verdict) -> ElementTree.ElementTree:
     return ElementTree.ElementTree(suites)
 
 
+def _junit_text(failure: Failure) -> str:
+    evidence = f"\n{failure.evidence}" if failure.evidence else ""
+    return f"{failure.message}{evidence}\nReproduce with:\n    {failure.curl}"
+
+
 def write_junit(verdict: Verdict, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     junit(verdict).write(path, encoding="utf-8", xml_declaration=True)
@@ -114,14 +151,16 @@ def summary(verdict: Verdict) -> str:
     passed = [c for c in ran if c not in verdict.failed_checks]
     lines = [
         f"Conformance of {verdict.base_url} to openapi.yaml: "
-        f"{'PASS' if verdict.passed else 'FAIL'} in {verdict.seconds:.1f}s",
+        f"{verdict.word} in {verdict.seconds:.1f}s",
         f"  {len(passed)} checks passed, {len(verdict.failed_checks)} failed, "
         f"{len(verdict.not_run)} not run",
     ]
+    if verdict.inconclusive:
+        lines.append(f"{INCONCLUSIVE} {verdict.proof.shortfall()}")
     if verdict.hiccups:
         lines.append(
             f"FLAKY {len(verdict.hiccups)} transient 5000 answers, each passed on retry "
-            f"(up to 2 retries), e.g. {min(verdict.hiccups, key=len)}"
+            f"(up to {TRIES_TO_PERSIST - 1} retries, C46), e.g. {min(verdict.hiccups, key=len)}"
         )
     lines += [f"NOTE {note}" for note in verdict.notes]
     for name in verdict.failed_checks:
@@ -131,6 +170,8 @@ def summary(verdict: Verdict) -> str:
             message = failure.message.splitlines()
             lines.append(f"  - {message[0]}")
             lines += [f"    {line}" for line in message[1:3]]
+            if failure.evidence:
+                lines.append(f"    {failure.evidence}")
             if failure.curl:
                 lines.append(f"    {failure.curl}")
     for name, reason in verdict.not_run.items():

@@ -14,15 +14,16 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from conformance import envelope as _envelope  # noqa: F401  (registers the envelope rules)
-from conformance.client import BACK_OFF_SECONDS, RETRIES, SERVICE_HICCUP, http_client
+from conformance.client import BACK_OFF_SECONDS, SERVICE_HICCUP, TRIES_TO_PERSIST, http_client
 from conformance.config import Options
+from conformance.exchange import Exchange
 from conformance.failures import Failure, curl_line
 from conformance.registry import ENVELOPE, SCHEMATHESIS, declare_builtin, of_kind
 from conformance.signing import signature_headers
@@ -144,6 +145,20 @@ def _response(interaction: Any) -> tuple[int | None, str]:
     return (status if isinstance(status, int) else None), text
 
 
+def _quote(status: int | None, text: str) -> str:
+    """The response as a failure quotes it (C47), as `Exchange.quote` words it."""
+    if status is None:
+        return ""
+    return Exchange.build("GET", "", status, _json(text), text=text).quote
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
 def _is_hiccup(text: str) -> bool:
     try:
         body = json.loads(text)
@@ -200,9 +215,8 @@ def parse_events(lines: Iterator[str]) -> Events:
                 message = str(failure.get("message") or failure.get("title") or "failed").strip()
                 title = str(failure.get("title") or "")
                 detail = message if title in ("", message) else f"{title}: {message}"
-                if status is not None:
-                    detail += f"\nHTTP {status} {text[:300]}"
-                found = Failure(name, detail, curl_line(method, uri, headers), PHASE)
+                curl = curl_line(method, uri, headers)
+                found = Failure(name, detail, curl, PHASE, _quote(status, text))
                 if _is_hiccup(text):
                     events.hiccups.append((found, (method, uri, headers)))
                     continue
@@ -225,7 +239,7 @@ def retry_hiccups(options: Options, events: Events) -> tuple[list[Failure], list
     for failure, (method, uri, _) in events.hiccups:
         key = (method, uri)
         if key in persisting:
-            failures.append(failure)
+            failures.append(replace(failure, tries=TRIES_TO_PERSIST))
         elif key not in reported:
             flaky.append(failure.curl)
         reported.add(key)
@@ -233,20 +247,20 @@ def retry_hiccups(options: Options, events: Events) -> tuple[list[Failure], list
 
 
 def _persisting(options: Options, requests: list[tuple[str, str]]) -> set[tuple[str, str]]:
-    """The requests that answer 5000 on every retry.
+    """The requests that answer 5000 on every try, `TRIES_TO_PERSIST` in all (C46).
 
     The retries go in rounds: one back-off, then every request still answering 5000 again. Each
     request waits at least the back-off between its attempts, as the semantic phase's client
-    does, but a server answering 5000 to fifty requests costs two back-offs, not a hundred.
+    does, but a server answering 5000 to fifty requests costs nine back-offs, not 450.
     """
     pending = requests
     if not pending:
         return set()
     with http_client(options) as http:
-        for attempt in range(RETRIES):
+        for tries in range(1, TRIES_TO_PERSIST):
             if not pending:
                 break
-            time.sleep(BACK_OFF_SECONDS * (attempt + 1))
+            time.sleep(min(BACK_OFF_SECONDS * tries, 2 * BACK_OFF_SECONDS))
             still = []
             for method, uri in pending:
                 headers = {}

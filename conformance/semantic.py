@@ -32,6 +32,9 @@ class Result:
     judged: dict[str, int]
     hiccups: list[str]
     growth: list[Growth]
+    # Every answer received, retries included, and the documented 5000s among them.
+    answers: int = 0
+    service_hiccups: int = 0
 
 
 def envelope_failures(
@@ -49,7 +52,7 @@ def envelope_failures(
             message = JUDGEMENTS[name](exchange, options.http_200_errors)
             if message and found < MAX_FAILURES_PER_CHECK:
                 found += 1
-                yield Failure(name, message, exchange.curl, PHASE)
+                yield Failure.of(name, message, exchange, PHASE)
 
 
 def _no_answer(name: str, error: httpx.HTTPError) -> Failure:
@@ -92,4 +95,7 @@ def run(options: Options) -> Result:
             elif not outcome.failures and outcome.judged == 0:
                 not_run[name] = NotRun("no response it could judge")
         failures += envelope_failures(options, target.exchanges, judged)
-    return Result(failures, not_run, judged, target.hiccups, growth(target.exchanges))
+    return Result(
+        failures, not_run, judged, target.hiccups, growth(target.exchanges),
+        target.answers, target.service_hiccups,
+    )  # fmt: skip

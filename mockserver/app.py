@@ -36,6 +36,7 @@ from mockserver.handlers import (
     make_error_handler,
     make_record_handler,
 )
+from mockserver.index import Index
 from mockserver.pages import PageHeads
 from mockserver.scenarios import FaultInjector
 from mockserver.signatures import SignatureVerifier
@@ -127,4 +128,8 @@ def create_app(
             position=MiddlewarePosition.BEFORE_EXCEPTION,
             **cors_options(settings.cors_origins),
         )
+    # Inside CORS, so that a browser app may read it too; outside routing, which would 404 (D50).
+    app.add_middleware(
+        Index, position=MiddlewarePosition.BEFORE_EXCEPTION, swagger_ui=settings.swagger_ui
+    )
     return app

@@ -12,6 +12,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
+from mockserver.arguments import OneLineParser
 from mockserver.config import Settings
 from mockserver.cors import is_origin
 from mockserver.drill import DRILLS, DrillError, parse_drills
@@ -39,7 +40,7 @@ def program(module_form: str) -> str:
 def build_parser(defaults: Settings = DEFAULTS) -> argparse.ArgumentParser:
     """The options; every default is read from `defaults` (Settings' own), never repeated."""
     d = defaults
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog=program("python -m mockserver"),
         description=(
             "Mock of the Stardust GET /statistics/record API, driven by openapi.yaml. "
@@ -52,9 +53,16 @@ def build_parser(defaults: Settings = DEFAULTS) -> argparse.ArgumentParser:
         "--port",
         type=int,
         default=d.port,
+        accepts="a port number from 0 to 65535",
         help="port to listen on (default %(default)s; 0 picks a free one)",
     )
-    add("--seed", type=int, default=d.seed, help="seed of the generated data (default %(default)s)")
+    add(
+        "--seed",
+        type=int,
+        default=d.seed,
+        accepts="a whole number",
+        help="seed of the generated data (default %(default)s)",
+    )
     add(
         "--fixtures",
         type=Path,
@@ -83,19 +91,28 @@ def build_parser(defaults: Settings = DEFAULTS) -> argparse.ArgumentParser:
         "--fault-rate",
         type=float,
         default=d.fault_rate,
+        accepts="a number from 0 to 1",
         help="share of requests answered 5000, 0..1 (default %(default)s)",
     )
     add(
         "--latency-ms",
         type=int,
         default=d.latency_ms,
+        accepts="a whole number of milliseconds from 0 to 60000",
         help="latency added to every answer, in ms (default %(default)s)",
     )
-    add("--workers", type=int, default=d.workers, help="worker processes (default %(default)s)")
+    add(
+        "--workers",
+        type=int,
+        default=d.workers,
+        accepts="a whole number from 1 to 64",
+        help="worker processes (default %(default)s)",
+    )
     add(
         "--head-timeout",
         type=float,
         default=d.head_timeout,
+        accepts="a number of seconds above 0, at most 3600",
         metavar="SECONDS",
         help="time a request head (request line and headers) may take to arrive, from the "
         "connection or a kept-alive request's first byte; then 408 and close "
@@ -111,6 +128,7 @@ def build_parser(defaults: Settings = DEFAULTS) -> argparse.ArgumentParser:
         "--signature-skew",
         type=int,
         default=d.signature_skew_seconds,
+        accepts="a whole number of seconds, 0 or more",
         help="accepted clock skew of X-TS, in seconds (default %(default)s)",
     )
     add(

@@ -25,6 +25,9 @@ _TOP_LEVEL_KEYS = {"annotationRequests", "unknownAnnotationRequests"}
 _REQUEST_KEYS = {"id", "count", "records"}
 
 
+_FORMAT = {".json": "JSON", ".yaml": "YAML", ".yml": "YAML"}
+
+
 class FixtureError(ValueError):
     """A fixture file that cannot be used; the message names the file and the place."""
 
@@ -56,12 +59,31 @@ def _check_id(path: Path, value: Any, *place: str | int) -> str:
     return value
 
 
+def _syntax(path: Path, error: json.JSONDecodeError | yaml.YAMLError) -> str:
+    """One line, `FILE:LINE:COLUMN: not valid YAML: what is wrong` (1-based, as editors jump
+    to it; C49). PyYAML's own text names `"<unicode string>"` and spans five lines."""
+    kind = f"not valid {_FORMAT[path.suffix]}"
+    if isinstance(error, json.JSONDecodeError):
+        return f"{path}:{error.lineno}:{error.colno}: {kind}: {error.msg}"
+    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
+        mark = error.problem_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}: {kind}: {error.problem}"
+        context = error.context_mark
+        if error.context and context is not None:
+            where += f" ({error.context} at line {context.line + 1}, column {context.column + 1})"
+        return where
+    return f"{path}: {kind}: {' '.join(str(error).split())}"
+
+
 def _read(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
-        return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as error:
+    except (OSError, UnicodeDecodeError) as error:
         raise FixtureError(f"{path}: cannot be read: {error}") from error
+    try:
+        return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as error:
+        raise FixtureError(_syntax(path, error)) from error
 
 
 def _pinned_records(path: Path, index: int, raw: Any, count: int) -> tuple[Record, ...]:

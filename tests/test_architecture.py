@@ -40,8 +40,9 @@ COMPOSED = {"RecordStore", "FaultInjector", "SignatureVerifier", "DateStamp", "C
 # Modules of the suite that start the project's own mock (for `make conformance`, and the
 # pytest plugin's fixtures); the rest check any server by URL.
 LOCAL_MOCK_STARTERS = {"conformance.local_mock", "conformance.pytest_plugin"}
-# Names the rest of the suite may borrow: the console-script name helper, shared by both CLIs.
-BORROWED = {"mockserver.cli.program"}
+# Names the rest of the suite may borrow: the console-script name helper and the one-line
+# argument parser (C49), shared by the CLIs.
+BORROWED = {"mockserver.cli.program", "mockserver.arguments.OneLineParser"}
 # bench/profile.py drives the app in-process; bench/ceiling.py borrows the mock's serve() so
 # that both servers run under the same uvicorn options and protocol.
 BENCH_INTO_MOCKSERVER = {"bench.profile", "bench.ceiling"}

@@ -547,7 +547,7 @@ def test_a_mock_that_cannot_start_is_a_clear_error_naming_the_fixture(
     assert main(["--fixtures", str(tmp_path), "--report-dir", str(tmp_path / "r")], {}) == 2
     error = capsys.readouterr().err
     assert "conformance: error: the mock did not start" in error
-    assert f"{tmp_path / 'broken.yaml'}: cannot be read" in error
+    assert f"{tmp_path / 'broken.yaml'}:1:22: not valid YAML" in error
 
 
 def test_known_ids_come_from_options_and_files(tmp_path: Path) -> None:

@@ -30,14 +30,15 @@ def scratch() -> Iterator[None]:
     registry.REGISTRY.update(before)
 
 
-def test_a_check_is_registered_under_its_name_with_its_first_docstring_line(
+def test_a_check_is_registered_under_its_name_with_its_first_docstring_paragraph(
     scratch: None,
 ) -> None:
     @registry.register(registry.SEMANTIC)
     @registry.needs_known_ids(2)
     @registry.needs_unknown_id
     def scratch_check(phase: object, outcome: Outcome) -> None:
-        """The first line.
+        """The first line,
+        and its end (issue 28: `--list-checks` cut a description mid-sentence, C48).
 
         Not this one.
         """
@@ -46,7 +47,8 @@ def test_a_check_is_registered_under_its_name_with_its_first_docstring_line(
     assert (entry.name, entry.kind, entry.description) == (
         "scratch_check",
         "semantic",
-        "The first line.",
+        "The first line, and its end (issue 28: `--list-checks` cut a description "
+        "mid-sentence, C48).",
     )
     assert entry.function is scratch_check
     # Preconditions are asked in the order written: the first unmet one is the reason.
@@ -54,7 +56,7 @@ def test_a_check_is_registered_under_its_name_with_its_first_docstring_line(
     assert "--unknown-id" in str(entry.unmet(Context(known_ids=("a", "b"))))
     assert entry.unmet(Context(known_ids=("a", "b"), unknown_ids=("x",))) is None
     assert "scratch_check" in registry.of_kind(registry.SEMANTIC)
-    assert ("scratch_check", "semantic", "The first line.") in list(registry.describe())
+    assert entry.description in [description for *_, description in registry.describe()]
 
 
 def test_a_name_is_registered_once_and_a_check_needs_a_docstring(scratch: None) -> None:

@@ -128,7 +128,7 @@ def start_up_in_process(capsys: pytest.CaptureFixture[str], *arguments: str) -> 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("annotationRequests: [unclosed\n", "cannot be read"),
+        ("annotationRequests: [unclosed\n", ":2:1: not valid YAML"),
         ("annotationRequests:\n  - id: a\n    count: -1\n", "annotationRequests[0].count"),
         ("annotationRequests:\n  - id: a\n    count: 99999999999999\n", "count"),
         (
@@ -160,7 +160,7 @@ def test_a_bad_fixture_stops_start_up_naming_file_and_place(
         (["--signature-skew", "-1"], "--signature-skew"),
         (["--host", "not an address"], "--host"),
         (["--signature-keys", "/nonexistent/keys.json"], "/nonexistent/keys.json: cannot be read"),
-        (["--seed", "abc"], "--seed: invalid int value"),
+        (["--seed", "abc"], "--seed: 'abc' is not a whole number"),
         (["--fixtures", "/nonexistent/folder"], "fixture folder does not exist"),
         (["--timezone", "Mars/Olympus"], "--timezone: 'Mars/Olympus' is not an IANA time zone"),
         (["--no-fixtures", "--fixtures-only"], "--fixtures-only: needs fixtures"),
@@ -218,7 +218,7 @@ def test_the_process_refuses_bad_start_up_input_with_exit_2_and_no_traceback(
         timeout=30,
     )
     assert result.returncode == 2, result.stderr
-    assert "broken.yaml: cannot be read" in result.stderr, result.stderr
+    assert "broken.yaml:1:22: not valid YAML" in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
 
 

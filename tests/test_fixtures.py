@@ -33,7 +33,13 @@ def test_a_good_record_loads(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "text", "expected"),
     [
-        ("syntax.yaml", "annotationRequests: [", "syntax.yaml: cannot be read"),
+        # The file, line and column (1-based), never PyYAML's "<unicode string>" (C49).
+        (
+            "syntax.yaml",
+            "annotationRequests:\n  - id: [a\n    count: 3\n",
+            "syntax.yaml:3:10: not valid YAML: expected ',' or ']', but got ':' (while parsing "
+            "a flow sequence at line 2, column 9)",
+        ),
         ("list.yaml", "- a\n- b\n", "list.yaml: top level must be a mapping"),
         ("key.yaml", "annotationRequest: []\n", "key.yaml: annotationRequest: unknown key"),
         (
@@ -107,7 +113,7 @@ def test_a_good_record_loads(tmp_path: Path) -> None:
             "annotationRequests:\n  - id: a\n    count: 1\nunknownAnnotationRequests: [a]\n",
             "'a' is pinned and listed as unknown",
         ),
-        ("bad.json", "{", "bad.json: cannot be read"),
+        ("bad.json", '{"a": \n', "bad.json:2:1: not valid JSON: Expecting value"),
     ],
 )
 def test_a_bad_fixture_is_named_with_its_place(
@@ -118,6 +124,7 @@ def test_a_bad_fixture_is_named_with_its_place(
         load_folder(tmp_path)
     assert str(tmp_path / name) in str(error.value)
     assert expected in str(error.value)
+    assert "\n" not in str(error.value) and "<unicode string>" not in str(error.value)
 
 
 def test_the_same_id_pinned_in_two_files_is_refused(tmp_path: Path) -> None:

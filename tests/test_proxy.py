@@ -33,7 +33,8 @@ from conformance.proxy.clients import HTML_NAME, JSON_NAME, ClientTraffic
 from conformance.proxy.lru import BoundedLRU
 from conformance.proxy.options import ProxyOptions
 from conformance.proxy.request import read_request
-from conformance.proxy.tally import HEADER, header_value
+from conformance.proxy.serve import finish
+from conformance.proxy.tally import HEADER, Tally, header_value
 from conformance.proxy.traffic import Traffic
 from mockserver.app import create_app
 from mockserver.config import Settings
@@ -355,6 +356,70 @@ def test_upstream_down_gives_502_with_a_clear_body_and_a_log_line(
     assert any(line.startswith("proxy: 502 GET ") for line in caplog.messages)
 
 
+def test_a_session_whose_upstream_is_down_is_not_a_pass_and_fails_ci(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 28: 33 requests, every one a 502, read PASS and exited 0 under
+    --fail-on-violation (C45)."""
+    upstream = f"http://{HOST}:{free_port()}"
+    app = proxy_app(None, upstream=upstream, report_dir=tmp_path, fail_on_violation=True)
+    requests = [("GET", f"{RECORDS}?annotationRequestId=a&offset={n}") for n in range(1, 34)]
+    assert {response.status_code for response in send_all(app, requests)} == {502}
+    verdict = app.tally.verdict()
+    assert verdict.word == "INCONCLUSIVE" and not verdict.passed
+    assert finish(app.options, app.tally) == 2
+    out = capsys.readouterr().out
+    assert f"Conformance (proxy session) of {upstream} to openapi.yaml: INCONCLUSIVE" in out
+    assert (
+        "INCONCLUSIVE judged 0 exchanges, at least 1 needed: upstream unreachable: 33 of 33 "
+        "requests answered 502 (the upstream did not answer (ConnectError"
+    ) in out
+    root = ElementTree.parse(tmp_path / "junit.xml").getroot()
+    assert root.find(".//testcase[@name='evidence']/error") is not None
+    # Without the flag the session still exits 0, as before, but never says PASS.
+    relaxed = ProxyOptions(upstream, report_dir=tmp_path)
+    assert finish(relaxed, app.tally) == 0
+    assert "PASS" not in capsys.readouterr().out
+
+
+def test_a_session_judging_fewer_exchanges_than_its_minimum_says_what_it_saw(
+    tmp_path: Path,
+) -> None:
+    app = proxy_app(create_app(Settings()), min_exchanges=3, fail_on_violation=True,
+                    report_dir=tmp_path)  # fmt: skip
+    send_all(app, [("GET", f"{RECORDS}?annotationRequestId={DOCUMENTED}&limit=2"),
+                   ("GET", f"{RECORDS}?annotationRequestId={DOCUMENTED}&limit=3"),
+                   ("GET", "/openapi.json")])  # fmt: skip
+    verdict = app.tally.verdict()
+    assert verdict.word == "INCONCLUSIVE"
+    assert verdict.proof.shortfall() == (
+        "judged 2 exchanges, at least 3 needed: 2 of 3 requests were exchanges of the "
+        "operation judged; 1 off the operation's path"
+    )
+    assert finish(app.options, app.tally) == 2
+    app = proxy_app(create_app(Settings()), min_exchanges=2, fail_on_violation=True,
+                    report_dir=tmp_path)  # fmt: skip
+    send_all(app, [("GET", f"{RECORDS}?annotationRequestId={DOCUMENTED}&limit={n}")
+                   for n in (2, 3)])  # fmt: skip
+    assert app.tally.verdict().word == "PASS"
+    assert finish(app.options, app.tally) == 0
+
+
+def test_a_session_without_requests_says_so() -> None:
+    verdict = Tally(UPSTREAM).verdict()
+    assert verdict.word == "INCONCLUSIVE"
+    assert str(verdict.proof.shortfall()).endswith(": no request reached the proxy")
+
+
+def test_the_hiccup_note_counts_in_good_grammar() -> None:
+    tally = Tally(UPSTREAM)
+    exchange = Exchange.build("GET", f"{UPSTREAM}{RECORDS}?annotationRequestId=a", 500)
+    tally.record(exchange, set(), [], hiccup=True)
+    assert "NOTE 1 answer was the documented 5000" in tally.summary(tally.verdict())
+    tally.record(exchange, set(), [], hiccup=True)
+    assert "NOTE 2 answers were the documented 5000" in tally.summary(tally.verdict())
+
+
 async def _slow(scope: Scope, receive: Any, send: Any) -> None:
     await asyncio.sleep(0.6)
     await _echo(scope, receive, send)
@@ -475,6 +540,27 @@ def test_a_session_ends_on_a_signal_with_the_summary_and_exit_status(
     assert set(cases) == set(PROXY_CHECKS)
     assert cases["envelope_date"].find("failure") is not None
     assert "proxy: violation envelope_date" in err.decode()
+
+
+@pytest.mark.slow
+def test_a_session_with_its_upstream_down_exits_2_under_fail_on_violation(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    down = f"http://{HOST}:{free_port()}"
+    with started(
+        _proxy_command(down, port, tmp_path, "--fail-on-violation"),
+        f"http://{HOST}:{port}/not-judged",
+        stdout=subprocess.PIPE,
+    ) as process:
+        for n in range(3):
+            response = httpx.get(f"http://{HOST}:{port}{RECORDS}?annotationRequestId=a{n}")
+            assert response.status_code == 502
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=30)
+    assert process.returncode == 2, err
+    # The probe of `started` is a request too: 4 in all, every one answered 502.
+    assert "upstream unreachable: 4 of 4 requests answered 502" in out.decode()
 
 
 def test_the_http_200_style_passes_when_the_proxy_is_told() -> None:

@@ -167,10 +167,11 @@ CORPUS: list[Any] = [
     (query(b"annotationRequestId=a"), b"", b"OPTIONS", 405, None, "Method Not Allowed", "options"),
     (query(b"annotationRequestId=a"), b"", b"TRACE", 405, None, "Method Not Allowed", "trace"),
     (query(b"annotationRequestId=a"), b"", b"BREW", 400, None, HTTP_LAYER, "unknown-method"),
-    (b"/", b"", b"GET", 404, None, "Not Found", "root"),
+    # GET / is the index (D50, tests/test_index.py); another method there is still refused.
+    (b"/", b"", b"POST", 404, None, "Not Found", "root-post"),
     (b"/nope", b"", b"GET", 404, None, "Not Found", "unknown-path"),
     (b"/statistics", b"", b"GET", 404, None, "Not Found", "parent-path"),
-    (b"/rosetta-open", b"", b"GET", 404, None, "Not Found", "prefix-only"),
+    (b"/rosetta-open", b"", b"POST", 404, None, "Not Found", "prefix-only-post"),
     (b"/statistics/record%00?annotationRequestId=a", b"", b"GET", 404, None, "Not Found", "path-encoded-nul"),
     (b"/statistics/record%FF?annotationRequestId=a", b"", b"GET", 404, None, "Not Found", "path-bad-utf8"),
     (b"/../../etc/passwd", b"", b"GET", 404, None, "Not Found", "path-traversal"),

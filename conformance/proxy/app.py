@@ -58,7 +58,7 @@ class ProxyApp:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.options = options
-        self.tally = tally or Tally(options.upstream)
+        self.tally = tally or Tally(options.upstream, min_exchanges=options.min_exchanges)
         self.traffic = Traffic(options.max_id_sets, options.max_page_records)
         self.hiccups = Hiccups()
         self.repeats = Repeats()
@@ -91,6 +91,7 @@ class ProxyApp:
 
     async def _http(self, scope: Scope, receive: Receive, send_: Send) -> None:
         body = await request_body(receive)
+        self.tally.requests += 1
         method: str = scope["method"]
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
         raw_path = raw_path.split(b"?")[0]
@@ -114,6 +115,7 @@ class ProxyApp:
             return
         out_headers = response_headers(answer_.headers)
         if not judged:
+            self.tally.off_path += 1
             await stream(answer_, out_headers, b"", send_, url)
             return
         try:
@@ -199,6 +201,7 @@ class ProxyApp:
 
     async def _failed(self, method: str, url: str, failure: UpstreamFailure, send_: Send) -> None:
         log.error("proxy: %d %s %s: %s", failure.status, method, url, failure.reason)
+        self.tally.failed_upstream(failure.status, failure.reason)
         text = f"stardust proxy: {failure.reason}; upstream {self.options.upstream}\n"
         await answer(
             send_,

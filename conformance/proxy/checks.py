@@ -18,7 +18,7 @@ from conformance.exchange import ID_PARAMETER, LIMIT_CAP, Exchange
 from conformance.per_exchange import MAX_ID_BYTES
 from conformance.proxy.observed import OBSERVED, unknown_names
 from conformance.proxy.request import Request
-from conformance.registry import REGISTRY
+from conformance.registry import REGISTRY, first_paragraph
 
 NOT_JUDGED = frozenset({"known_id_schema", "unknown_id_53003"})
 PROXY_CHECKS = (
@@ -27,9 +27,7 @@ PROXY_CHECKS = (
 )
 PROXY_DESCRIPTIONS: Mapping[str, str] = {
     **{name: REGISTRY[name].description for name in PROXY_CHECKS if name in REGISTRY},
-    "client_request_valid": (
-        OBSERVED["client_request_valid"].__doc__ or "client_request_valid"
-    ).splitlines()[0],
+    "client_request_valid": first_paragraph(OBSERVED["client_request_valid"].__doc__),
 }
 ON_EVERY_ANSWER = (
     "client_request_valid",

@@ -9,13 +9,15 @@ import sys
 from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from conformance.proxy.checks import PROXY_CHECKS, PROXY_DESCRIPTIONS
 from conformance.proxy.options import ProxyOptions
 from conformance.proxy.serve import run
+from mockserver.arguments import OneLineParser
+from mockserver.cli import program
 
 _DEFAULTS = {item.name: item.default for item in fields(ProxyOptions)}
 
@@ -24,16 +26,9 @@ def _default(name: str) -> Any:
     return _DEFAULTS[name]
 
 
-class _Parser(argparse.ArgumentParser):
-    """Errors on one line naming the option (no usage block), exit 2: what a CI log shows."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="python -m conformance proxy",
+    parser = OneLineParser(
+        prog=f"{program('python -m conformance')} proxy",
         description=(
             "A validating proxy: forwards every request to --upstream unchanged and judges each "
             "answer against openapi.yaml and the contract's semantics across the traffic. "
@@ -44,7 +39,13 @@ def build_parser() -> argparse.ArgumentParser:
     add = parser.add_argument
     add("--upstream", help="the server, e.g. http://host:port/rosetta-open (required)")
     add("--host", default=_default("host"), help="address to listen on (default %(default)s)")
-    add("--port", type=int, default=_default("port"), help="port (default %(default)s)")
+    add(
+        "--port",
+        type=int,
+        default=_default("port"),
+        accepts="a port number from 1 to 65535",
+        help="port (default %(default)s)",
+    )
     add(
         "--http-200-errors",
         action="store_true",
@@ -64,7 +65,17 @@ def build_parser() -> argparse.ArgumentParser:
     add(
         "--fail-on-violation",
         action="store_true",
-        help="exit 1 at the end if any violation was seen (for CI)",
+        help="exit 1 at the end if any violation was seen, 2 if too little was judged "
+        "(--min-exchanges); for CI",
+    )
+    add(
+        "--min-exchanges",
+        type=int,
+        default=_default("min_exchanges"),
+        accepts="a whole number, 1 or more",
+        metavar="N",
+        help="exchanges of the operation to judge before the verdict can be PASS; fewer: "
+        "INCONCLUSIVE, exit 2 with --fail-on-violation (default %(default)s)",
     )
     add(
         "--report-dir",
@@ -76,18 +87,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--upstream-timeout",
         type=float,
         default=_default("upstream_timeout"),
+        accepts="a number of seconds above 0",
         help="seconds to wait for the upstream before answering 504 (default %(default)s)",
     )
     add(
         "--max-id-sets",
         type=int,
         default=_default("max_id_sets"),
+        accepts="a whole number, 1 or more",
         help="ID sets whose count is remembered (default %(default)s)",
     )
     add(
         "--max-page-records",
         type=int,
         default=_default("max_page_records"),
+        accepts="a whole number, 1 or more",
         help="records of remembered pages, all pages together (default %(default)s)",
     )
     add("--verbose", action="store_true", help="log every exchange with its latency")
@@ -111,7 +125,7 @@ def options_from_arguments(
         ZoneInfo(arguments.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         parser.error(f"--timezone: {arguments.timezone!r} is not an IANA time zone")
-    for name in ("upstream_timeout", "max_id_sets", "max_page_records"):
+    for name in ("upstream_timeout", "max_id_sets", "max_page_records", "min_exchanges"):
         value = getattr(arguments, name)
         if not (value > 0 and math.isfinite(value)):
             parser.error(f"--{name.replace('_', '-')}: {value} is not a positive number")
@@ -123,6 +137,7 @@ def options_from_arguments(
         timezone=arguments.timezone,
         errors=arguments.errors,
         fail_on_violation=arguments.fail_on_violation,
+        min_exchanges=arguments.min_exchanges,
         report_dir=arguments.report_dir,
         upstream_timeout=arguments.upstream_timeout,
         max_id_sets=arguments.max_id_sets,

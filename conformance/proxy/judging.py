@@ -95,17 +95,17 @@ def judge(
         if name in REJECTIONS and not judgeable(exchange):
             continue
         name = MULTI_ID_NAMES.get(name, name) if multi else name
-        result.failures.append(Failure(name, message, exchange.curl, PHASE))
+        result.failures.append(Failure.of(name, message, exchange, PHASE))
     if request is not None and exchange.method == "GET":
         message = clock_and_zone(exchange, zone)
         if message:
-            result.failures.append(Failure("clock_and_zone", message, exchange.curl, PHASE))
+            result.failures.append(Failure.of("clock_and_zone", message, exchange, PHASE))
     specific = any(failure.check in REJECTIONS for failure in result.failures)
     if request is not None:
         for name, observed in OBSERVED.items():
             message = observed(exchange, request)
             if message and not (name == "negative_data_rejection" and specific):
-                result.failures.append(Failure(name, message, exchange.curl, PHASE))
+                result.failures.append(Failure.of(name, message, exchange, PHASE))
     if repeats is not None and again is not None:
         repeats.remember(again, on_records, schema_met)
     across = traffic.judge(exchange, request)

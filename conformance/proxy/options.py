@@ -21,6 +21,8 @@ class ProxyOptions:
     # Answer 422 to an invalid request instead of forwarding it, as Prism's `--errors` does.
     errors: bool = False
     fail_on_violation: bool = False
+    # Exchanges of the operation a session must judge before its verdict can be PASS (C45).
+    min_exchanges: int = 1
     report_dir: Path = DEFAULT_REPORT_DIR
     upstream_timeout: float = 30.0
     # Bounds of the state kept across exchanges: ID sets whose count is remembered, and records

@@ -14,11 +14,14 @@ from types import FrameType
 
 import uvicorn
 
+from conformance.evidence import EXIT_FAIL, EXIT_INCONCLUSIVE, EXIT_PASS, exit_status
 from conformance.proxy.app import ProxyApp
 from conformance.proxy.options import ProxyOptions
-from conformance.proxy.tally import JUNIT_NAME
+from conformance.proxy.tally import JUNIT_NAME, Tally
 
-EXIT_PASS, EXIT_VIOLATIONS, EXIT_CANNOT_START = 0, 1, 2
+# 2 is also a session that judged too little for a PASS (C45), as the conformance run's.
+EXIT_VIOLATIONS, EXIT_CANNOT_START = EXIT_FAIL, EXIT_INCONCLUSIVE
+__all__ = ["EXIT_CANNOT_START", "EXIT_PASS", "EXIT_VIOLATIONS", "finish", "run"]
 
 
 def _keep_running(signum: int, frame: FrameType | None) -> None:
@@ -63,9 +66,13 @@ def run(options: ProxyOptions) -> int:
             file=sys.stderr,
         )
         return EXIT_CANNOT_START
-    verdict, text = app.tally.write(options.report_dir)
+    return finish(options, app.tally)
+
+
+def finish(options: ProxyOptions, tally: Tally) -> int:
+    """The reports written and printed; the exit status of the session."""
+    verdict, text = tally.write(options.report_dir)
     print(text)
     print(f"JUnit XML: {options.report_dir / JUNIT_NAME}", flush=True)
-    if options.fail_on_violation and not verdict.passed:
-        return EXIT_VIOLATIONS
-    return EXIT_PASS
+    # A violation exits 1, a session that judged too little 2 (C45); without the flag, 0.
+    return exit_status(verdict.word) if options.fail_on_violation else EXIT_PASS

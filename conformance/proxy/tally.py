@@ -2,7 +2,8 @@
 
 The reports are the suite's own (`conformance/report.py`): the same summary and JUnit file, one
 test case per check, so a CI job reads a proxy session as it reads a suite run. A check that
-saw nothing to judge is listed as not run, never as passed.
+saw nothing to judge is listed as not run, never as passed, and a session that judged fewer
+exchanges than `--min-exchanges` (1) is INCONCLUSIVE, saying why (`conformance/evidence.py`, C45).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from conformance.evidence import Evidence
 from conformance.exchange import Exchange
 from conformance.failures import Failure
 from conformance.proxy.checks import NOT_RUN_HINTS, PROXY_CHECKS
@@ -62,8 +64,15 @@ class Tally:
 
     upstream: str
     started: float = field(default_factory=time.monotonic)
+    # Every request the proxy got; of those, exchanges of the operation (judged or too large
+    # to judge), requests off the operation's path, and those the upstream never answered.
+    requests: int = 0
     exchanges: int = 0
     unjudged: int = 0
+    off_path: int = 0
+    upstream_failed: Counter[int] = field(default_factory=Counter)
+    upstream_reason: str = ""
+    min_exchanges: int = 1
     judged: set[str] = field(default_factory=set)
     found: Counter[str] = field(default_factory=Counter)
     kept: list[Failure] = field(default_factory=list)
@@ -86,13 +95,47 @@ class Tally:
             if self.found[failure.check] <= MAX_FAILURES_PER_CHECK:
                 self.kept.append(failure)
             message = _cut(" ".join(failure.message.split()), MESSAGE_IN_LOG)
+            answered = f" | {_cut(failure.response, MESSAGE_IN_HEADER)}" if failure.response else ""
             log.warning(
-                "proxy: violation %s: %s | reproduce: %s", failure.check, message, failure.curl
+                "proxy: violation %s: %s | reproduce: %s%s",
+                failure.check,
+                message,
+                failure.curl,
+                answered,
             )
+
+    def failed_upstream(self, status: int, reason: str) -> None:
+        """The proxy answered `status` itself: the upstream gave no usable answer."""
+        self.upstream_failed[status] += 1
+        self.upstream_reason = self.upstream_reason or reason
 
     @property
     def violations(self) -> int:
         return sum(self.found.values())
+
+    def evidence(self) -> Evidence:
+        """Exchanges judged against the session's minimum, and why there were too few (C45)."""
+        judged = self.exchanges - self.unjudged
+        return Evidence(judged, self.min_exchanges, "exchanges", self._why(judged))
+
+    def _why(self, judged: int) -> str:
+        if self.requests == 0:
+            return "no request reached the proxy"
+        failed = sum(self.upstream_failed.values())
+        statuses = " or ".join(str(status) for status in sorted(self.upstream_failed))
+        if failed == self.requests:
+            return (
+                f"upstream unreachable: {failed} of {self.requests} requests answered {statuses} "
+                f"({self.upstream_reason})"
+            )
+        parts = [f"{judged} of {self.requests} requests were exchanges of the operation judged"]
+        if failed:
+            parts.append(f"{failed} answered {statuses} (upstream: {self.upstream_reason})")
+        if self.unjudged:
+            parts.append(f"{self.unjudged} answers too large to judge")
+        if self.off_path:
+            parts.append(f"{self.off_path} off the operation's path")
+        return "; ".join(parts)
 
     def verdict(self) -> Verdict:
         not_run = {
@@ -102,9 +145,10 @@ class Tally:
         }
         notes = []
         if self.hiccups:
+            answers = "1 answer was" if self.hiccups == 1 else f"{self.hiccups} answers were"
             notes.append(
-                f"{self.hiccups} answers were the documented 5000 (service hiccup), not counted "
-                "as violations: a client should retry them"
+                f"{answers} the documented 5000 (service hiccup), not counted as violations: "
+                "a client should retry them"
             )
         grown = self.growth()
         notes += [
@@ -119,13 +163,15 @@ class Tally:
             not_run,
             time.monotonic() - self.started,
             notes=notes,
+            evidence=self.evidence(),
         )
 
     def summary(self, verdict: Verdict) -> str:
         by_check = ", ".join(f"{check} {n}" for check, n in self.found.most_common())
         lines = [
             summary(verdict).replace("Conformance of", "Conformance (proxy session) of", 1),
-            f"Exchanges judged: {self.exchanges - self.unjudged} of {self.exchanges}; "
+            f"Exchanges judged: {self.exchanges - self.unjudged} of {self.exchanges} "
+            f"({self.requests} requests); "
             f"violations: {self.violations}" + (f" ({by_check})" if by_check else ""),
         ]
         return "\n".join(lines)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import count
 
 from conformance.across_exchanges import form, growth, judge_all
@@ -102,7 +102,7 @@ class Traffic:
             # The answer the last request of these IDs got, again (a client polling): no
             # judgement can find anything new in it, and judging the window costs.
             found.failures = [
-                Failure(failure.check, failure.message, exchange.curl, failure.phase)
+                Failure.of(failure.check, failure.message, exchange, failure.phase)
                 for failure in mine.last_failures
             ]
             return found
@@ -120,9 +120,7 @@ class Traffic:
                 before[_identity_of(failure)] -= 1
                 continue
             if len(key) > 1 and failure.check in MULTI_ID_NAMES:
-                failure = Failure(
-                    MULTI_ID_NAMES[failure.check], failure.message, failure.curl, failure.phase
-                )
+                failure = replace(failure, check=MULTI_ID_NAMES[failure.check])
             found.failures.append(failure)
         for grew in growth([*earlier, exchange]):
             if grew.form == form(exchange):
@@ -153,11 +151,11 @@ class Traffic:
         if differing is not None:
             other, (other_code, _) = differing
             found.failures.append(
-                Failure(
+                Failure.of(
                     "multiple_ids",
                     f"{'&'.join(mine)} answered code {code}, {'&'.join(other)} answered code "
                     f"{other_code}: the same IDs in another form are the same request (D7)",
-                    exchange.curl,
+                    exchange,
                     self.phase,
                 )
             )
