@@ -23,7 +23,10 @@ from conformance.proxy.cli import build_parser, options_from_arguments
         (["--upstream", "http://h", "--upstream-timeout", "nan"], "--upstream-timeout: nan is"),
         (["--upstream", "http://h", "--upstream-timeout", "inf"], "--upstream-timeout: inf is"),
         (["--upstream", "http://h", "--max-id-sets", "-1"], "--max-id-sets: -1 is not"),
-        (["--upstream", "http://h", "--max-id-sets", "abc"], "--max-id-sets: 'abc' is not a whole number"),
+        (
+            ["--upstream", "http://h", "--max-id-sets", "abc"],
+            "--max-id-sets: 'abc' is not a whole number",
+        ),
         (["--upstream", "http://h", "--max-page-records", "0"], "--max-page-records: 0 is not"),
         (["--upstream", "http://h", "--port", "70000"], "--port: 70000 is not a TCP port"),
         (["--upstream", "http://h", "--timezone", "Mars/Base"], "--timezone: 'Mars/Base' is"),
