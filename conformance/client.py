@@ -13,7 +13,7 @@ import functools
 import math
 import ssl
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -68,6 +68,10 @@ class Target:
     exchanges: list[Exchange] = field(default_factory=list)
     hiccups: list[str] = field(default_factory=list)
     sleep: float = BACK_OFF_SECONDS
+    # Every answer received, the retried 5000s too: what exchanges.har and the coverage count.
+    sent: list[Exchange] = field(default_factory=list)
+    # Called after each request: the live progress counts them (conformance/progress.py).
+    on_sent: Callable[[], None] | None = None
 
     def url(self, pairs: Pairs) -> str:
         return self.raw_url(query_string(pairs))
@@ -84,6 +88,9 @@ class Target:
         """One request with `query` exactly as given (already percent-encoded)."""
         for attempt in range(RETRIES + 1):
             exchange = self._once(query, method)
+            self.sent.append(exchange)
+            if self.on_sent is not None:
+                self.on_sent()
             if exchange.code != SERVICE_HICCUP or attempt == RETRIES:
                 break
             self.hiccups.append(exchange.curl)

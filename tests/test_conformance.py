@@ -6,7 +6,9 @@ child processes and on HTTP), by one session fixture; the tests then read the ve
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import shlex
 import subprocess
 import sys
@@ -19,6 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
+from markupsafe import escape
 
 from conformance.__main__ import main
 from conformance.catalog import ALL_CHECKS, ENVELOPE_CHECKS, SCHEMATHESIS_CHECKS, SEMANTIC_CHECKS
@@ -376,6 +379,51 @@ def test_mock_conforms(mock_runs: Mapping[str, Future[Any]]) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert ": PASS in" in result.stdout
     assert f"{len(ALL_CHECKS)} checks passed, 0 failed, 0 not run" in result.stdout
+    assert re.search(r"^Coverage: \d+ of \d+ promises exercised", result.stdout, re.MULTILINE)
+
+
+def test_progress_in_a_pipe_is_one_plain_line_per_check(
+    mock_runs: Mapping[str, Future[Any]],
+) -> None:
+    """`make conformance` in a CI log: no control codes, a line per finished check (C60)."""
+    result = mock_runs["default"].result()
+    lines = [line for line in result.stderr.splitlines() if re.match(r"conformance: \w+: ", line)]
+    assert "\x1b" not in result.stderr and "\r" not in result.stderr
+    assert sorted(line.split()[2] for line in lines) == sorted(ALL_CHECKS)
+
+
+def test_the_har_and_the_coverage_count_every_exchange_of_both_phases(
+    verdicts: dict[str, Verdict], reports: Path
+) -> None:
+    folder = reports / "reference"
+    answered = 0
+    for line in (
+        (folder / "schemathesis" / "events.ndjson").read_text(encoding="utf-8").splitlines()
+    ):
+        finished = json.loads(line).get("ScenarioFinished")
+        for item in (finished or {}).get("recorder", {}).get("interactions", {}).values():
+            answered += item.get("response") is not None
+    rows = json.loads((folder / "coverage.json").read_text(encoding="utf-8"))
+    entries = json.loads((folder / "exchanges.har").read_text(encoding="utf-8"))["log"]["entries"]
+    assert rows["requests"]["schemathesis"] == answered > 0
+    assert rows["requests"]["semantic"] > 0
+    assert len(entries) == rows["requests"]["total"] == answered + rows["requests"]["semantic"]
+    for code in ("2000", "4005", "53003"):
+        assert rows["outcomes"][code]["remark"] == "covered", code
+    assert rows["outcomes"]["402"]["remark"] == "not applicable"
+    assert 0 < rows["figure"]["achieved_percent"] <= rows["figure"]["best_percent"] < 100
+
+
+def test_the_report_page_of_a_failing_run_shows_the_failure(
+    verdicts: dict[str, Verdict], reports: Path
+) -> None:
+    failure = verdicts["drifting_count"].failures_of("count_stable")[0]
+    page = (reports / "drifting_count" / "report.html").read_text(encoding="utf-8")
+    assert '<div class="badge">FAIL</div>' in page
+    section = page[page.index('id="failures"') : page.index('id="coverage"')]
+    assert "<code>count_stable</code>" in section and "(D11; semantic phase)" in section
+    assert str(escape(failure.curl)) in section
+    assert '"count":' in html.unescape(section)  # the response's excerpt
 
 
 def test_mock_in_http_200_style_conforms_when_told(mock_runs: Mapping[str, Future[Any]]) -> None:

@@ -8,6 +8,7 @@ only where they are the point: timeouts (504), concurrency, signals and the exit
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import signal
 import subprocess
@@ -532,3 +533,26 @@ def test_a_gzipped_answer_is_judged_and_passed_on_still_compressed() -> None:
     assert response.headers["content-length"] == str(len(packed))
     assert response.json() == body
     assert "envelope_request_id: " in response.headers[HEADER]
+
+
+def test_a_session_writes_the_report_page_coverage_and_har_at_exit(tmp_path: Path) -> None:
+    app = proxy_app(create_app(Settings(log_level="warning")))
+    session = realistic_session(
+        DOCUMENTED, "conformance-generated-request", LARGE, "does-not-exist"
+    )
+    send_all(app, session)
+    _, text = app.tally.write(tmp_path, client={"client verdict": "PASS"})
+    rows = json.loads((tmp_path / "coverage.json").read_text(encoding="utf-8"))
+    har = json.loads((tmp_path / "exchanges.har").read_text(encoding="utf-8"))
+    judged = app.tally.exchanges - app.tally.unjudged
+    assert len(har["log"]["entries"]) == rows["requests"]["total"] == judged > 0
+    assert rows["requests"] == {"total": judged, "proxy": judged}
+    for code in ("2000", "53003"):
+        assert rows["outcomes"][code]["remark"] == "covered", code
+    # A proxy chose no request: nothing it missed is excused as out of reach.
+    assert rows["figure"]["reachable"] == rows["figure"]["promises"]
+    assert rows["records_walked"][DOCUMENTED]["records"] > 0
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "Conformance report (proxy session)" in page
+    assert 'id="client-verdict"' in page and "client verdict" in page
+    assert "Coverage: " in text

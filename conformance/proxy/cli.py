@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 
+from conformance.artifacts import ReportDirError, check_writable
 from conformance.proxy.checks import PROXY_CHECKS, PROXY_DESCRIPTIONS
 from conformance.proxy.options import ProxyOptions
 from conformance.proxy.serve import run
@@ -107,6 +108,12 @@ def options_from_arguments(
     for name in ("upstream_timeout", "max_id_sets", "max_page_records"):
         if getattr(arguments, name) <= 0:
             parser.error(f"--{name.replace('_', '-')}: {getattr(arguments, name)} is not positive")
+    try:
+        # The reports are written at exit: a folder that cannot take them stops the session
+        # before it starts, not after hours of traffic (C58).
+        check_writable(arguments.report_dir)
+    except ReportDirError as error:
+        parser.error(f"--report-dir: {error}")
     return ProxyOptions(
         upstream=upstream,
         host=arguments.host,

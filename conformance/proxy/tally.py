@@ -10,13 +10,18 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from conformance import artifacts
+from conformance.coverage import Scope
+from conformance.coverage import summary_lines as coverage_lines
 from conformance.exchange import Exchange
 from conformance.failures import Failure
 from conformance.proxy.checks import NOT_RUN_HINTS, PROXY_CHECKS
+from conformance.proxy.recorded import Recorded
 from conformance.report import Verdict, summary, write_junit
 
 # As in the suite's reports: a broken rule repeats on every page; five reproductions suffice.
@@ -69,12 +74,15 @@ class Tally:
     hiccups: int = 0
     # The growth the traffic recognised, read when the reports are written.
     growth: Callable[[], list[str]] = list
+    # What report.html, coverage.json and exchanges.har are written from at exit.
+    recorded: Recorded = field(default_factory=Recorded)
 
     def record(
         self, exchange: Exchange, judged: set[str], failures: list[Failure], hiccup: bool = False
     ) -> None:
         self.exchanges += 1
         self.judged |= judged
+        self.recorded.add(exchange)
         if hiccup:
             self.hiccups += 1
             log.info("proxy: the documented 5000 (service hiccup): %s", exchange.curl)
@@ -109,6 +117,9 @@ class Tally:
         ]
         if len(grown) > MAX_GROWTH_NOTES:
             notes.append(f"... and {len(grown) - MAX_GROWTH_NOTES} more requests grew")
+        kept = self.recorded.note()
+        if kept:
+            notes.append(kept)
         return Verdict(
             self.upstream,
             PROXY_CHECKS,
@@ -127,10 +138,23 @@ class Tally:
         ]
         return "\n".join(lines)
 
-    def write(self, report_dir: Path) -> tuple[Verdict, str]:
+    def write(
+        self, report_dir: Path, client: Mapping[str, Any] | None = None
+    ) -> tuple[Verdict, str]:
+        """The suite's reports over the session; `client` is a client verdict, where one exists
+        (a plain dict, shown in report.html as given)."""
         verdict = self.verdict()
         text = self.summary(verdict)
         report_dir.mkdir(parents=True, exist_ok=True)
+        rows = artifacts.write(
+            report_dir,
+            verdict,
+            {PHASE: self.recorded.exchanges},
+            Scope(observed=True),
+            title="Conformance report (proxy session)",
+            client=client,
+        )
+        text = "\n".join([text, *coverage_lines(rows)])
         write_junit(verdict, report_dir / JUNIT_NAME)
         (report_dir / SUMMARY_NAME).write_text(text + "\n", encoding="utf-8")
         return verdict, text
