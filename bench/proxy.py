@@ -15,9 +15,11 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
+from bench import results
 from bench.runner import LARGE, RECORDS, REPORTS, load, ratio
 from conformance.launch import HOST, free_port, started
 
@@ -42,7 +44,8 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def measure(options: argparse.Namespace) -> list[str]:
+def measure(options: argparse.Namespace, found: list[dict[str, Any]] | None = None) -> list[str]:
+    """The table's rows; each measured figure also appended to `found` (bench.json)."""
     mock_port, proxy_port = free_port(), free_port()
     mock = [sys.executable, "-m", "mockserver", "--port", str(mock_port), *MOCK_OPTIONS]
     rows = [
@@ -76,6 +79,18 @@ def measure(options: argparse.Namespace) -> list[str]:
                     )
                     cpu.append(cpu_seconds(pids[-1]) - before[-1])
                 alone, through = figures
+                for name, measured, seconds in (
+                    ("mock", alone, cpu[0]),
+                    ("proxy", through, cpu[1]),
+                ):
+                    if found is not None:
+                        found.append({
+                            "page": label, "server": name, "p50_ms": measured.p50_ms,
+                            "p99_ms": measured.p99_ms,
+                            "requests_per_second": measured.requests_per_second,
+                            "cpu_ms_per_request":
+                                seconds * 1000 / measured.requests if measured.requests else 0.0,
+                        })  # fmt: skip
                 if alone.not_ok or through.not_ok or alone.errors or through.errors:
                     raise RuntimeError(f"{label}: answers other than 200 or errors: {figures}")
                 rows.append(
@@ -98,7 +113,9 @@ def main(arguments: Sequence[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=4, help="keep-alive connections")
     parser.add_argument("--duration", type=float, default=8.0, help="seconds measured per run")
     options = parser.parse_args(arguments)
-    rows = measure(options)
+    found: list[dict[str, Any]] = []
+    rows = measure(options, found)
+    results.record("proxy", found)
     text = "\n".join(
         [
             "## The validating proxy in front of the mock, against the mock alone",

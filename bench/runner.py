@@ -29,6 +29,7 @@ from typing import Any
 
 import httpx
 
+from bench import results
 from bench.loadgen import Figures
 from bench.profile import record_costs
 from conformance.launch import HOST, ROOT, free_port, started
@@ -653,6 +654,8 @@ def main(arguments: Sequence[str] | None = None) -> int:
         return 0
     extras = Extras(step_costs=step_costs, pairs=pairs, **measure_prism(run))
     table = render(rows, compared, memory, options, pinned, extras)
+    # The same figures as data, for bench.html (bench/charts.py) and other tools.
+    results.record("throughput", results.throughput_rows(rows, extras.prism))
     options.output.parent.mkdir(parents=True, exist_ok=True)
     options.output.write_text(table, encoding="utf-8")
     print(table)

@@ -8,6 +8,7 @@ exception, and what a script read from the rendered DOM. One browser serves seve
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import select
@@ -133,17 +134,27 @@ class Browser:
         return page
 
 
+def _above_9(fd: int) -> int:
+    """`fd` moved above 9: were the child's end 3 or 4, the shell's first redirection would
+    overwrite it before the second one read it."""
+    moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)
+    os.close(fd)
+    return moved
+
+
 @contextmanager
 def browser(binary: str) -> Iterator[Browser]:
     """Chromium with a fresh profile, ended (by its process id) when the block ends."""
     commands_read, commands_write = os.pipe()
     replies_read, replies_write = os.pipe()
+    commands_read, replies_write = _above_9(commands_read), _above_9(replies_write)
     with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
-        # The shell puts the pipes on 3 and 4, where --remote-debugging-pipe expects them.
+        # bash puts the pipes on 3 and 4, where --remote-debugging-pipe expects them (dash's
+        # redirections take single-digit descriptors only).
         script = f'exec "$@" 3<&{commands_read} 4>&{replies_write}'
         arguments: Sequence[str] = [*FLAGS, f"--user-data-dir={profile}", "about:blank"]
         process = subprocess.Popen(
-            ["sh", "-c", script, "sh", binary, *arguments],
+            ["bash", "-c", script, "bash", binary, *arguments],
             pass_fds=(commands_read, replies_write),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
