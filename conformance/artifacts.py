@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -52,13 +52,17 @@ def write(
     title: str = "Conformance report",
     judged: Mapping[str, int] | None = None,
     client: Mapping[str, Any] | None = None,
+    as_sent: Callable[[Exchange], Exchange] | None = None,
 ) -> dict[str, Any]:
-    """Write the three files into `report_dir`; returns the coverage (for the summary)."""
+    """Write the three files into `report_dir`; returns the coverage (for the summary).
+
+    `as_sent` gives the HAR its view of an exchange kept in a lighter form (a proxy's)."""
     exchanges = [exchange for found in phases.values() for exchange in found]
     rows = _coverage.coverage(phases, scope)
     report_dir.mkdir(parents=True, exist_ok=True)
     (report_dir / COVERAGE_NAME).write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
-    (report_dir / HAR_NAME).write_text(json.dumps(har.to_har(exchanges)), encoding="utf-8")
+    sent = [as_sent(exchange) for exchange in exchanges] if as_sent else exchanges
+    (report_dir / HAR_NAME).write_text(json.dumps(har.to_har(sent)), encoding="utf-8")
     page = report_html.render(verdict, rows, exchanges, title=title, judged=judged, client=client)
     (report_dir / REPORT_NAME).write_text(page, encoding="utf-8")
     return rows

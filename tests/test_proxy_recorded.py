@@ -6,7 +6,7 @@ import pytest
 
 from conformance.exchange import Exchange
 from conformance.proxy import recorded
-from conformance.proxy.recorded import Recorded, light
+from conformance.proxy.recorded import Recorded, as_sent, light
 
 
 def _page(records: int, text: str = "") -> Exchange:
@@ -48,3 +48,12 @@ def test_beyond_the_bounds_exchanges_are_counted_not_kept(monkeypatch: pytest.Mo
         "(memory bound)"
     )
     assert Recorded().note() is None
+
+
+def test_the_har_gets_the_text_sent_not_the_light_body() -> None:
+    kept = light(_page(2, text='{"code":2000,"data":{"count":2,"data":["the server\'s own"]}}'))
+    sent = as_sent(kept)
+    assert sent.body is None and "the server's own" in sent.text
+    assert sent.answer_code == 2000 and sent.answer_count == 2 and sent.answer_returned == 2
+    cut = light(_page(2, text="y" * (recorded.MAX_TEXT + 1)))
+    assert as_sent(cut) is cut  # a text cut short is no answer: the light body stays

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from conformance.coverage import contract_enums
-from conformance.exchange import Exchange
+from conformance.exchange import Exchange, Summary
 
 MAX_EXCHANGES = 10_000
 MAX_RECORDS = 200_000
@@ -29,6 +29,18 @@ def light(exchange: Exchange) -> Exchange:
         slim = [{k: record[k] for k in _KEPT_FIELDS if k in record} for record in records]
         body = {**body, "data": {**exchange.page, "data": slim}}
     return replace(exchange, body=body, text=exchange.text[:MAX_TEXT])
+
+
+def as_sent(exchange: Exchange) -> Exchange:
+    """For the HAR: the answer's own text when it was kept whole, not the light body.
+
+    The HAR writes a body when there is one; a light copy's is slimmed. When the text was kept
+    whole, the body goes and a summary of it stays (what `_stardust` reports)."""
+    if exchange.body is None or len(exchange.text) >= MAX_TEXT or not exchange.text:
+        return exchange
+    returned = None if exchange.records is None else len(exchange.records)
+    summary = Summary(exchange.code, exchange.count, returned, exchange.served_limit)
+    return replace(exchange, body=None, summary=summary)
 
 
 @dataclass

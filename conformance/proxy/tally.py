@@ -21,7 +21,7 @@ from conformance.coverage import summary_lines as coverage_lines
 from conformance.exchange import Exchange
 from conformance.failures import Failure
 from conformance.proxy.checks import NOT_RUN_HINTS, PROXY_CHECKS
-from conformance.proxy.recorded import Recorded
+from conformance.proxy.recorded import Recorded, as_sent
 from conformance.report import Verdict, summary, write_junit
 
 # As in the suite's reports: a broken rule repeats on every page; five reproductions suffice.
@@ -153,6 +153,7 @@ class Tally:
             Scope(observed=True),
             title="Conformance report (proxy session)",
             client=client,
+            as_sent=as_sent,
         )
         text = "\n".join([text, *coverage_lines(rows)])
         write_junit(verdict, report_dir / JUNIT_NAME)
