@@ -37,7 +37,7 @@ def query_of(path: str) -> dict[str, Any]:
     ids = query.get("annotationRequestId", "")
     return {
         "limit": int(query.get("limit", "10")),
-        "offset": int(query["offset"]) if query.get("offset", "1").isdigit() else None,
+        "offset": int(query.get("offset", "1")) if query.get("offset", "1").isdigit() else None,
         "ids": len(ids.split(",")) if ids else 0,
     }
 

@@ -50,7 +50,11 @@ def test_a_section_not_measured_is_named_not_drawn(page: str) -> None:
 
 
 def test_the_page_loads_nothing(page: str) -> None:
-    assert "default-src 'none'" in page
+    assert (
+        """<meta http-equiv="Content-Security-Policy"
+  content="default-src 'none';"""
+        in page
+    )
     assert not re.findall(r"<(?:script|link|img|iframe)\b", page)
     # matplotlib's own references stay inside the page: `href="#id"`, `url(#clip)`.
     assert not re.findall(r'(?:href|src)="(?!#)', page)
@@ -81,4 +85,10 @@ def test_a_missing_results_file_is_one_line_exit_2(
 def test_query_of_reads_page_size_offset_and_ids() -> None:
     found = results.query_of("/statistics/record?annotationRequestId=a,b&limit=1000&offset=7")
     assert found == {"limit": 1000, "offset": 7, "ids": 2}
+    # The bench's first pages name no offset: page 1.
+    assert results.query_of("/statistics/record?annotationRequestId=a") == {
+        "limit": 10,
+        "offset": 1,
+        "ids": 1,
+    }
     assert charts.throughput([]).missing == "no first-page rows"

@@ -383,13 +383,16 @@ def test_mock_conforms(mock_runs: Mapping[str, Future[Any]]) -> None:
 
 
 def test_progress_in_a_pipe_is_one_plain_line_per_check(
-    mock_runs: Mapping[str, Future[Any]],
+    mock_runs: Mapping[str, Future[Any]], reports: Path
 ) -> None:
     """`make conformance` in a CI log: no control codes, a line per finished check (C60)."""
     result = mock_runs["default"].result()
     lines = [line for line in result.stderr.splitlines() if re.match(r"conformance: \w+: ", line)]
     assert "\x1b" not in result.stderr and "\r" not in result.stderr
     assert sorted(line.split()[2] for line in lines) == sorted(ALL_CHECKS)
+    # Every request of both phases counted as it went: the last line's count is the run's.
+    rows = json.loads((reports / "mock" / "coverage.json").read_text(encoding="utf-8"))
+    assert f"({rows['requests']['total']} requests, " in lines[-1]
 
 
 def test_the_har_and_the_coverage_count_every_exchange_of_both_phases(

@@ -59,7 +59,7 @@ def test_a_servers_answer_is_escaped_not_rendered(page: str) -> None:
 
 def test_nothing_is_loaded_from_anywhere(page: str) -> None:
     """Static half of the offline promise (the browser test checks what Chromium does)."""
-    assert "default-src 'none'" in page
+    assert """<meta http-equiv="Content-Security-Policy" content="default-src 'none';""" in page
     for loader in ("<script", "<link", "<img", "<iframe", "<object", "@import", "url("):
         assert loader not in page, loader
     # Any tag with a source or a link (escaped text, `&lt;img src=`, is no tag).
