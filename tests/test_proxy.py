@@ -473,6 +473,10 @@ def test_a_session_ends_on_a_signal_with_the_summary_and_exit_status(
     assert set(cases) == set(PROXY_CHECKS)
     assert cases["envelope_date"].find("failure") is not None
     assert "proxy: violation envelope_date" in err.decode()
+    # The reports people read, over the session's traffic (C59).
+    har = json.loads((tmp_path / "exchanges.har").read_text(encoding="utf-8"))
+    assert len(har["log"]["entries"]) == 1
+    assert "envelope_date" in (tmp_path / "report.html").read_text(encoding="utf-8")
 
 
 def test_the_http_200_style_passes_when_the_proxy_is_told() -> None:
@@ -541,7 +545,8 @@ def test_a_session_writes_the_report_page_coverage_and_har_at_exit(tmp_path: Pat
         DOCUMENTED, "conformance-generated-request", LARGE, "does-not-exist"
     )
     send_all(app, session)
-    _, text = app.tally.write(tmp_path, client={"client verdict": "PASS"})
+    verdict, _ = app.tally.write(tmp_path)
+    lines = app.tally.write_pages(tmp_path, verdict, client={"client verdict": "PASS"})
     rows = json.loads((tmp_path / "coverage.json").read_text(encoding="utf-8"))
     har = json.loads((tmp_path / "exchanges.har").read_text(encoding="utf-8"))
     judged = app.tally.exchanges - app.tally.unjudged
@@ -555,4 +560,5 @@ def test_a_session_writes_the_report_page_coverage_and_har_at_exit(tmp_path: Pat
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "Conformance report (proxy session)" in page
     assert 'id="client-verdict"' in page and "client verdict" in page
-    assert "Coverage: " in text
+    assert lines[0].startswith("Coverage: ")
+    assert (tmp_path / "summary.txt").read_text(encoding="utf-8").endswith("\n".join(lines) + "\n")

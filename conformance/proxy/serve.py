@@ -14,6 +14,7 @@ from types import FrameType
 
 import uvicorn
 
+from conformance.artifacts import REPORT_NAME
 from conformance.proxy.app import ProxyApp
 from conformance.proxy.options import ProxyOptions
 from conformance.proxy.tally import JUNIT_NAME
@@ -61,8 +62,11 @@ def run(options: ProxyOptions) -> int:
         )
         return EXIT_CANNOT_START
     verdict, text = app.tally.write(options.report_dir)
+    coverage = app.tally.write_pages(options.report_dir, verdict)
     print(text)
-    print(f"JUnit XML: {options.report_dir / JUNIT_NAME}", flush=True)
+    print("\n".join(coverage))
+    print(f"JUnit XML: {options.report_dir / JUNIT_NAME}")
+    print(f"Report: {options.report_dir / REPORT_NAME}", flush=True)
     if options.fail_on_violation and not verdict.passed:
         return EXIT_VIOLATIONS
     return EXIT_PASS

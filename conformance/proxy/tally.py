@@ -138,14 +138,20 @@ class Tally:
         ]
         return "\n".join(lines)
 
-    def write(
-        self, report_dir: Path, client: Mapping[str, Any] | None = None
-    ) -> tuple[Verdict, str]:
-        """The suite's reports over the session; `client` is a client verdict, where one exists
-        (a plain dict, shown in report.html as given)."""
+    def write(self, report_dir: Path) -> tuple[Verdict, str]:
         verdict = self.verdict()
         text = self.summary(verdict)
         report_dir.mkdir(parents=True, exist_ok=True)
+        write_junit(verdict, report_dir / JUNIT_NAME)
+        (report_dir / SUMMARY_NAME).write_text(text + "\n", encoding="utf-8")
+        return verdict, text
+
+    def write_pages(
+        self, report_dir: Path, verdict: Verdict, client: Mapping[str, Any] | None = None
+    ) -> list[str]:
+        """report.html, coverage.json and exchanges.har over the session (C59), after `write`;
+        the coverage's summary lines, which end summary.txt too. `client` is a client verdict
+        where one exists (a plain dict), shown in report.html as given."""
         rows = artifacts.write(
             report_dir,
             verdict,
@@ -155,7 +161,7 @@ class Tally:
             client=client,
             as_sent=as_sent,
         )
-        text = "\n".join([text, *coverage_lines(rows)])
-        write_junit(verdict, report_dir / JUNIT_NAME)
-        (report_dir / SUMMARY_NAME).write_text(text + "\n", encoding="utf-8")
-        return verdict, text
+        lines = coverage_lines(rows)
+        with (report_dir / SUMMARY_NAME).open("a", encoding="utf-8") as summary_file:
+            summary_file.write("\n".join(lines) + "\n")
+        return lines
