@@ -562,3 +562,15 @@ def test_a_session_writes_the_report_page_coverage_and_har_at_exit(tmp_path: Pat
     assert 'id="client-verdict"' in page and "client verdict" in page
     assert lines[0].startswith("Coverage: ")
     assert (tmp_path / "summary.txt").read_text(encoding="utf-8").endswith("\n".join(lines) + "\n")
+
+
+def test_a_report_folder_that_cannot_be_written_stops_start_up(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before listening: not after hours of traffic, when the reports are due (C58)."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("", encoding="utf-8")
+    with pytest.raises(SystemExit) as exit_info:
+        proxy_main(["--upstream", "http://x", "--report-dir", str(blocker / "r")])
+    assert exit_info.value.code == 2
+    assert f"--report-dir: {blocker / 'r'}: cannot write reports there" in capsys.readouterr().err
