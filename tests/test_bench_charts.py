@@ -40,7 +40,8 @@ def test_throughput_draws_every_server_of_the_first_pages(page: str) -> None:
 
 def test_latency_by_offset_draws_cold_and_warm(page: str) -> None:
     latency = _sections(page)["latency-by-offset"]
-    for label in ("<!-- warm p50 -->", "<!-- cold p99 -->", "offset (page number, log scale)"):
+    for label in ("<!-- warm -->", "<!-- cold -->", "<!-- p50 latency, ms -->",
+                  "<!-- p99 latency, ms -->", "offset (page number, log scale)"):  # fmt: skip
         assert label in latency, label
 
 
