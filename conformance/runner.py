@@ -50,7 +50,7 @@ def run(options: Options, progress: Progress = SILENT) -> Verdict:
         events = options.report_dir.resolve() / "schemathesis" / "events.ndjson"
         with following(progress, events):
             phase = schemathesis_phase.run(options)
-        exchanges["schemathesis"] = st_exchanges.read(events)
+        exchanges["schemathesis"] = st_exchanges.read(events) + phase.retried
         (options.report_dir / "schemathesis.log").write_text(phase.log, encoding="utf-8")
         failures += phase.failures
         hiccups += phase.hiccups

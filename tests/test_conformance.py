@@ -289,6 +289,18 @@ def test_transient_5000_is_retried_and_reported_as_flakiness(
     root = ElementTree.parse(reports / "transient_5000" / "junit.xml").getroot()
     properties = {p.get("name"): p.get("value") for p in root.iter("property")}
     assert properties["transient_5000"] == str(len(verdict.hiccups))
+    # Every retry is an exchange of the run too: in the HAR, and counted (C58).
+    rows = json.loads((reports / "transient_5000" / "coverage.json").read_text(encoding="utf-8"))
+    entries = json.loads((reports / "transient_5000" / "exchanges.har").read_text(encoding="utf-8"))
+    assert rows["outcomes"]["5000"]["remark"] == "covered"
+    assert len(entries["log"]["entries"]) == rows["requests"]["total"]
+    answered = 0
+    events = reports / "transient_5000" / "schemathesis" / "events.ndjson"
+    for line in events.read_text(encoding="utf-8").splitlines():
+        finished = json.loads(line).get("ScenarioFinished")
+        for item in (finished or {}).get("recorder", {}).get("interactions", {}).values():
+            answered += item.get("response") is not None
+    assert rows["requests"]["schemathesis"] > answered  # the phase's own retries
 
 
 def test_append_only_growth_is_reported_not_failed(verdicts: dict[str, Verdict]) -> None:
