@@ -21,6 +21,7 @@ install: $(STAMP)
 # started at once (make mock, make spec) would run two pips into one .venv and break it: the
 # install runs under a lock, and a make that waited for it finds the stamp fresh and does
 # nothing (tools/with_lock.py; tests/test_install_lock.py).
+# `.[dev]` includes the `conformance` extra: a checkout gets the suite and the proxy (D54).
 ifdef INSTALL_LOCKED
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,7 +45,7 @@ test-heavy: $(STAMP)
 	$(BIN)/python -m pytest -n auto --dist loadfile -m heavy || [ $$? -eq 5 ]
 
 # The edit loop: every test but the slow ones (they start a process), in-process, ~12 s;
-# spread over the cores (README).
+# spread over the cores (CONTRIBUTING.md).
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n auto -m "not slow and not heavy"
 

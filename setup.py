@@ -9,10 +9,22 @@ so a checkout always reads its own files. Everything else is in `pyproject.toml`
 from __future__ import annotations
 
 import shutil
+import warnings
 from pathlib import Path
 
 from setuptools import setup
 from setuptools.command.build_py import build_py
+from setuptools.warnings import InformationOnly
+
+# An editable install (`make install`) of this flat layout ends with setuptools' notice that
+# "folders in your working directory with the same name as your package" may take precedence
+# during imports (issue 28: the first thing a new user reads). It warns of a folder that
+# shadows the installed package; here the folders ARE the package, mapped by the install
+# itself, so the notice does not apply. Only that notice is silenced: every other warning of
+# the build still shows. (Setuptools' `compat` mode, which avoids it, is deprecated.)
+warnings.filterwarnings(
+    "ignore", r"Editable installation\.(?s:.*)same\s+name as your package", InformationOnly
+)
 
 ROOT = Path(__file__).resolve().parent
 # What a package needs without a checkout: the contract and the fixtures the mock loads.

@@ -108,7 +108,10 @@ def proxy_cost(rows: Rows) -> Chart:
         series = {name: [_value(rows, name, p, key) for p in pages] for name in servers}
         _grouped_bars(ax, pages, series)
         ax.set_ylabel(label)
-    note = "The mock alone, then the proxy in front of it; CPU: the proxy's own process."
+    note = (
+        "Each server loaded in turn (upstream: the mock alone; the proxies in front of it), "
+        "median p50 of its slices; CPU: each server's own process."
+    )
     return Chart("proxy", "The validating proxy's cost", svg(fig), note)
 
 

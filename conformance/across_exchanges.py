@@ -23,7 +23,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import islice
+from operator import lt
 from typing import Any
 
 from conformance.exchange import ID_PARAMETER, Exchange, pages
@@ -53,8 +54,9 @@ def _within(exchange: Exchange) -> bool:
 
 
 def _ascending(group: Sequence[Exchange]) -> bool:
+    # map(lt) compares in C: a walk's window holds thousands of ids, judged on every page.
     return all(
-        ids is not None and all(a < b for a, b in pairwise(ids))
+        ids is not None and all(map(lt, ids, islice(ids, 1, None)))
         for ids in (exchange.int_record_ids for exchange in group)
     )
 
@@ -178,6 +180,30 @@ def _slices(group: Sequence[Exchange]) -> Iterator[tuple[int, Any, Exchange]]:
             yield (offset - 1) * served + index, record_id, exchange
 
 
+def _plainly_one_order(group: Sequence[Exchange]) -> bool:
+    """True when the pages surely are slices of one order, seen by sets built in C: one limit,
+    each page no longer than it, a page asked twice answered alike, and no id on two pages.
+    Then no position can hold two records nor a record two positions. False when in doubt:
+    the record-by-record pass below then judges (a walk of 1000-record pages through the
+    proxy: about 1 ms a page instead of 5)."""
+    limits = {exchange.served_limit for exchange in group}
+    if len(limits) != 1:
+        return False
+    (limit,) = limits
+    by_offset: dict[int | None, list[Any]] = {}
+    for exchange in group:
+        ids = exchange.record_ids
+        if limit is None or len(ids) > limit:
+            return False
+        if by_offset.setdefault(exchange.offset, ids) != ids:
+            return False
+    every = [item for ids in by_offset.values() for item in ids]
+    try:
+        return len(set(every)) == len(every)
+    except TypeError:
+        return False  # an id no set can hold: the schema's to report, the loop's to judge
+
+
 def slices_of_one_order(
     exchanges: Sequence[Exchange], phase: str = "observed"
 ) -> Iterator[Failure]:
@@ -189,7 +215,7 @@ def slices_of_one_order(
     """
     for group_form, all_pages in by_form(exchanges).items():
         group = [exchange for exchange in all_pages if _within(exchange)]
-        if not _ascending(group):
+        if not _ascending(group) or _plainly_one_order(group):
             continue  # positions mean nothing on unordered pages: ordering reports them
         label = _label(group_form)
         firsts: dict[Any, Exchange] = {}

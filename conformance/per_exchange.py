@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from itertools import pairwise
+from operator import itemgetter
 from typing import Any, TypeGuard
 from urllib.parse import unquote_to_bytes
 from zoneinfo import ZoneInfo
@@ -287,11 +288,37 @@ def ordering(exchange: Exchange, http_200: bool) -> str | None:
 
 
 def instance_info_sum(exchange: Exchange, http_200: bool) -> str | None:
-    for record in exchange.records or []:
+    records = exchange.records or []
+    if _sums_hold(records):
+        return None
+    for record in records:
         problem = instance_info_problem(record)
         if problem:
             return problem
     return None
+
+
+_INT = frozenset({int})
+
+
+def _sums_hold(records: list[Mapping[str, Any]]) -> bool:
+    """Every record surely keeps D3, by a pass in C over what a JSON parser gives (exact ints
+    and dicts); False when in doubt, and `instance_info_problem` then judges record by record
+    (a page of 1000 records: about 0.2 ms instead of 1.4)."""
+    for record in records:
+        info = record.get("instanceInfo")
+        instances, attributes = record.get("modifyInstanceNum"), record.get("modifyAttributesNum")
+        if type(info) is not dict or type(instances) is not int or type(attributes) is not int:
+            return False
+        if info:
+            values = info.values()
+            if not _INT.issuperset(map(type, values)) or min(values) < 0:
+                return False
+            if sum(values) != instances + attributes:
+                return False
+        elif instances + attributes != 0:
+            return False
+    return True
 
 
 def instance_info_problem(record: Mapping[str, Any]) -> str | None:
@@ -315,10 +342,31 @@ def _enums() -> dict[str, frozenset[Any]]:
     return {name: frozenset(schema(component)["enum"]) for name, component in ENUMS.items()}
 
 
+def _enums_hold(records: list[Mapping[str, Any]]) -> bool:
+    """Every record's enums are members, by sets built in C; False when in doubt (a missing or
+    unhashable value), and the loop below then finds the first record at fault."""
+    try:
+        return all(
+            values.issuperset(map(itemgetter(name), records)) for name, values in _enums().items()
+        )
+    except (KeyError, TypeError):
+        return False
+
+
+def _member(value: Any, values: frozenset[Any]) -> bool:
+    try:
+        return value in values
+    except TypeError:
+        return False  # a list or object where a number belongs: no member (not a crash)
+
+
 def enum_membership(exchange: Exchange, http_200: bool) -> str | None:
-    for record in exchange.records or []:
+    records = exchange.records or []
+    if _enums_hold(records):
+        return None
+    for record in records:
         for name, values in _enums().items():
-            if record.get(name) not in values:
+            if not _member(record.get(name), values):
                 return (
                     f"record {record.get('id')!r}: {name} {record.get(name)!r} is not one of "
                     f"{sorted(values)}"
@@ -330,17 +378,26 @@ CLOCK_SKEW_SECONDS = 300
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
+@lru_cache(maxsize=256)
+def _timestamp(date: str, zone: str) -> float | None:
+    """`date` read in `zone`, as seconds since the epoch; cached, as `date` changes once a
+    second and a busy server's answers share it."""
+    try:
+        return datetime.strptime(date, DATE_FORMAT).replace(tzinfo=ZoneInfo(zone)).timestamp()
+    except ValueError:
+        return None
+
+
 def clock_and_zone(exchange: Exchange, zone: str = "UTC") -> str | None:
     """D15: `date` is the time of the answer in the deployment's zone (UTC unless told), within
     5 minutes of the suite's clock; no record's `createdTime` is later than `date`."""
     date = exchange.body.get("date") if isinstance(exchange.body, Mapping) else None
     if exchange.method != "GET" or not isinstance(date, str) or not exchange.received_at:
         return None
-    try:
-        stamp = datetime.strptime(date, DATE_FORMAT).replace(tzinfo=ZoneInfo(zone))
-    except ValueError:
+    stamp = _timestamp(date, zone)
+    if stamp is None:
         return None  # envelope_date reports the format
-    off = stamp.timestamp() - exchange.received_at
+    off = stamp - exchange.received_at
     if abs(off) > CLOCK_SKEW_SECONDS:
         hours = off / 3600
         hint = (
@@ -353,7 +410,14 @@ def clock_and_zone(exchange: Exchange, zone: str = "UTC") -> str | None:
             f"`date` is the answer's time in {zone} (D15; pass --timezone if the deployment "
             "uses another zone)"
         )
-    for record in exchange.records or []:
+    records = exchange.records or []
+    try:
+        # All strings, the latest no later than `date`: no record to name (the common case).
+        if max(map(itemgetter("createdTime"), records), default="") <= date:
+            return None
+    except (KeyError, TypeError):
+        pass  # a record without a string createdTime: the schema's to report; judge the rest
+    for record in records:
         created = record.get("createdTime")
         if isinstance(created, str) and created > date:
             return (

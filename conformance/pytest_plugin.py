@@ -9,8 +9,10 @@ Installing the package registers it (entry point `pytest11`). A client's tests a
         return MockOptions(seed=7, http_200_errors=True)
 
 `stardust_mock_factory` starts further mocks with other options (one per set of options, all
-stopped at the end of the session); `stardust_mock_app` is the mock as an ASGI app, for
-clients that can call one in-process (httpx's `ASGITransport`).
+stopped at the end of the session). In-process, without a port: `stardust_mock_client` is an
+`httpx.Client` on the mock for synchronous tests, `stardust_mock_transport` its transport (for a
+client that takes one), and `stardust_mock_app` the mock as an ASGI app, for async tests
+(httpx's `ASGITransport`).
 
 Only what every pytest run needs is imported here: the server's own modules are imported by
 the fixtures that use them, so a client's test run pays nothing until it asks for the mock.
@@ -34,11 +36,16 @@ from conformance.launch import HOST, ServerDidNotStart, free_port, started
 from contract import DEFAULT_FIXTURES, OPERATION_PATH, PRODUCTION_PREFIX
 
 if TYPE_CHECKING:
+    import httpx
+
+    from conformance.sync_asgi import ThreadedASGITransport
     from mockserver.config import Settings
 
-__all__ = ["MockOptions", "StardustMock"]
+__all__ = ["IN_PROCESS_URL", "MockOptions", "StardustMock"]
 
 KEYS_VARIABLE = "MOCKSERVER_SIGNATURE_KEYS"
+# The root of the in-process mock: any host works, no request leaves the process.
+IN_PROCESS_URL = "http://stardust-mock"
 
 
 @dataclass(frozen=True)
@@ -164,3 +171,30 @@ def stardust_mock_app(stardust_mock_options: MockOptions) -> Any:
     from mockserver.app import create_app
 
     return create_app(mock_settings(stardust_mock_options, 0))
+
+
+@pytest.fixture(scope="session")
+def stardust_mock_transport(stardust_mock_app: Any) -> Iterator[ThreadedASGITransport]:
+    """A sync httpx transport to `stardust_mock_app`, for `httpx.Client(transport=...)`.
+
+    One for the session, on an event loop of its own thread; a client closed on it leaves it
+    running for the next.
+    """
+    from conformance.sync_asgi import ThreadedASGITransport
+
+    transport = ThreadedASGITransport(stardust_mock_app)
+    try:
+        yield transport
+    finally:
+        transport.shutdown()
+
+
+@pytest.fixture
+def stardust_mock_client(
+    stardust_mock_transport: ThreadedASGITransport,
+) -> Iterator[httpx.Client]:
+    """An `httpx.Client` on the in-process mock, its root `IN_PROCESS_URL`, for sync tests."""
+    import httpx
+
+    with httpx.Client(transport=stardust_mock_transport, base_url=IN_PROCESS_URL) as client:
+        yield client

@@ -31,7 +31,7 @@ class Settings:
     log_level: str = "info"
     # Seconds a request head (request line and headers) may take to arrive (decision D29).
     head_timeout: float = 10.0
-    # uvicorn's access log costs a good share of a small request's time (see README, Performance).
+    # uvicorn's access log costs a good share of a small request's time (docs/performance.md).
     access_log: bool = True
     # IANA name of the zone of `date` and `createdTime` (decision D15).
     timezone: str = "UTC"

@@ -56,6 +56,8 @@ LONGEST_FIRST = (
     "test_proxy.py",
     "test_faults.py",
     "test_first_hour.py",
+    # node against a mock (estimated, 2026-12-06: the machine was too busy to time it).
+    "test_client_developers.py",
     "test_soak.py",
     "test_robustness.py",
     "test_workers.py",
@@ -71,6 +73,7 @@ LONGEST_FIRST = (
     "test_generated_client.py",
     "test_server.py",
     "test_store.py",
+    "test_clientjudge_reference_clients.py",
 )
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from tests.support.servers import ROOT
 
-PACKAGES = ("contract", "mockserver", "conformance", "bench", "soak")
+PACKAGES = ("contract", "mockserver", "conformance", "clientjudge", "bench", "soak")
 WEB_STACK = {"connexion", "starlette", "uvicorn", "httpx", "schemathesis", "httptools"}
 # The data model: records as a pure function of (seed, request, position).
 DATA_MODEL = {"mockserver.rng", "mockserver.enums", "mockserver.workflow", "mockserver.generator"}
@@ -45,6 +45,10 @@ BORROWED = {"mockserver.cli.program"}
 # bench/profile.py drives the app in-process; bench/ceiling.py borrows the mock's serve() so
 # that both servers run under the same uvicorn options and protocol.
 BENCH_INTO_MOCKSERVER = {"bench.profile", "bench.ceiling"}
+# The suite's pure modules the client rules read (recorded exchanges, HAR); the mock may reach
+# them through clientjudge to serve /__mock/verdict and its journal as HAR, and nothing else of
+# the suite.
+PURE_SUITE = {"conformance.exchange", "conformance.failures", "conformance.har"}
 
 
 def module_name(path: Path) -> str:
@@ -128,7 +132,28 @@ def test_app_is_the_only_composition_root() -> None:
 def test_the_server_imports_none_of_its_testers() -> None:
     for name in of("mockserver"):
         testers = {t for t in graph()[name] if t.split(".")[0] in {"conformance", "bench", "soak"}}
-        assert testers == set(), name
+        assert testers <= PURE_SUITE, name
+
+
+def test_the_server_reaches_only_the_pure_suite_through_the_client_judge() -> None:
+    # mockserver may import clientjudge (for /__mock/verdict): all that reaches must stay pure.
+    reached = reachable(of("mockserver"))
+    suite = {name for name in reached if name.split(".")[0] == "conformance"}
+    assert suite <= PURE_SUITE
+
+
+def test_the_client_judge_is_pure() -> None:
+    modules = of("clientjudge")
+    assert "clientjudge.verdict" in modules, "the package was renamed: update ARCHITECTURE.md"
+    for name in modules:
+        ours = {target.split(".")[0] for target in graph()[name]}
+        assert ours <= {"clientjudge", "conformance", "contract"}, name
+        suite = {target for target in graph()[name] if target.split(".")[0] == "conformance"}
+        assert suite <= PURE_SUITE, name
+        assert third_party(name) == set(), f"{name} imports the web stack"
+    closure = reachable(modules)
+    assert {name for name in closure if third_party(name)} == set()
+    assert {name.split(".")[0] for name in closure} <= {"clientjudge", "conformance", "contract"}
 
 
 def test_the_contract_depends_on_no_other_package() -> None:
@@ -198,6 +223,41 @@ def test_no_import_cycle() -> None:
         if name not in state:
             visit(name, [name])
     assert cycles == []
+
+
+# What a client team installs runs these; the `conformance` extra's modules are not there (D54).
+LIGHT_ENTRY_POINTS = {
+    "mockserver.__main__",
+    "conformance.pytest_plugin",
+    "conformance.extra",
+    "clientjudge.cli",
+}
+EXTRA_ONLY = {"schemathesis", "hypothesis", "jsonschema_rs"}
+# `stardust-conformance` checks for the extra before it imports the suite (C51).
+EXTRA_GATE = ("conformance.extra", "conformance.__main__")
+
+
+def test_the_light_install_never_imports_the_conformance_extra() -> None:
+    edges = {name: set(targets) for name, targets in graph().items()}
+    edges[EXTRA_GATE[0]].discard(EXTRA_GATE[1])
+    seen: set[str] = set()
+    stack = list(LIGHT_ENTRY_POINTS)
+    while stack:
+        name = stack.pop()
+        if name not in seen:
+            seen.add(name)
+            stack.extend(edges[name])
+    assert "mockserver.app" in seen and "conformance.sync_asgi" in seen
+    heavy = {
+        name: found
+        for name in seen
+        if (found := {target.split(".")[0] for target in imports_of(sources()[name])} & EXTRA_ONLY)
+    }
+    assert heavy == {}, "a module of the light install imports the conformance extra"
+    # And the suite does need it: the rule would pass vacuously otherwise.
+    assert "jsonschema_rs" in {
+        m.split(".")[0] for m in imports_of(sources()["conformance.per_exchange"])
+    }
 
 
 def test_the_rules_see_the_imports_they_judge() -> None:

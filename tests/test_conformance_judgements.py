@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from conformance import across_exchanges, per_exchange
-from conformance.exchange import Exchange
+from conformance.exchange import Exchange, Summary
 from conformance.failures import Failure
 from conformance.registry import REGISTRY
 from tests.support.servers import ROOT
@@ -82,6 +82,40 @@ def test_exchange_reads_the_query_as_the_contract_does() -> None:
     defaults = page("annotationRequestId=a", 0, [])
     assert (defaults.offset, defaults.limit) == (1, 10)
     assert page("annotationRequestId=a%2Cb", 0, []).ids == ("a", "b")
+
+
+def test_an_answer_is_read_from_the_body_else_from_its_summary() -> None:
+    # The client rules (clientjudge/) read these; a journal entry keeps no body (D44).
+    full = page("annotationRequestId=a&limit=2", 7, [record(1), record(2)])
+    assert (full.answer_code, full.answer_count, full.answer_returned) == (2000, 7, 2)
+    summary = Summary(code=2000, count=9, returned=1, limit=2)
+    # A body wins over a summary; without a body, the summary speaks.
+    both = Exchange("GET", f"{BASE}?annotationRequestId=a", 200, full.body, summary=summary)
+    assert (both.answer_code, both.answer_count, both.answer_returned) == (2000, 7, 2)
+    bare = Exchange("GET", f"{BASE}?annotationRequestId=a", 200, summary=summary)
+    assert (bare.answer_code, bare.answer_count, bare.answer_returned) == (2000, 9, 1)
+    assert (bare.code, bare.count, bare.records, bare.is_page) == (None, None, None, False)
+    refused = Exchange("GET", BASE, 404, summary=Summary(code=53003, count=9, returned=1))
+    assert (refused.answer_code, refused.answer_count, refused.answer_returned) == (
+        53003,
+        None,
+        None,
+    )
+    error = Exchange.build("GET", BASE, 404, envelope(53003))
+    assert (error.answer_code, error.answer_count, error.answer_returned) == (53003, None, None)
+    nothing = Exchange("GET", BASE, 200)
+    assert (nothing.answer_code, nothing.answer_count, nothing.answer_returned) == (
+        None,
+        None,
+        None,
+    )
+
+
+def test_a_request_started_when_sent_else_its_answer_time_less_the_elapsed() -> None:
+    assert Exchange("GET", BASE, 200, received_at=10.0, elapsed=0.25).started_at == 9.75
+    sent = Exchange("GET", BASE, 200, received_at=10.0, elapsed=0.25, sent_at=9.5)
+    assert sent.started_at == 9.5
+    assert (sent.seq, sent.client, sent.summary) == (None, "", None)
 
 
 # One exchange.
@@ -1119,3 +1153,101 @@ def test_a_count_that_is_not_an_integer_is_no_count(count: Any) -> None:
         "GET", f"{BASE}?annotationRequestId=a", 200, envelope(2000, {"count": count, "data": []})
     )
     assert exchange.count is None and not exchange.is_page
+
+
+def _page_with(odd: dict[str, Any], at: int = 2, size: int = 5) -> Exchange:
+    """A page of good records with `odd`'s fields replacing those of the record at `at`."""
+    records = [record(i) for i in range(1, size + 1)]
+    records[at] = {**records[at], **odd}
+    body = envelope(2000, {"count": size, "data": records})
+    body["date"] = "2026-01-01 12:00:00"
+    return Exchange.build("GET", f"{BASE}?annotationRequestId=a", 200, body, received_at=NOON)
+
+
+# Records the fast passes in C (per_exchange._sums_hold, _enums_hold, the latest createdTime)
+# cannot vouch for: the record-by-record judgement must then find them, with its own message.
+@pytest.mark.parametrize(
+    ("odd", "expected"),
+    [
+        ({"instanceInfo": {"a": True}, "modifyInstanceNum": 1}, "values [True] are not all"),
+        ({"instanceInfo": {"a": -1, "b": 2}, "modifyInstanceNum": 1}, "values [-1, 2] are not"),
+        ({"instanceInfo": {"a": 1.0}, "modifyInstanceNum": 1}, "values [1.0] are not all"),
+        ({"instanceInfo": {}, "modifyAttributesNum": 1}, "sums to 0; modifyInstanceNum"),
+        ({"instanceInfo": {"a": 2}, "modifyInstanceNum": 1}, "sums to 2; modifyInstanceNum"),
+        ({"instanceInfo": [1]}, None),  # a shape error: the schema's to report
+        ({"modifyInstanceNum": True}, None),
+    ],
+)  # fmt: skip
+def test_instance_info_fast_pass_leaves_every_fault_to_the_exact_one(
+    odd: dict[str, Any], expected: str | None
+) -> None:
+    found = per_exchange.instance_info_sum(_page_with(odd), False)
+    if expected is None:
+        assert found is None
+    else:
+        assert found is not None and found.startswith(f"record 3: instanceInfo {expected}"), found
+
+
+@pytest.mark.parametrize(
+    ("odd", "expected"),
+    [
+        ({"status": 99}, "status 99 is not one of"),
+        ({"status": None}, "status None is not one of"),
+        ({"poolType": [1]}, "poolType [1] is not one of"),  # unhashable: no set can hold it
+        ({"actionType": "0"}, "actionType '0' is not one of"),
+        ({"status": True}, None),  # True == 1, a member, as the record-by-record test says
+    ],
+)
+def test_enum_fast_pass_leaves_every_fault_to_the_exact_one(
+    odd: dict[str, Any], expected: str | None
+) -> None:
+    found = per_exchange.enum_membership(_page_with(odd), False)
+    if expected is None:
+        assert found is None
+    else:
+        assert found is not None and found.startswith(f"record 3: {expected}"), found
+
+
+def test_enum_fast_pass_finds_a_missing_field() -> None:
+    exchange = _page_with({})
+    del exchange.records[2]["status"]  # type: ignore[index, attr-defined]
+    assert per_exchange.enum_membership(exchange, False) == (
+        f"record 3: status None is not one of {sorted(per_exchange._enums()['status'])}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("odd", "expected"),
+    [
+        ({"createdTime": "2026-01-01 12:00:01"}, "record 3: createdTime '2026-01-01 12:00:01'"),
+        ({"createdTime": "2026-01-01 12:00:00"}, None),  # the same second is not later
+        ({"createdTime": 20270101}, None),  # not a string: the schema's to report
+    ],
+)
+def test_created_time_fast_pass_leaves_every_fault_to_the_exact_one(
+    odd: dict[str, Any], expected: str | None
+) -> None:
+    found = per_exchange.clock_and_zone(_page_with(odd))
+    if expected is None:
+        assert found is None
+    else:
+        assert found is not None and found.startswith(expected), found
+
+
+def test_created_time_after_a_record_without_one_is_still_found() -> None:
+    exchange = _page_with({"createdTime": 7}, at=1)
+    exchange.records[3]["createdTime"] = "2027-01-01 00:00:00"  # type: ignore[index]
+    found = per_exchange.clock_and_zone(exchange)
+    assert found is not None and found.startswith("record 4: createdTime '2027-01-01 00:00:00'")
+
+
+def test_a_page_longer_than_its_limit_puts_two_records_at_one_position() -> None:
+    """Ids unique and one limit, yet page 1 runs into page 2's positions: the quick pass of
+    slices_of_one_order (`_plainly_one_order`) must leave this to the record-by-record one."""
+    first = page("annotationRequestId=a&limit=10&offset=1", 40, range(1, 13))
+    second = page("annotationRequestId=a&limit=10&offset=2", 40, range(13, 23))
+    found = list(across_exchanges.slices_of_one_order([first, second]))
+    assert {failure.check for failure in found} == {"pagination_complete"}
+    assert "record 11 of the request is id 11 on page 1 of limit 10 but id 13 on page 2" in (
+        found[0].message
+    )

@@ -20,6 +20,7 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from email.parser import Parser
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -32,6 +33,7 @@ from conformance.catalog import ALL_CHECKS
 from conformance.launch import HOST, ROOT, free_port, stop, wait_until_serving
 from conformance.signing import signature_headers
 from tests.support.client_project import run_pytest, write
+from tests.support.dependencies import link_site, resolve
 
 pytestmark = pytest.mark.slow
 
@@ -46,6 +48,7 @@ BUILD_INPUTS = (
     "contract",
     "mockserver",
     "conformance",
+    "clientjudge",
 )
 DOC_ID = "7d44b43b-3bbd-4f53-9f95-b7c0217d8d5b"
 UNKNOWN_ID = "00000000-0000-0000-0000-000000000000"
@@ -73,10 +76,8 @@ def run(
     )
 
 
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
-    base = tmp_path_factory.mktemp("install")
-    source = base / "source"
+def copy_sources(source: Path) -> Path:
+    """What a build reads, copied: a build writes its egg-info and build folders beside it."""
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     for name in BUILD_INPUTS:
         if (ROOT / name).is_dir():
@@ -84,6 +85,13 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
         else:
             source.mkdir(exist_ok=True)
             shutil.copy2(ROOT / name, source / name)
+    return source
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
+    base = tmp_path_factory.mktemp("install")
+    source = copy_sources(base / "source")
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input"]
     built = run(
         [*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", "dist", str(source)], base
@@ -160,9 +168,20 @@ def test_the_installed_package_reads_its_own_copies(installed: Installed) -> Non
 def test_both_scripts_run_from_another_folder(installed: Installed) -> None:
     # Every subcommand too: a subpackage left out of the wheel (conformance/proxy once was)
     # only fails when its command is run.
-    for command in (["stardust-mock"], ["stardust-conformance"], ["stardust-conformance", "proxy"]):
+    commands = (
+        ["stardust-mock"],
+        ["stardust-conformance"],
+        ["stardust-conformance", "proxy"],
+        ["stardust-conformance", "client-verdict"],
+        ["stardust-client-verdict"],
+    )
+    for command in commands:
         helped = run([str(installed.bin / command[0]), *command[1:], "--help"], installed.elsewhere)
         assert helped.returncode == 0 and "usage:" in helped.stdout, helped.stderr
+    # The client verdict's page template is package data: a wheel without it fails here.
+    page = "from clientjudge.verdict import Verdict, render_html; print(render_html(Verdict(3)))"
+    rendered = run([str(installed.bin / "python"), "-c", page], installed.elsewhere)
+    assert "Client verdict: 3 requests" in rendered.stdout, rendered.stderr
     # (`stardust-mock` serving the packaged fixtures: the CI recipe's test below.)
     # Without --base-url, the installed suite starts the installed mock with its fixtures.
     checked = run(
@@ -198,7 +217,11 @@ def test_the_ci_recipe_runs_against_a_mock_with_signature_keys(
     steps = ci_job()
     install, *commands = [step for step in steps if "run" in step]
     # The install step installs this package; here it is the wheel installed above.
-    assert re.search(r"pip install \"stardust-statistics-mock @ git\+https://", str(install["run"]))
+    # With the extra: the suite is not in the light install (D54).
+    assert re.search(
+        r"pip install \"stardust-statistics-mock\[conformance\] @ git\+https://",
+        str(install["run"]),
+    )
     assert commands, "the job runs the suite"
     keys = tmp_path / "keys.json"
     keys.write_text('{"ci-key": "ci-secret"}')
@@ -236,8 +259,73 @@ def test_the_ci_recipe_runs_against_a_mock_with_signature_keys(
     assert base_url is not None and base_url.get("value") == f"{url}/rosetta-open"
 
 
-def test_a_client_project_uses_the_installed_plugin(installed: Installed, tmp_path: Path) -> None:
-    project = write(tmp_path / "client")
-    done = run_pytest(installed.bin / "python", project)
+@pytest.fixture(scope="module")
+def light(installed: Installed, tmp_path_factory: pytest.TempPathFactory) -> Installed:
+    """The wheel installed as a client team installs it: without the `conformance` extra.
+
+    Its dependencies are only those the wheel's metadata requires (no extra), resolved over
+    this venv's distributions, plus pytest and pytest-asyncio, the client's own: a folder of
+    links to them is the new environment's only other site (D54).
+    """
+    with zipfile.ZipFile(installed.wheel) as wheel:
+        (name,) = [n for n in wheel.namelist() if n.endswith(".dist-info/METADATA")]
+        requires = Parser().parsestr(wheel.read(name).decode()).get_all("Requires-Dist") or []
+    distributions = resolve([*requires, "pytest", "pytest-asyncio"])
+    assert not set(distributions) & {"schemathesis", "hypothesis"}, sorted(distributions)
+    base = tmp_path_factory.mktemp("light")
+    link_site(distributions.values(), base / "site")
+    venv = base / "venv"
+    made = run([sys.executable, "-m", "venv", "--without-pip", str(venv)], base)
+    assert made.returncode == 0, made.stderr
+    python = venv / "bin" / "python"
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input"]
+    done = run(
+        [*pip, "--python", str(python), "install", "--no-deps", "--no-index", str(installed.wheel)],
+        base,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "5 passed" in done.stdout, done.stdout
+    site = run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], base
+    )
+    (Path(site.stdout.strip()) / "light-dependencies.pth").write_text(f"{base / 'site'}\n")
+    elsewhere = base / "elsewhere"
+    elsewhere.mkdir()
+    return Installed(installed.wheel, venv / "bin", elsewhere)
+
+
+def test_the_light_install_has_the_mock_but_not_the_suite(light: Installed) -> None:
+    python = str(light.bin / "python")
+    probe = "import importlib.util as u; print([u.find_spec(m) is None for m in ('schemathesis', 'hypothesis', 'jsonschema_rs', 'connexion')])"  # noqa: E501
+    found = run([python, "-c", probe], light.elsewhere, env=light.environment())
+    assert found.stdout.strip() == "[True, True, True, False]", found.stdout + found.stderr
+    helped = run([str(light.bin / "stardust-mock"), "--help"], light.elsewhere)
+    assert helped.returncode == 0 and "usage:" in helped.stdout, helped.stderr
+    # The suite's script says, in one line, how to get it (C51).
+    for command in (["stardust-conformance"], ["stardust-conformance", "proxy", "--help"]):
+        refused = run([str(light.bin / command[0]), *command[1:]], light.elsewhere)
+        assert refused.returncode == 2 and refused.stdout == "", refused.stdout
+        (line,) = refused.stderr.splitlines()
+        assert "pip install 'stardust-statistics-mock[conformance]'" in line, line
+
+
+def test_a_client_project_uses_the_installed_plugin(light: Installed, tmp_path: Path) -> None:
+    # In the light install, under -W error: the plugin needs nothing of the extra, and neither
+    # it nor its dependencies add a warning to the client's run (D53, D54).
+    project = write(tmp_path / "client")
+    done = run_pytest(light.bin / "python", project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "9 passed" in done.stdout, done.stdout
+
+
+@pytest.mark.heavy
+def test_an_editable_install_ends_without_setuptools_notice(tmp_path: Path) -> None:
+    # What `make install` runs (pip install -e), through the build backend's own hook, with
+    # every warning shown: setuptools' notice about folders named like the package was the
+    # first thing a new user read (issue 28); setup.py silences it, and only it.
+    source = copy_sources(tmp_path / "source")
+    hook = "import sys, setuptools.build_meta as b; print(b.build_editable(sys.argv[1]))"
+    done = run([sys.executable, "-W", "always", "-c", hook, str(tmp_path)], source)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / done.stdout.strip().splitlines()[-1]).is_file()
+    assert "Editable install will be performed" in done.stderr, "the hook ran its strategy"
+    assert not re.search(r"same\s+name as your package", done.stderr), done.stderr

@@ -17,10 +17,12 @@ from tests.support.client_project import readme_files
 
 def test_the_readme_has_the_example_files_the_client_project_runs() -> None:
     files = readme_files()
-    assert set(files) == {"conftest.py", "test_my_client.py"}
-    assert (
-        "def test_" in files["test_my_client.py"] and "stardust_mock" in files["test_my_client.py"]
-    )
+    assert set(files) == {"conftest.py", "test_my_client.py", "test_my_async_client.py"}
+    # Both styles (issue 28): a sync test on the in-process client, an async one on the app.
+    assert "def test_" in files["test_my_client.py"]
+    assert "stardust_mock_client" in files["test_my_client.py"]
+    assert "async def test_" in files["test_my_async_client.py"]
+    assert "stardust_mock_app" in files["test_my_async_client.py"]
     assert "def stardust_mock_options" in files["conftest.py"]
 
 

@@ -6,10 +6,11 @@ Kept apart from `app.py` so that the app reads as the proxy's steps, not as ASGI
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-import httpx
+from conformance.proxy.http1 import UpstreamError
+from conformance.proxy.upstream import Answer
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -19,7 +20,11 @@ log = logging.getLogger("conformance.proxy")
 
 
 async def request_body(receive: Receive) -> bytes:
-    chunks = []
+    message = await receive()
+    if not message.get("more_body"):
+        body: bytes = message.get("body", b"")
+        return body  # the usual case: the whole body (or none) in one message
+    chunks = [message.get("body", b"")]
     while True:
         message = await receive()
         chunks.append(message.get("body", b""))
@@ -27,41 +32,23 @@ async def request_body(receive: Receive) -> bytes:
             return b"".join(chunks)
 
 
-async def read_up_to(body: AsyncIterator[bytes], limit: int) -> tuple[bytes, bool]:
-    """The body as sent (still encoded), and whether it was all read within `limit` bytes."""
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in body:
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > limit:
-            return b"".join(chunks), False
-    return b"".join(chunks), True
-
-
 async def stream(
-    response: httpx.Response,
-    body: AsyncIterator[bytes],
-    headers: list[tuple[bytes, bytes]],
-    head: bytes,
-    send_: Send,
+    answer_: Answer, headers: list[tuple[bytes, bytes]], head: bytes, send_: Send, url: str
 ) -> None:
     """The status and headers now, then `head` and the rest of the body as it comes."""
     try:
-        await send_(
-            {"type": "http.response.start", "status": response.status_code, "headers": headers}
-        )
+        await send_({"type": "http.response.start", "status": answer_.status, "headers": headers})
         if head:
             await send_({"type": "http.response.body", "body": head, "more_body": True})
-        async for chunk in body:
+        async for chunk in answer_.rest():
             await send_({"type": "http.response.body", "body": chunk, "more_body": True})
         await send_({"type": "http.response.body", "body": b""})
-    except httpx.HTTPError as error:
+    except UpstreamError as error:
         # The status is sent: all that is left is to cut the connection, which the server does
         # when the app returns with the body unfinished.
-        log.error("proxy: %s: the upstream's answer broke off: %r", response.request.url, error)
+        log.error("proxy: %s: the upstream's answer broke off: %s", url, error)
     finally:
-        await response.aclose()
+        await answer_.aclose()
 
 
 async def answer(

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import sys
 from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-import httpx
 
 from conformance.artifacts import ReportDirError, check_writable
 from conformance.proxy.checks import PROXY_CHECKS, PROXY_DESCRIPTIONS
@@ -25,8 +25,15 @@ def _default(name: str) -> Any:
     return _DEFAULTS[name]
 
 
+class _Parser(argparse.ArgumentParser):
+    """Errors on one line naming the option (no usage block), exit 2: what a CI log shows."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m conformance proxy",
         description=(
             "A validating proxy: forwards every request to --upstream unchanged and judges each "
@@ -96,9 +103,9 @@ def options_from_arguments(
     upstream = (arguments.upstream or "").rstrip("/")
     if not upstream:
         parser.error("--upstream is required")
-    url = httpx.URL(upstream)
-    if url.scheme not in {"http", "https"} or not url.host:
-        parser.error(f"--upstream: {upstream!r} is not an http(s) URL")
+    problem = upstream_problem(upstream)
+    if problem:
+        parser.error(f"--upstream: {upstream!r} {problem}")
     if not 0 < arguments.port < 65536:
         parser.error(f"--port: {arguments.port} is not a TCP port")
     try:
@@ -106,8 +113,9 @@ def options_from_arguments(
     except (ZoneInfoNotFoundError, ValueError):
         parser.error(f"--timezone: {arguments.timezone!r} is not an IANA time zone")
     for name in ("upstream_timeout", "max_id_sets", "max_page_records"):
-        if getattr(arguments, name) <= 0:
-            parser.error(f"--{name.replace('_', '-')}: {getattr(arguments, name)} is not positive")
+        value = getattr(arguments, name)
+        if not (value > 0 and math.isfinite(value)):
+            parser.error(f"--{name.replace('_', '-')}: {value} is not a positive number")
     try:
         # The reports are written at exit: a folder that cannot take them stops the session
         # before it starts, not after hours of traffic (C58).
@@ -127,6 +135,24 @@ def options_from_arguments(
         max_id_sets=arguments.max_id_sets,
         max_page_records=arguments.max_page_records,
     )
+
+
+def upstream_problem(upstream: str) -> str | None:
+    """What makes `upstream` unusable as the server to forward to, or None."""
+    try:
+        parts = urlsplit(upstream)
+        port = parts.port
+    except ValueError as error:
+        return f"is not a URL ({error})"
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        return "is not an http(s) URL (http://host:port, with a path prefix if any)"
+    if port == 0:
+        return "names port 0"
+    if parts.query or parts.fragment:
+        return "has a query or fragment; give the server's base URL, e.g. http://host:port"
+    if parts.username is not None or parts.password is not None:
+        return "carries credentials; clients send their own headers, forwarded unchanged"
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,10 +11,12 @@ from conformance.failures import Failure
 from conformance.per_exchange import JUDGEMENTS, SERVICE_HICCUP, clock_and_zone
 from conformance.proxy.checks import exercised
 from conformance.proxy.observed import OBSERVED, forced, judgeable
+from conformance.proxy.repeats import RECORD_LEVEL, Repeats, envelope_only
 from conformance.proxy.request import Request
 from conformance.proxy.traffic import MULTI_ID_NAMES, Traffic
 
 PHASE = "proxy"
+SCHEMA = "response_schema_conformance"
 # The judgements of a request the contract refuses: the answer must be 4005. Not held against a
 # hiccup (the server failed before judging), a forced outcome, or a signature refusal (a server
 # may check signatures first). When one of them fails, it names the cause, and the generic
@@ -69,12 +71,25 @@ def judge(
     hiccups: Hiccups,
     http_200: bool,
     zone: str = "UTC",
+    repeats: Repeats | None = None,
 ) -> Judged:
     hiccup = hiccups.is_hiccup(exchange, request)
     result = Judged(judged=exercised(exchange, request), hiccup=hiccup)
     multi = len(exchange.ids) > 1
+    again = repeats.lookup(exchange) if repeats is not None else None
+    seen = again.seen if again is not None else None
+    on_records: dict[str, str] = {}
+    schema_met = False
     for name, judgement in JUDGEMENTS.items():
-        message = judgement(exchange, http_200)
+        if seen is not None and name in RECORD_LEVEL:
+            message = seen.messages.get(name)  # the same records, the same message (C65)
+        elif seen is not None and seen.records_valid and name == SCHEMA:
+            message = judgement(envelope_only(exchange), http_200)
+        else:
+            message = judgement(exchange, http_200)
+        if message and name in RECORD_LEVEL:
+            on_records[name] = message
+        schema_met = schema_met or (name == SCHEMA and not message)
         if not message or (name == "not_a_server_error" and result.hiccup):
             continue
         if name in REJECTIONS and not judgeable(exchange):
@@ -91,6 +106,8 @@ def judge(
             message = observed(exchange, request)
             if message and not (name == "negative_data_rejection" and specific):
                 result.failures.append(Failure(name, message, exchange.curl, PHASE))
+    if repeats is not None and again is not None:
+        repeats.remember(again, on_records, schema_met)
     across = traffic.judge(exchange, request)
     result.judged |= across.judged
     result.failures += across.failures

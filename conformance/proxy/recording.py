@@ -10,7 +10,6 @@ import time
 import zlib
 from typing import Any
 
-import httpx
 import orjson
 
 from conformance.exchange import Exchange
@@ -18,19 +17,25 @@ from conformance.exchange import Exchange
 
 def observed_exchange(
     method: str,
-    url: httpx.URL,
+    url: str,
     headers: list[tuple[bytes, bytes]],
-    response: httpx.Response,
+    status: int,
+    response_headers: list[tuple[bytes, bytes]],
     content: bytes,
 ) -> Exchange:
-    body = parse_json(content, response.headers.get("content-encoding"))
+    # As httpx read them: names and values as Latin-1, a repeated name's values joined.
+    read: dict[str, str] = {}
+    for raw_name, raw_value in response_headers:
+        name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
+        read[name] = f"{read[name]}, {value}" if name in read else value
+    body = parse_json(content, read.get("content-encoding"))
     return Exchange.build(
         method,
-        str(url),
-        response.status_code,
+        url,
+        status,
         body,
         request_headers=reproducing_headers(headers),
-        response_headers=dict(response.headers.items()),
+        response_headers=read,
         text=content[:2000].decode("utf-8", "replace") if body is None else "",
         received_at=time.time(),
     )

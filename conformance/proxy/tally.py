@@ -21,6 +21,7 @@ from conformance.coverage import summary_lines as coverage_lines
 from conformance.exchange import Exchange
 from conformance.failures import Failure
 from conformance.proxy.checks import NOT_RUN_HINTS, PROXY_CHECKS
+from conformance.proxy.clients import ClientTraffic
 from conformance.proxy.recorded import Recorded, as_sent
 from conformance.report import Verdict, summary, write_junit
 
@@ -74,6 +75,8 @@ class Tally:
     hiccups: int = 0
     # The growth the traffic recognised, read when the reports are written.
     growth: Callable[[], list[str]] = list
+    # How the client used the API (clientjudge/), judged over the session at exit.
+    clients: ClientTraffic | None = None
     # What report.html, coverage.json and exchanges.har are written from at exit.
     recorded: Recorded = field(default_factory=Recorded)
 
@@ -142,6 +145,11 @@ class Tally:
         verdict = self.verdict()
         text = self.summary(verdict)
         report_dir.mkdir(parents=True, exist_ok=True)
+        if self.clients is not None and self.clients.seen:
+            # The client's verdict follows the server's; it never changes the exit status.
+            client_verdict = self.clients.verdict()
+            text += "\n" + self.clients.text(client_verdict)
+            self.clients.write(client_verdict, report_dir)
         write_junit(verdict, report_dir / JUNIT_NAME)
         (report_dir / SUMMARY_NAME).write_text(text + "\n", encoding="utf-8")
         return verdict, text
@@ -151,7 +159,10 @@ class Tally:
     ) -> list[str]:
         """report.html, coverage.json and exchanges.har over the session (C59), after `write`;
         the coverage's summary lines, which end summary.txt too. `client` is a client verdict
-        where one exists (a plain dict), shown in report.html as given."""
+        where one exists (a plain dict), shown in report.html as given; by default the one the
+        session's client traffic gives (`clients`), if it saw any."""
+        if client is None and self.clients is not None and self.clients.seen:
+            client = self.clients.verdict().to_json()
         rows = artifacts.write(
             report_dir,
             verdict,

@@ -14,15 +14,18 @@ from pathlib import Path
 from conformance.launch import ROOT
 
 README = ROOT / "README.md"
-# A README code block whose first line names the file it is, e.g. `# conftest.py`.
+# The client page's pytest-asyncio example and the configuration it needs.
+CLIENT_PAGE = ROOT / "docs" / "client-developers.md"
+# A code block whose first line names the file it is, e.g. `# conftest.py`.
 _NAMED_BLOCK = re.compile(r"```python\n# (\S+\.py)\b[^\n]*\n(.*?)```", re.DOTALL)
+_NAMED_CONFIG = re.compile(r"```toml\n# (\S+\.toml)\n(.*?)```", re.DOTALL)
 
 OPTIONS_TEST = """
 import asyncio
 
 import httpx
 
-from conformance.pytest_plugin import MockOptions
+from conformance.pytest_plugin import IN_PROCESS_URL, MockOptions
 from conformance.signing import signature_headers
 
 DOC_ID = "7d44b43b-3bbd-4f53-9f95-b7c0217d8d5b"
@@ -59,6 +62,18 @@ def test_a_factory_mock_has_its_own_options(stardust_mock_factory, stardust_mock
     assert stardust_mock_factory(options) is other
 
 
+def test_the_transport_outlives_a_client_closed_on_it(
+    stardust_mock_transport, stardust_mock_client
+):
+    with httpx.Client(transport=stardust_mock_transport, base_url=IN_PROCESS_URL) as mine:
+        assert mine.get("/statistics/record", params={"annotationRequestId": DOC_ID}).is_success
+    # HTTP-200 mode (conftest): the unknown ID's 53003 comes with HTTP 200.
+    answer = stardust_mock_client.get(
+        "/statistics/record", params={"annotationRequestId": "does-not-exist"}
+    )
+    assert answer.status_code == 200 and answer.json()["code"] == 53003
+
+
 def test_the_app_in_process(stardust_mock_app):
     async def ask():
         transport = httpx.ASGITransport(app=stardust_mock_app)
@@ -77,10 +92,20 @@ def readme_files() -> dict[str, str]:
     return {name: body for name, body in _NAMED_BLOCK.findall(README.read_text())}
 
 
+def page_files() -> dict[str, str]:
+    """The client page's named files: the pytest-asyncio test and its configuration."""
+    text = CLIENT_PAGE.read_text()
+    files = {name: body for name, body in _NAMED_BLOCK.findall(text)}
+    files.update(_NAMED_CONFIG.findall(text))
+    # The paging loop is the page's too, tested in tests/test_client_developers.py.
+    files.pop("stardust_paging.py", None)
+    return files
+
+
 def write(project: Path) -> Path:
-    """The client's project: the README's conftest and test, and the options test."""
+    """The client's project: the README's and the client page's files, and the options test."""
     project.mkdir(parents=True, exist_ok=True)
-    for name, body in readme_files().items():
+    for name, body in {**readme_files(), **page_files()}.items():
         (project / name).write_text(body)
     (project / "test_options.py").write_text(OPTIONS_TEST)
     return project
@@ -89,14 +114,16 @@ def write(project: Path) -> Path:
 def run_pytest(python: str | Path, project: Path) -> subprocess.CompletedProcess[str]:
     """`python -m pytest` in the project, as its developers run it.
 
-    Without the pytest plugins of the packages this one depends on (Schemathesis's,
-    Hypothesis's, Faker's, anyio's): the run is about ours, and pytest rewrites every module of
-    a package that declares a plugin, which with PYTHONDONTWRITEBYTECODE set (as on our
+    Under `-W error`, as a strict client team runs: a warning of ours or of our dependencies
+    fails it (issue 28). anyio's plugin stays (the async example needs it); the other plugins
+    of the packages this one depends on, when installed (Schemathesis's, Hypothesis's,
+    Faker's), are left out: the run is about ours, and pytest rewrites every module of a
+    package that declares a plugin, which with PYTHONDONTWRITEBYTECODE set (as on our
     machines) costs a few seconds of CPU on every run.
     """
-    others = ("schemathesis", "hypothesispytest", "faker", "anyio")
+    others = ("schemathesis", "hypothesispytest", "faker")
     return subprocess.run(
-        [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+        [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error"]
         + [argument for name in others for argument in ("-p", f"no:{name}")],
         cwd=project,
         capture_output=True,
