@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -93,3 +94,25 @@ def test_query_of_reads_page_size_offset_and_ids() -> None:
         "ids": 1,
     }
     assert charts.throughput([]).missing == "no first-page rows"
+
+
+def test_throughput_rows_take_every_server_a_row_holds() -> None:
+    """A bench row with a second ceiling (Starlette's) gives it a row of its own."""
+    figures = SimpleNamespace(requests_per_second=100.0, p50_ms=1.0, p99_ms=2.0)
+    scenario = SimpleNamespace(
+        name="page10", first_path=lambda: "/r?annotationRequestId=a&limit=10"
+    )
+    rows = [SimpleNamespace(scenario=scenario, mock=figures, ceiling=figures, starlette=figures),
+            SimpleNamespace(scenario=scenario, mock=figures, ceiling=figures)]  # fmt: skip
+    found = results.throughput_rows(rows, prism=figures)
+    assert [row["server"] for row in found] == [
+        "mock",
+        "ceiling",
+        "starlette",
+        "mock",
+        "ceiling",
+        "Prism",
+    ]
+    expected = {"server": "mock", "scenario": "page10", "limit": 10, "offset": 1, "ids": 1,
+                "requests_per_second": 100.0, "p50_ms": 1.0, "p99_ms": 2.0}  # fmt: skip
+    assert found[0] == expected
