@@ -227,10 +227,12 @@ def main(argv: Sequence[str] | None = None, environment: Mapping[str, str] | Non
         try:
             verdict = run(options, shown)
         except Unusable as error:
-            shown.close()
+            shown.close()  # before the message, so that the live line does not cover it
             print(f"conformance: error: {error}", file=sys.stderr)
             return 2
-        shown.close()
+        finally:
+            # The live line goes, and the terminal's cursor comes back, however the run ended.
+            shown.close()
     print(summary(verdict))
     rows = json.loads((options.report_dir / COVERAGE_NAME).read_text(encoding="utf-8"))
     print("\n".join(summary_lines(rows)))

@@ -124,3 +124,15 @@ def test_the_silent_progress_starts_no_thread(tmp_path: Path) -> None:
         assert not [
             t for t in __import__("threading").enumerate() if t.name == "schemathesis-progress"
         ]
+
+
+def test_closing_twice_is_harmless() -> None:
+    """The command line closes on an error and again on its way out."""
+    master, slave = pty.openpty()
+    with os.fdopen(slave, "w", encoding="utf-8") as terminal:
+        shown = for_stream(terminal)
+        assert isinstance(shown, Live) and shown.live.is_started
+        shown.close()
+        shown.close()  # raises nothing
+        assert not shown.live.is_started
+    os.close(master)
