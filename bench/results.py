@@ -17,6 +17,8 @@ from urllib.parse import parse_qsl, urlsplit
 from conformance.launch import ROOT
 
 RESULTS = ROOT / "reports" / "bench.json"
+# The servers a scenario's row (`bench.runner.Row`) may hold figures of, by attribute name.
+SERVERS = ("mock", "ceiling", "starlette")
 
 
 def record(section: str, rows: Sequence[Mapping[str, Any]], path: Path = RESULTS) -> None:
@@ -59,8 +61,11 @@ def throughput_rows(rows: Sequence[Any], prism: Any = None) -> list[dict[str, An
     found = []
     for row in rows:
         scenario = row.scenario
-        found.append(figures_row("mock", scenario.name, scenario.first_path(), row.mock))
-        found.append(figures_row("ceiling", scenario.name, scenario.first_path(), row.ceiling))
+        # Every server a row measured; `starlette` (a second ceiling) where the bench has it.
+        for name in SERVERS:
+            figures = getattr(row, name, None)
+            if figures is not None:
+                found.append(figures_row(name, scenario.name, scenario.first_path(), figures))
     if prism is not None:
         page10 = next((row.scenario for row in rows if row.scenario.name == "page10"), None)
         if page10 is not None:
