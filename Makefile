@@ -104,10 +104,13 @@ contract-diff: $(STAMP)
 # The mock against a bare Starlette ceiling under the same uvicorn options and load generator;
 # prints the table with its targets and writes it to reports/bench.md, with a row for Prism's
 # static mock when Prism runs without installing (PRISM=path, or on the PATH, or in npx's cache).
-# A few minutes; loopback only.
+# Then the proxy's cost and latency by offset; every figure goes to reports/bench.json, and
+# reports/bench.html draws them (matplotlib, the `charts` extra). A few minutes; loopback only.
 bench: $(STAMP)
 	$(BIN)/python -m bench $(ARGS)
 	$(BIN)/python -m bench.proxy
+	$(BIN)/python -m bench.offsets
+	$(BIN)/python -m bench.charts
 
 # Where a request's time goes, in-process (no sockets): the mock against the ceiling, cold
 # records by step, then cProfile. QUERY='...' to choose the request.

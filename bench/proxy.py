@@ -31,6 +31,7 @@ from statistics import median
 
 import httpx
 
+from bench import results
 from bench.runner import LARGE, RECORDS, REPORTS, load, prism_command, ratio, resident_mb
 from conformance.launch import HOST, free_port, started
 
@@ -257,6 +258,14 @@ def _rows(options: argparse.Namespace, servers: list[Server], prism_note: str) -
     ours = next(server for server in servers if server.name == "ours")
     print(f"bench.proxy: {CLIENTS} clients at once ...", file=sys.stderr)
     crowd = many_clients(ours, PAGES[0][1])
+    # The same figures as data, for bench.html (bench/charts.py).
+    results.record("proxy", [
+        {"page": label, "server": name, "p50_ms": median(tally.p50s),
+         "p99_ms": median(tally.p99s), "requests_per_second": tally.rate,
+         "cpu_ms_per_request": tally.cpu_ms}
+        for label, by_server in loaded.items()
+        for name, tally in by_server.items()
+    ])  # fmt: skip
     return render(options, [server.name for server in servers], loaded, alone, crowd, prism_note)
 
 

@@ -29,6 +29,7 @@ from typing import Any
 
 import httpx
 
+from bench import results
 from bench.loadgen import Figures
 from bench.profile import record_costs
 from conformance.launch import HOST, ROOT, free_port, started
@@ -645,6 +646,8 @@ def main(arguments: Sequence[str] | None = None) -> int:
         rows, pairs = measure_scenarios(options, scenarios, mock_port, run)
         compared = compare_pages(mock_port, run) if not options.only else []
         memory = measure_memory(options, mock_port, mock_pid, pinned)
+    # The same figures as data, for bench.html (bench/charts.py) and other tools.
+    results.record("throughput", results.throughput_rows(rows))
     if options.only:
         # Targets compare scenarios with each other: without all of them, print the raw figures.
         for row in rows:
@@ -653,6 +656,7 @@ def main(arguments: Sequence[str] | None = None) -> int:
         return 0
     extras = Extras(step_costs=step_costs, pairs=pairs, **measure_prism(run))
     table = render(rows, compared, memory, options, pinned, extras)
+    results.record("throughput", results.throughput_rows(rows, extras.prism))
     options.output.parent.mkdir(parents=True, exist_ok=True)
     options.output.write_text(table, encoding="utf-8")
     print(table)

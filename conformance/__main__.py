@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -11,8 +12,11 @@ from dataclasses import replace
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from conformance import progress
+from conformance.artifacts import COVERAGE_NAME, REPORT_NAME, ReportDirError, check_writable
 from conformance.catalog import ALL_CHECKS
 from conformance.config import PHASES, Options
+from conformance.coverage import summary_lines
 from conformance.evidence import exit_status
 from conformance.launch import ServerDidNotStart
 from conformance.local_mock import DEFAULT_FIXTURES, local_mock
@@ -97,7 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--report-dir",
         type=Path,
         default=default("report_dir"),
-        help="where the JUnit XML and the summary go (default %(default)s)",
+        help="where the reports go: report.html, coverage.json, exchanges.har, JUnit XML, "
+        "summary (default %(default)s)",
     )
     add(
         "--timeout",
@@ -210,6 +215,10 @@ def main(argv: Sequence[str] | None = None, environment: Mapping[str, str] | Non
         options = options_from_arguments(
             arguments, os.environ if environment is None else environment
         )
+        # An unwritable folder stops the run now, not after minutes of work (C58).
+        check_writable(options.report_dir)
+    except ReportDirError as error:
+        parser.error(f"--report-dir: {error}")
     except OptionError as error:
         parser.error(str(error))
     with ExitStack() as stack:
@@ -228,13 +237,21 @@ def main(argv: Sequence[str] | None = None, environment: Mapping[str, str] | Non
                 known_ids=options.known_ids or mock.known_ids,
                 unknown_ids=options.unknown_ids or mock.unknown_ids,
             )
+        shown = progress.for_stream(sys.stderr)
         try:
-            verdict = run(options)
+            verdict = run(options, shown)
         except Unusable as error:
+            shown.close()  # before the message, so that the live line does not cover it
             print(f"conformance: error: {error}", file=sys.stderr)
             return 2
+        finally:
+            # The live line goes, and the terminal's cursor comes back, however the run ended.
+            shown.close()
     print(summary(verdict))
+    rows = json.loads((options.report_dir / COVERAGE_NAME).read_text(encoding="utf-8"))
+    print("\n".join(summary_lines(rows)))
     print(f"JUnit XML: {options.report_dir / JUNIT_NAME}")
+    print(f"Report: {options.report_dir / REPORT_NAME}")
     # 0 conforms, 1 does not, 2 could not judge: too little evidence for a PASS (C45).
     return exit_status(verdict.word)
 

@@ -14,7 +14,7 @@ import functools
 import math
 import ssl
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -88,6 +88,11 @@ class Target:
     def back_off(self, tries: int) -> float:
         return min(self.sleep * tries, 2 * self.sleep)
 
+    # Every answer received, the retried 5000s too: what exchanges.har and the coverage count.
+    sent: list[Exchange] = field(default_factory=list)
+    # Called after each request: the live progress counts them (conformance/progress.py).
+    on_sent: Callable[[], None] | None = None
+
     def url(self, pairs: Pairs) -> str:
         return self.raw_url(query_string(pairs))
 
@@ -107,6 +112,9 @@ class Target:
         for tries in range(1, limit + 1):
             exchange = self._once(query, method, tries)
             self.answers += 1
+            self.sent.append(exchange)
+            if self.on_sent is not None:
+                self.on_sent()
             if exchange.code != SERVICE_HICCUP:
                 self.hiccups += retried
                 break

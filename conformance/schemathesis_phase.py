@@ -228,11 +228,13 @@ def parse_events(lines: Iterator[str]) -> Events:
     return events
 
 
-def retry_hiccups(options: Options, events: Events) -> tuple[list[Failure], list[str]]:
+def retry_hiccups(
+    options: Options, events: Events, sent: list[Exchange] | None = None
+) -> tuple[list[Failure], list[str]]:
     """Send each request that answered 5000 again (up to twice): a 5000 that persists is a
-    failure, one that passes is counted as flakiness."""
+    failure, one that passes is counted as flakiness. Each retry's exchange goes to `sent`."""
     requests = list(dict.fromkeys((method, uri) for _, (method, uri, _) in events.hiccups))
-    persisting = _persisting(options, requests)
+    persisting = _persisting(options, requests, sent)
     failures: list[Failure] = []
     flaky: list[str] = []
     reported: set[tuple[str, str]] = set()
@@ -246,7 +248,9 @@ def retry_hiccups(options: Options, events: Events) -> tuple[list[Failure], list
     return failures, flaky
 
 
-def _persisting(options: Options, requests: list[tuple[str, str]]) -> set[tuple[str, str]]:
+def _persisting(
+    options: Options, requests: list[tuple[str, str]], sent: list[Exchange] | None = None
+) -> set[tuple[str, str]]:
     """The requests that answer 5000 on every try, `TRIES_TO_PERSIST` in all (C46).
 
     The retries go in rounds: one back-off, then every request still answering 5000 again. Each
@@ -266,10 +270,29 @@ def _persisting(options: Options, requests: list[tuple[str, str]]) -> set[tuple[
                 headers = {}
                 if options.access_key and options.secret_key:
                     headers = signature_headers(options.access_key, options.secret_key)
-                if _is_hiccup(http.request(method, uri, headers=headers).text):
+                started = time.monotonic()
+                response = http.request(method, uri, headers=headers)
+                if sent is not None:
+                    sent.append(_retried(method, uri, headers, response, started))
+                if _is_hiccup(response.text):
                     still.append((method, uri))
             pending = still
     return set(pending)
+
+
+def _retried(
+    method: str, uri: str, headers: dict[str, str], response: Any, started: float
+) -> Exchange:
+    """A retry's exchange, for exchanges.har and coverage.json (C58)."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    return Exchange.build(
+        method, uri, response.status_code, body, request_headers=headers,
+        response_headers=dict(response.headers), text=response.text[:2000],
+        elapsed=time.monotonic() - started, received_at=time.time(),
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -278,6 +301,9 @@ class PhaseResult:
     log: str
     judged: dict[str, int]
     hiccups: list[str]
+    # The retries of 5000 answers the phase sent itself, after `st run` (its own exchanges are
+    # in the event stream, st_exchanges.py).
+    retried: list[Exchange] = field(default_factory=list)
 
 
 def run(options: Options) -> PhaseResult:
@@ -302,7 +328,8 @@ def run(options: Options) -> PhaseResult:
         return PhaseResult([failure], log, {}, [])
     with events_path.open(encoding="utf-8") as handle:
         events = parse_events(handle)
-    persistent, flaky = retry_hiccups(options, events)
+    retried: list[Exchange] = []
+    persistent, flaky = retry_hiccups(options, events, retried)
     failures = events.failures + persistent
     explained = events.allowed or events.hiccups
     if result.returncode != 0 and not failures and not explained:
@@ -310,4 +337,4 @@ def run(options: Options) -> PhaseResult:
         failures.append(
             Failure("schemathesis", f"Schemathesis exited with errors: {detail}", "", PHASE)
         )
-    return PhaseResult(failures, log, events.judged, flaky)
+    return PhaseResult(failures, log, events.judged, flaky, retried)

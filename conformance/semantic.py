@@ -8,7 +8,7 @@ with what would enable it; a check whose request got no answer at all fails with
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 
@@ -20,6 +20,7 @@ from conformance.config import Options
 from conformance.exchange import Exchange
 from conformance.failures import Failure, curl_line
 from conformance.per_exchange import JUDGEMENTS
+from conformance.progress import SILENT, Progress
 from conformance.registry import ENVELOPE, REGISTRY, SEMANTIC, NotRun, Outcome, of_kind
 
 MAX_FAILURES_PER_CHECK = 5
@@ -35,6 +36,8 @@ class Result:
     # Every answer received, retries included, and the documented 5000s among them.
     answers: int = 0
     service_hiccups: int = 0
+    # Every answer received, retried 5000s included (exchanges.har, coverage.json).
+    exchanges: list[Exchange] = field(default_factory=list)
 
 
 def envelope_failures(
@@ -64,22 +67,34 @@ def _no_answer(name: str, error: httpx.HTTPError) -> Failure:
     return Failure(name, f"no answer: {type(error).__name__}: {error}", curl, PHASE)
 
 
-def run(options: Options) -> Result:
+def _status(name: str, failures: Sequence[Failure], not_run: dict[str, NotRun]) -> str:
+    """How a check ended, for the progress line."""
+    mine = [failure for failure in failures if failure.check == name]
+    if mine:
+        return f"failed ({len(mine)})"
+    if name in not_run:
+        return f"not run: {not_run[name]}"
+    return "passed"
+
+
+def run(options: Options, progress: Progress = SILENT) -> Result:
     """Every enabled semantic check, then the envelope rules on all the responses seen."""
     not_run: dict[str, NotRun] = {}
     judged: dict[str, int] = {}
     failures: list[Failure] = []
     with http_client(options) as http:
-        target = Target(options, http)
+        target = Target(options, http, on_sent=progress.request)
         phase = Phase(options, target)
         for name in of_kind(SEMANTIC):
             if not options.enabled(name):
                 continue
             entry = REGISTRY[name]
+            progress.check_started(name)
             try:
                 unmet = entry.unmet(phase)
                 if unmet is not None:
                     not_run[name] = unmet
+                    progress.check_finished(name, _status(name, failures, not_run))
                     continue
                 outcome = Outcome()
                 assert entry.function is not None
@@ -87,6 +102,7 @@ def run(options: Options) -> Result:
             except httpx.HTTPError as error:
                 # A request that got no answer at all: the check could not be carried out.
                 failures.append(_no_answer(name, error))
+                progress.check_finished(name, _status(name, failures, not_run))
                 continue
             judged[name] = outcome.judged
             failures += outcome.failures[:MAX_FAILURES_PER_CHECK]
@@ -94,8 +110,9 @@ def run(options: Options) -> Result:
                 not_run[name] = outcome.not_run
             elif not outcome.failures and outcome.judged == 0:
                 not_run[name] = NotRun("no response it could judge")
+            progress.check_finished(name, _status(name, failures, not_run))
         failures += envelope_failures(options, target.exchanges, judged)
     return Result(
         failures, not_run, judged, target.hiccups, growth(target.exchanges),
-        target.answers, target.service_hiccups,
+        target.answers, target.service_hiccups, target.sent,
     )  # fmt: skip

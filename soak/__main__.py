@@ -24,6 +24,7 @@ from urllib.parse import quote
 import httpx
 
 from conformance.launch import HOST, ROOT, ServerDidNotStart, free_port, started, stop
+from soak.series import sampled
 
 VALID_IDS = ["7d44b43b-3bbd-4f53-9f95-b7c0217d8d5b", "soak-a", "soak-b", "é" * 100]
 INVALID_QUERIES = [
@@ -79,6 +80,8 @@ class Measurement:
     rss_start_kib: int
     rss_end_kib: int
     exit_code: int
+    # A sample a second while the clients ran (soak/series.py), for soak.html.
+    series: tuple[dict[str, Any], ...] = ()
 
 
 async def client(
@@ -171,11 +174,12 @@ def measure(options: SoakOptions, tally: Tally) -> Measurement:
         asyncio.run(load(base_url, options.warmup, options.clients, Tally(), share))
         rss_start = rss_kib(process.pid)
         started_at = time.monotonic()
-        asyncio.run(load(base_url, options.duration, options.clients, tally, share))
+        work = load(base_url, options.duration, options.clients, tally, share)
+        samples = asyncio.run(sampled(work, tally, lambda: rss_kib(process.pid)))
         elapsed = time.monotonic() - started_at
         rss_end = rss_kib(process.pid)
         exit_code = stop(process, timeout=30)
-    return Measurement(elapsed, rss_start, rss_end, exit_code)
+    return Measurement(elapsed, rss_start, rss_end, exit_code, tuple(samples))
 
 
 def report(options: SoakOptions, tally: Tally, measured: Measurement) -> dict[str, Any]:
@@ -225,7 +229,21 @@ def report(options: SoakOptions, tally: Tally, measured: Measurement) -> dict[st
         "server_exit_code": measured.exit_code,
         "problems": problems,
         "passed": not problems,
+        "series": list(measured.series),
     }
+
+
+def write_charts(result: dict[str, Any], path: Path) -> None:
+    """soak.html, when matplotlib (the `charts` extra) is installed; else one line says so."""
+    try:
+        from soak.charts import render
+
+        text = render(result)
+    except ImportError:
+        print("soak: no charts: matplotlib is not installed (pip install '.[charts]')")
+        return
+    path.write_text(text, encoding="utf-8")
+    print(f"soak: charts written to {path}")
 
 
 def main(arguments: Sequence[str] | None = None) -> int:
@@ -243,6 +261,7 @@ def main(arguments: Sequence[str] | None = None) -> int:
     path.write_text(text + "\n", encoding="utf-8")
     verdict = "PASSED" if result["passed"] else "FAILED: " + "; ".join(result["problems"])
     print(f"soak: report written to {path}; {verdict}")
+    write_charts(result, options.report_dir / "soak.html")
     return 0 if result["passed"] else 1
 
 

@@ -61,6 +61,10 @@ LONGEST_FIRST = (
     "test_soak.py",
     "test_robustness.py",
     "test_workers.py",
+    # Chromium's start, and matplotlib's import and charts (measured 2026-12-06, busy machine).
+    "test_pages_in_browser.py",
+    "test_bench_charts.py",
+    "test_soak_charts.py",
     "test_generator.py",
     "test_negative_schemathesis.py",
     "test_signatures.py",

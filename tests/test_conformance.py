@@ -6,7 +6,9 @@ child processes and on HTTP), by one session fixture; the tests then read the ve
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import shlex
 import subprocess
 import sys
@@ -19,6 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
+from markupsafe import escape
 
 from conformance.__main__ import main
 from conformance.catalog import ALL_CHECKS, ENVELOPE_CHECKS, SCHEMATHESIS_CHECKS, SEMANTIC_CHECKS
@@ -286,6 +289,18 @@ def test_transient_5000_is_retried_and_reported_as_flakiness(
     root = ElementTree.parse(reports / "transient_5000" / "junit.xml").getroot()
     properties = {p.get("name"): p.get("value") for p in root.iter("property")}
     assert properties["transient_5000"] == str(len(verdict.hiccups))
+    # Every retry is an exchange of the run too: in the HAR, and counted (C58).
+    rows = json.loads((reports / "transient_5000" / "coverage.json").read_text(encoding="utf-8"))
+    entries = json.loads((reports / "transient_5000" / "exchanges.har").read_text(encoding="utf-8"))
+    assert rows["outcomes"]["5000"]["remark"] == "covered"
+    assert len(entries["log"]["entries"]) == rows["requests"]["total"]
+    answered = 0
+    events = reports / "transient_5000" / "schemathesis" / "events.ndjson"
+    for line in events.read_text(encoding="utf-8").splitlines():
+        finished = json.loads(line).get("ScenarioFinished")
+        for item in (finished or {}).get("recorder", {}).get("interactions", {}).values():
+            answered += item.get("response") is not None
+    assert rows["requests"]["schemathesis"] > answered  # the phase's own retries
 
 
 def test_append_only_growth_is_reported_not_failed(verdicts: dict[str, Verdict]) -> None:
@@ -376,6 +391,54 @@ def test_mock_conforms(mock_runs: Mapping[str, Future[Any]]) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert ": PASS in" in result.stdout
     assert f"{len(ALL_CHECKS)} checks passed, 0 failed, 0 not run" in result.stdout
+    assert re.search(r"^Coverage: \d+ of \d+ promises exercised", result.stdout, re.MULTILINE)
+
+
+def test_progress_in_a_pipe_is_one_plain_line_per_check(
+    mock_runs: Mapping[str, Future[Any]], reports: Path
+) -> None:
+    """`make conformance` in a CI log: no control codes, a line per finished check (C60)."""
+    result = mock_runs["default"].result()
+    lines = [line for line in result.stderr.splitlines() if re.match(r"conformance: \w+: ", line)]
+    assert "\x1b" not in result.stderr and "\r" not in result.stderr
+    assert sorted(line.split()[2] for line in lines) == sorted(ALL_CHECKS)
+    # Every request of both phases counted as it went: the last line's count is the run's.
+    rows = json.loads((reports / "mock" / "coverage.json").read_text(encoding="utf-8"))
+    assert f"({rows['requests']['total']} requests, " in lines[-1]
+
+
+def test_the_har_and_the_coverage_count_every_exchange_of_both_phases(
+    verdicts: dict[str, Verdict], reports: Path
+) -> None:
+    folder = reports / "reference"
+    answered = 0
+    for line in (
+        (folder / "schemathesis" / "events.ndjson").read_text(encoding="utf-8").splitlines()
+    ):
+        finished = json.loads(line).get("ScenarioFinished")
+        for item in (finished or {}).get("recorder", {}).get("interactions", {}).values():
+            answered += item.get("response") is not None
+    rows = json.loads((folder / "coverage.json").read_text(encoding="utf-8"))
+    entries = json.loads((folder / "exchanges.har").read_text(encoding="utf-8"))["log"]["entries"]
+    assert rows["requests"]["schemathesis"] == answered > 0
+    assert rows["requests"]["semantic"] > 0
+    assert len(entries) == rows["requests"]["total"] == answered + rows["requests"]["semantic"]
+    for code in ("2000", "4005", "53003"):
+        assert rows["outcomes"][code]["remark"] == "covered", code
+    assert rows["outcomes"]["402"]["remark"] == "not applicable"
+    assert 0 < rows["figure"]["achieved_percent"] <= rows["figure"]["best_percent"] < 100
+
+
+def test_the_report_page_of_a_failing_run_shows_the_failure(
+    verdicts: dict[str, Verdict], reports: Path
+) -> None:
+    failure = verdicts["drifting_count"].failures_of("count_stable")[0]
+    page = (reports / "drifting_count" / "report.html").read_text(encoding="utf-8")
+    assert '<div class="badge">FAIL</div>' in page
+    section = page[page.index('id="failures"') : page.index('id="coverage"')]
+    assert "<code>count_stable</code>" in section and "(D11; semantic phase)" in section
+    assert str(escape(failure.curl)) in section
+    assert '"count":' in html.unescape(section)  # the response's excerpt
 
 
 def test_mock_in_http_200_style_conforms_when_told(mock_runs: Mapping[str, Future[Any]]) -> None:

@@ -191,6 +191,9 @@ def test_both_scripts_run_from_another_folder(installed: Installed) -> None:
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert (installed.elsewhere / "reports" / "conformance" / "junit.xml").is_file()
+    # The page's template travels in the wheel as package data.
+    page = installed.elsewhere / "reports" / "conformance" / "report.html"
+    assert "<title>" in page.read_text(encoding="utf-8")
 
 
 def ci_job() -> list[dict[str, Any]]:

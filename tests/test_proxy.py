@@ -540,6 +540,10 @@ def test_a_session_ends_on_a_signal_with_the_summary_and_exit_status(
     assert set(cases) == set(PROXY_CHECKS)
     assert cases["envelope_date"].find("failure") is not None
     assert "proxy: violation envelope_date" in err.decode()
+    # The reports people read, over the session's traffic (C59).
+    har = json.loads((tmp_path / "exchanges.har").read_text(encoding="utf-8"))
+    assert len(har["log"]["entries"]) == 1
+    assert "envelope_date" in (tmp_path / "report.html").read_text(encoding="utf-8")
 
 
 @pytest.mark.slow
@@ -623,6 +627,43 @@ def test_a_gzipped_answer_is_judged_and_passed_on_still_compressed() -> None:
     assert "envelope_request_id: " in response.headers[HEADER]
 
 
+def test_a_session_writes_the_report_page_coverage_and_har_at_exit(tmp_path: Path) -> None:
+    app = proxy_app(create_app(Settings(log_level="warning")))
+    session = realistic_session(
+        DOCUMENTED, "conformance-generated-request", LARGE, "does-not-exist"
+    )
+    send_all(app, session)
+    verdict, _ = app.tally.write(tmp_path)
+    lines = app.tally.write_pages(tmp_path, verdict, client={"client verdict": "PASS"})
+    rows = json.loads((tmp_path / "coverage.json").read_text(encoding="utf-8"))
+    har = json.loads((tmp_path / "exchanges.har").read_text(encoding="utf-8"))
+    judged = app.tally.exchanges - app.tally.unjudged
+    assert len(har["log"]["entries"]) == rows["requests"]["total"] == judged > 0
+    assert rows["requests"] == {"total": judged, "proxy": judged}
+    for code in ("2000", "53003"):
+        assert rows["outcomes"][code]["remark"] == "covered", code
+    # A proxy chose no request: nothing it missed is excused as out of reach.
+    assert rows["figure"]["reachable"] == rows["figure"]["promises"]
+    assert rows["records_walked"][DOCUMENTED]["records"] > 0
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "Conformance report (proxy session)" in page
+    assert 'id="client-verdict"' in page and "client verdict" in page
+    assert lines[0].startswith("Coverage: ")
+    assert (tmp_path / "summary.txt").read_text(encoding="utf-8").endswith("\n".join(lines) + "\n")
+
+
+def test_a_report_folder_that_cannot_be_written_stops_start_up(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before listening: not after hours of traffic, when the reports are due (C58)."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("", encoding="utf-8")
+    with pytest.raises(SystemExit) as exit_info:
+        proxy_main(["--upstream", "http://x", "--report-dir", str(blocker / "r")])
+    assert exit_info.value.code == 2
+    assert f"--report-dir: {blocker / 'r'}: cannot write reports there" in capsys.readouterr().err
+
+
 def test_the_client_verdict_closes_the_reports(tmp_path: Path) -> None:
     # Issue 20: a client reading offset as an index, seen through the proxy, is named at exit.
     app = proxy_app(create_app(Settings(log_level="warning")))
@@ -652,6 +693,10 @@ def test_the_client_verdict_closes_the_reports(tmp_path: Path) -> None:
         ("paging-offset-as-index", [2, 3, 4])
     ]
     assert "paging-offset-as-index" in (tmp_path / HTML_NAME).read_text(encoding="utf-8")
+    # report.html carries the same client verdict, by default (C59).
+    app.tally.write_pages(tmp_path, verdict)
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert 'id="client-verdict"' in page and "paging-offset-as-index" in page
 
 
 def test_a_clean_client_and_no_client_through_the_proxy(tmp_path: Path) -> None:

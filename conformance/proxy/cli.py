@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from conformance.artifacts import ReportDirError, check_writable
 from conformance.proxy.checks import PROXY_CHECKS, PROXY_DESCRIPTIONS
 from conformance.proxy.options import ProxyOptions
 from conformance.proxy.serve import run
@@ -129,6 +130,12 @@ def options_from_arguments(
         value = getattr(arguments, name)
         if not (value > 0 and math.isfinite(value)):
             parser.error(f"--{name.replace('_', '-')}: {value} is not a positive number")
+    try:
+        # The reports are written at exit: a folder that cannot take them stops the session
+        # before it starts, not after hours of traffic (C58).
+        check_writable(arguments.report_dir)
+    except ReportDirError as error:
+        parser.error(f"--report-dir: {error}")
     return ProxyOptions(
         upstream=upstream,
         host=arguments.host,

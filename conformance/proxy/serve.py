@@ -14,6 +14,7 @@ from types import FrameType
 
 import uvicorn
 
+from conformance.artifacts import REPORT_NAME
 from conformance.evidence import EXIT_FAIL, EXIT_INCONCLUSIVE, EXIT_PASS, exit_status
 from conformance.proxy.app import ProxyApp
 from conformance.proxy.options import ProxyOptions
@@ -72,7 +73,10 @@ def run(options: ProxyOptions) -> int:
 def finish(options: ProxyOptions, tally: Tally) -> int:
     """The reports written and printed; the exit status of the session."""
     verdict, text = tally.write(options.report_dir)
+    coverage = tally.write_pages(options.report_dir, verdict)
     print(text)
-    print(f"JUnit XML: {options.report_dir / JUNIT_NAME}", flush=True)
+    print("\n".join(coverage))
+    print(f"JUnit XML: {options.report_dir / JUNIT_NAME}")
+    print(f"Report: {options.report_dir / REPORT_NAME}", flush=True)
     # A violation exits 1, a session that judged too little 2 (C45); without the flag, 0.
     return exit_status(verdict.word) if options.fail_on_violation else EXIT_PASS

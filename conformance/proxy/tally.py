@@ -11,15 +11,20 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from conformance import artifacts
+from conformance.coverage import Scope
+from conformance.coverage import summary_lines as coverage_lines
 from conformance.evidence import Evidence
 from conformance.exchange import Exchange
 from conformance.failures import Failure
 from conformance.proxy.checks import NOT_RUN_HINTS, PROXY_CHECKS
 from conformance.proxy.clients import ClientTraffic
+from conformance.proxy.recorded import Recorded, as_sent
 from conformance.report import Verdict, summary, write_junit
 
 # As in the suite's reports: a broken rule repeats on every page; five reproductions suffice.
@@ -81,12 +86,15 @@ class Tally:
     growth: Callable[[], list[str]] = list
     # How the client used the API (clientjudge/), judged over the session at exit.
     clients: ClientTraffic | None = None
+    # What report.html, coverage.json and exchanges.har are written from at exit.
+    recorded: Recorded = field(default_factory=Recorded)
 
     def record(
         self, exchange: Exchange, judged: set[str], failures: list[Failure], hiccup: bool = False
     ) -> None:
         self.exchanges += 1
         self.judged |= judged
+        self.recorded.add(exchange)
         if hiccup:
             self.hiccups += 1
             log.info("proxy: the documented 5000 (service hiccup): %s", exchange.curl)
@@ -156,6 +164,9 @@ class Tally:
         ]
         if len(grown) > MAX_GROWTH_NOTES:
             notes.append(f"... and {len(grown) - MAX_GROWTH_NOTES} more requests grew")
+        kept = self.recorded.note()
+        if kept:
+            notes.append(kept)
         return Verdict(
             self.upstream,
             PROXY_CHECKS,
@@ -188,3 +199,26 @@ class Tally:
         write_junit(verdict, report_dir / JUNIT_NAME)
         (report_dir / SUMMARY_NAME).write_text(text + "\n", encoding="utf-8")
         return verdict, text
+
+    def write_pages(
+        self, report_dir: Path, verdict: Verdict, client: Mapping[str, Any] | None = None
+    ) -> list[str]:
+        """report.html, coverage.json and exchanges.har over the session (C59), after `write`;
+        the coverage's summary lines, which end summary.txt too. `client` is a client verdict
+        where one exists (a plain dict), shown in report.html as given; by default the one the
+        session's client traffic gives (`clients`), if it saw any."""
+        if client is None and self.clients is not None and self.clients.seen:
+            client = self.clients.verdict().to_json()
+        rows = artifacts.write(
+            report_dir,
+            verdict,
+            {PHASE: self.recorded.exchanges},
+            Scope(observed=True),
+            title="Conformance report (proxy session)",
+            client=client,
+            as_sent=as_sent,
+        )
+        lines = coverage_lines(rows)
+        with (report_dir / SUMMARY_NAME).open("a", encoding="utf-8") as summary_file:
+            summary_file.write("\n".join(lines) + "\n")
+        return lines

@@ -1,0 +1,94 @@
+"""The report, bench and soak pages in a real browser (headless Chromium), opened from disk:
+each renders, logs no console error and makes no network request.
+
+One Chromium serves every page (tests/support/browser.py, DevTools over a pipe). Where no
+Chromium is installed, the tests skip and say so; CI installs it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from bench.charts import render as bench_page
+from soak.charts import render as soak_page
+from tests.support import reports
+from tests.support.browser import Page, browser, find
+from tests.support.charts import BENCH, SOAK
+
+pytestmark = pytest.mark.slow
+CHROMIUM = find()
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="no Chromium found (/usr/bin/chromium, chromium, google-chrome): "
+    "apt-get install chromium to run the browser tests",
+)
+# Read from the rendered DOM: the sections, and each picture's size as laid out.
+READ = """JSON.stringify({
+  sections: [...document.querySelectorAll('section')].map(s => s.id),
+  pictures: [...document.querySelectorAll('svg')]
+    .map(s => Math.round(s.getBoundingClientRect().width)),
+  badge: (document.querySelector('#verdict .badge') || {}).textContent || null,
+  text: document.body.innerText.length,
+})"""
+# A page that breaks both promises: the harness must see it do so.
+BROKEN = """<!doctype html><html><body><p>broken</p>
+<img src="http://127.0.0.1:9/nothing.png"><script>console.error("boom")</script></body></html>"""
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Page]]:
+    if CHROMIUM is None:
+        pytest.skip("no Chromium found")
+    folder = tmp_path_factory.mktemp("pages")
+    reports.write(folder)
+    (folder / "bench.html").write_text(bench_page(BENCH), encoding="utf-8")
+    (folder / "soak.html").write_text(soak_page(SOAK), encoding="utf-8")
+    (folder / "broken.html").write_text(BROKEN, encoding="utf-8")
+    with browser(CHROMIUM) as chromium:
+        yield {
+            name: chromium.open(folder / f"{name}.html", READ)
+            for name in ("report", "bench", "soak", "broken")
+        }
+
+
+def _dom(page: Page) -> dict[str, Any]:
+    found: dict[str, Any] = json.loads(page.dom)
+    return found
+
+
+@needs_chromium
+@pytest.mark.parametrize("name", ["report", "bench", "soak"])
+def test_the_page_makes_no_request_and_logs_no_error(pages: dict[str, Page], name: str) -> None:
+    page = pages[name]
+    assert page.requests == [page.url]  # the page itself, from disk, and nothing else
+    assert page.errors == []
+
+
+@needs_chromium
+def test_the_report_renders_its_sections_and_picture(pages: dict[str, Page]) -> None:
+    dom = _dom(pages["report"])
+    assert dom["badge"] == "FAIL"
+    assert dom["sections"] == ["verdict", "not-proven", "failures", "coverage", "checks"]
+    assert dom["pictures"] and min(dom["pictures"]) > 100
+    assert dom["text"] > 2000
+
+
+@needs_chromium
+def test_bench_and_soak_pages_render_their_charts(pages: dict[str, Page]) -> None:
+    bench, soak = _dom(pages["bench"]), _dom(pages["soak"])
+    assert bench["sections"] == ["throughput", "latency-by-offset", "proxy"]
+    assert len(bench["pictures"]) == 2 and min(bench["pictures"]) > 300  # no proxy section
+    assert soak["sections"] == ["memory", "throughput", "latency", "errors"]
+    assert len(soak["pictures"]) == 4 and min(soak["pictures"]) > 300
+
+
+@needs_chromium
+def test_the_harness_sees_a_request_and_a_console_error(pages: dict[str, Page]) -> None:
+    """Proof that the checks above can fail: a page breaking both promises is caught."""
+    broken = pages["broken"]
+    assert "http://127.0.0.1:9/nothing.png" in broken.requests
+    assert any("boom" in error for error in broken.errors)
