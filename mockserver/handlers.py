@@ -13,12 +13,14 @@ from mockserver.connexion_door import ConnexionRequest, ConnexionResponse
 from mockserver.drill import Drill
 from mockserver.envelope import error_body, success_body, success_tail
 from mockserver.errors import BusinessError, InvalidParameter, ServiceHiccup
+from mockserver.journal import CODE, COUNT, LIMIT, NOTE, RETURNED, Note
 from mockserver.pages import PageHeads
 from mockserver.scenarios import FaultInjector, parse_prefer
-from mockserver.store import RecordStore
+from mockserver.store import MAX_PAGE_SIZE, RecordStore
 from mockserver.timefmt import format_time
 
 PARSED_QUERY = "stardust.query"
+SUCCESS = 2000
 JSON = "application/json"
 JSON_BYTES = JSON.encode()
 
@@ -90,6 +92,14 @@ def header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+def note_page(note: Note, count: int, offset: int, limit: int) -> None:
+    """What the journal records of a page served (D47): its code, count, size and limit."""
+    served = min(limit, MAX_PAGE_SIZE)
+    note[CODE] = SUCCESS
+    note[COUNT] = count
+    note[RETURNED] = max(0, min(served, count - (offset - 1) * served))
+
+
 def make_record_handler(
     store: RecordStore,
     heads: PageHeads,
@@ -103,6 +113,10 @@ def make_record_handler(
     async def get_statistics_record(scope: Scope) -> Answer:
         # The contract-driven validator has already parsed the query (see contract/parameters.py).
         query = scope[PARSED_QUERY]
+        # Set by the journal's recording (recording.py); absent with --no-journal.
+        note: Note | None = scope.get(NOTE)
+        if note is not None:
+            note[LIMIT] = min(query["limit"], MAX_PAGE_SIZE)
         scenario = parse_prefer(header(scope, b"prefer"))
         delay_ms = scenario.delay_ms + faults.latency_ms
         if delay_ms:
@@ -114,8 +128,13 @@ def make_record_handler(
         faults.maybe_fail()
         ids, offset, limit = query["annotationRequestId"], query["offset"], query["limit"]
         if drill is None:
-            return JsonAnswer(heads.head(ids, offset, limit), success_tail(stamp(), request_ids()))
+            head, count = heads.head_and_count(ids, offset, limit)
+            if note is not None:
+                note_page(note, count, offset, limit)
+            return JsonAnswer(head, success_tail(stamp(), request_ids()))
         page = store.page(ids, offset, limit)
+        if note is not None:
+            note_page(note, page.count, offset, limit)
         records = drill.records(page.records)
         body = drill.envelope(success_body(page.count, records, stamp(), request_ids()))
         return Response(body, status_code=200, media_type=JSON)
@@ -128,8 +147,11 @@ def make_error_handler(
 ) -> Callable[[ConnexionRequest, Exception], ConnexionResponse]:
     """Every failure, expected or not, as the API's envelope; a bug never shows a traceback."""
 
-    def handle(_request: ConnexionRequest, error: Exception) -> ConnexionResponse:
+    def handle(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
         outcome = error if isinstance(error, BusinessError) else ServiceHiccup()
+        note: Note | None = request.scope.get(NOTE)
+        if note is not None:
+            note[CODE] = outcome.code
         return ConnexionResponse(
             status_code=200 if http_200_errors else outcome.http_status,
             mimetype=JSON,

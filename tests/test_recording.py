@@ -1,0 +1,145 @@
+"""mockserver/recording.py: every request to the operation recorded, at one place (D47)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from conformance.signing import signature_headers
+from mockserver.app import create_app, journal_of
+from mockserver.config import Settings
+from tests.support.inprocess import ClientFactory
+
+DOC_ID = "7d44b43b-3bbd-4f53-9f95-b7c0217d8d5b"  # 1930 records (fixtures/)
+RECORDS = "/statistics/record"
+PREFIXED = "/rosetta-open/statistics/record"
+
+
+def journal(http: Any) -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = http.get("/__mock/requests").json()["requests"]
+    return entries
+
+
+def summary(entry: dict[str, Any]) -> tuple[Any, ...]:
+    keys = ("method", "path", "status", "code", "count", "returned", "limit")
+    return tuple(entry[key] for key in keys)
+
+
+def test_every_answer_to_the_operation_is_recorded_with_what_it_served(
+    make_client: ClientFactory,
+) -> None:
+    http = make_client()
+    http.get(RECORDS, params={"annotationRequestId": DOC_ID, "offset": 2, "limit": 5000})
+    http.get(PREFIXED, params={"annotationRequestId": DOC_ID, "offset": 3, "limit": 7})
+    http.get(PREFIXED)  # 4005: the ID is missing
+    http.get(RECORDS, params={"annotationRequestId": "does-not-exist", "limit": 20})
+    http.get(RECORDS, params={"annotationRequestId": DOC_ID}, headers={"Prefer": "code=5000"})
+    http.post(RECORDS)  # 405
+    http.get(RECORDS + "/extra")  # Connexion's 404 under the path
+    assert [summary(entry) for entry in journal(http)] == [
+        ("GET", RECORDS, 200, 2000, 1930, 930, 1000),
+        ("GET", PREFIXED, 200, 2000, 1930, 7, 7),
+        ("GET", PREFIXED, 400, 4005, None, None, None),
+        ("GET", RECORDS, 404, 53003, None, None, 20),
+        ("GET", RECORDS, 500, 5000, None, None, 10),
+        ("POST", RECORDS, 405, None, None, None, None),
+        ("GET", RECORDS + "/extra", 404, None, None, None, None),
+    ]
+
+
+def test_an_entry_holds_the_raw_query_client_time_and_headers(make_client: ClientFactory) -> None:
+    http = make_client(client=("127.0.0.1", 4321))
+    # The query exactly as sent: repeated IDs, a literal comma, an unknown parameter.
+    http.get(f"{RECORDS}?annotationRequestId=a,b&annotationRequestId=c&x=%20")
+    (entry,) = journal(http)
+    assert entry["query"] == "annotationRequestId=a,b&annotationRequestId=c&x=%20"
+    assert entry["client"] == "127.0.0.1:4321" and entry["seq"] == 1
+    assert entry["at"] > 1.7e9 and entry["elapsed_ms"] > 0
+    assert ["user-agent", http.headers["user-agent"]] in entry["headers"]
+    assert entry["scenario"] is None
+
+
+def test_signature_refusals_are_recorded_with_their_codes_and_no_secret(
+    make_client: ClientFactory,
+) -> None:
+    http = make_client(signature_keys={"ak": "sk"})
+    signed = signature_headers("ak", "sk")
+    http.get(RECORDS, params={"annotationRequestId": DOC_ID}, headers=signed)
+    http.get(RECORDS, params={"annotationRequestId": DOC_ID})
+    http.get(
+        RECORDS,
+        params={"annotationRequestId": DOC_ID},
+        headers={**signed, "X-SIGN": "0" * 64, "Authorization": "Bearer hunter2", "Cookie": "s=1"},
+    )
+    entries = journal(http)
+    assert [(e["status"], e["code"]) for e in entries] == [(200, 2000), (401, 402), (401, 401)]
+    headers = dict(map(tuple, entries[2]["headers"]))
+    assert headers["x-sign"] == headers["authorization"] == headers["cookie"] == "[REDACTED]"
+    assert headers["x-stardust-key"] == "ak"
+    text = str(entries)
+    assert signed["X-SIGN"] not in text and "hunter2" not in text
+
+
+def test_the_http_200_style_records_the_business_code(make_client: ClientFactory) -> None:
+    http = make_client(http_200_errors=True)
+    http.get(RECORDS, params={"annotationRequestId": "does-not-exist"})
+    assert [(e["status"], e["code"]) for e in journal(http)] == [(200, 53003)]
+
+
+def test_a_drilled_page_is_recorded_too(make_client: ClientFactory) -> None:
+    http = make_client(drills=("extra-fields",))
+    http.get(RECORDS, params={"annotationRequestId": DOC_ID, "offset": 194, "limit": 10})
+    assert [(e["count"], e["returned"]) for e in journal(http)] == [(1930, 0)]
+
+
+def test_other_paths_are_not_recorded(make_client: ClientFactory) -> None:
+    http = make_client()
+    assert http.get("/ui/").status_code == 200
+    assert http.get("/openapi.json").status_code == 200
+    assert http.get("/statistics").status_code == 404
+    http.get("/__mock/openapi.json")
+    assert http.get("/__mock/requests").json()["total"] == 0
+
+
+def test_the_entry_is_in_the_journal_before_the_answer_ends() -> None:
+    # The ASGI messages as the server receives them: when the last body part is handed to
+    # the server, the entry is already there, so a client never waits for the journal.
+    app = create_app(Settings())
+    found_at_the_end: list[int] = []
+
+    async def ask() -> None:
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": RECORDS,
+            "raw_path": RECORDS.encode(),
+            "root_path": "",
+            "query_string": f"annotationRequestId={DOC_ID}".encode(),
+            "headers": [(b"host", b"mock")],
+            "client": ("127.0.0.1", 1),
+            "server": ("127.0.0.1", 80),
+        }
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                recorded = journal_of(app)
+                assert recorded is not None
+                found_at_the_end.append(recorded.read().total)
+
+        await app(scope, receive, send)
+
+    asyncio.run(ask())
+    assert found_at_the_end == [1]
+
+
+def test_no_journal_records_nothing_and_has_no_admin_api(make_client: ClientFactory) -> None:
+    http = make_client(journal=False)
+    http.get(RECORDS, params={"annotationRequestId": DOC_ID})
+    assert http.get("/__mock/requests").status_code == 404
+    assert journal_of(create_app(Settings(journal=False))) is None
