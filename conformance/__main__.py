@@ -37,7 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
             "contract's envelope and semantic rules. Without --base-url it starts the mock "
             "and checks it with the IDs of its fixtures. Exit status 0: conforms; 1: does not; "
             "2: could not judge (nothing listening, wrong prefix, TLS, refused keys, bad option). "
-            "`python -m conformance proxy --help`: the validating proxy."
+            "`python -m conformance proxy --help`: the validating proxy; "
+            "`python -m conformance client-verdict --help`: a client judged from HAR files."
         ),
     )
     add = parser.add_argument
@@ -179,6 +180,11 @@ def main(argv: Sequence[str] | None = None, environment: Mapping[str, str] | Non
         from conformance.proxy.cli import main as proxy_main
 
         return proxy_main(argv[1:])
+    if argv[:1] == ["client-verdict"]:
+        # A client judged from HAR files (clientjudge/), a subcommand like the proxy.
+        from clientjudge.cli import main as verdict_main
+
+        return verdict_main(argv[1:], prog=program("python -m conformance client-verdict"))
     parser = build_parser()
     arguments = parser.parse_args(argv)
     if arguments.list_checks:

@@ -27,6 +27,16 @@ def _is_int(value: Any) -> bool:
 
 
 @dataclass(frozen=True)
+class Summary:
+    """An answer without its body: business code, `count`, records returned, limit served."""
+
+    code: int | None = None
+    count: int | None = None
+    returned: int | None = None
+    limit: int | None = None
+
+
+@dataclass(frozen=True)
 class Exchange:
     """A request (method, URL, decoded query pairs, headers) and the response that came back.
 
@@ -48,6 +58,16 @@ class Exchange:
     elapsed: float = 0.0
     # When the response arrived (seconds since the epoch): `date` is judged against it.
     received_at: float = 0.0
+    # Set by a recorder that numbers what it saw (the mock's journal, a HAR file, the proxy):
+    # the client's judge (`clientjudge/`) quotes requests by it. Unset, nothing reads it.
+    seq: int | None = None
+    # When the request was sent or arrived, if the recorder knew it apart from `received_at`.
+    sent_at: float | None = None
+    # Who sent it ("host:port"), when the recorder saw it.
+    client: str = ""
+    # What the response said when its body was not kept (a journal entry, a HAR file without
+    # content): only `answer_code`, `answer_count` and `answer_returned` read it.
+    summary: Summary | None = None
 
     @classmethod
     def build(
@@ -155,6 +175,32 @@ class Exchange:
         """The page's record ids when all are integers, else None (a schema problem)."""
         ids = self.record_ids
         return ids if all(_is_int(item) for item in ids) else None
+
+    @cached_property
+    def started_at(self) -> float:
+        """When the request left the client (or reached the server), in epoch seconds."""
+        return self.sent_at if self.sent_at is not None else self.received_at - self.elapsed
+
+    @cached_property
+    def answer_code(self) -> Any:
+        """The business code, from the body when there is one, else from the summary."""
+        if self.body is None and self.summary is not None:
+            return self.summary.code
+        return self.code
+
+    @cached_property
+    def answer_count(self) -> int | None:
+        """`count` of a 2000 answer, from the body when there is one, else from the summary."""
+        if self.body is None and self.summary is not None:
+            return self.summary.count if self.summary.code == SUCCESS else None
+        return self.count
+
+    @cached_property
+    def answer_returned(self) -> int | None:
+        """How many records the page held, from the body when there is one, else the summary."""
+        if self.body is None and self.summary is not None:
+            return self.summary.returned if self.summary.code == SUCCESS else None
+        return None if self.records is None else len(self.records)
 
     @cached_property
     def content_type(self) -> str:

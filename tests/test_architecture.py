@@ -16,7 +16,7 @@ import pytest
 
 from tests.support.servers import ROOT
 
-PACKAGES = ("contract", "mockserver", "conformance", "bench", "soak")
+PACKAGES = ("contract", "mockserver", "conformance", "clientjudge", "bench", "soak")
 WEB_STACK = {"connexion", "starlette", "uvicorn", "httpx", "schemathesis", "httptools"}
 # The data model: records as a pure function of (seed, request, position).
 DATA_MODEL = {"mockserver.rng", "mockserver.enums", "mockserver.workflow", "mockserver.generator"}
@@ -45,6 +45,10 @@ BORROWED = {"mockserver.cli.program"}
 # bench/profile.py drives the app in-process; bench/ceiling.py borrows the mock's serve() so
 # that both servers run under the same uvicorn options and protocol.
 BENCH_INTO_MOCKSERVER = {"bench.profile", "bench.ceiling"}
+# The suite's pure modules the client rules read (recorded exchanges, HAR); the mock may reach
+# them through clientjudge to serve /__mock/verdict and its journal as HAR, and nothing else of
+# the suite.
+PURE_SUITE = {"conformance.exchange", "conformance.failures", "conformance.har"}
 
 
 def module_name(path: Path) -> str:
@@ -128,7 +132,28 @@ def test_app_is_the_only_composition_root() -> None:
 def test_the_server_imports_none_of_its_testers() -> None:
     for name in of("mockserver"):
         testers = {t for t in graph()[name] if t.split(".")[0] in {"conformance", "bench", "soak"}}
-        assert testers == set(), name
+        assert testers <= PURE_SUITE, name
+
+
+def test_the_server_reaches_only_the_pure_suite_through_the_client_judge() -> None:
+    # mockserver may import clientjudge (for /__mock/verdict): all that reaches must stay pure.
+    reached = reachable(of("mockserver"))
+    suite = {name for name in reached if name.split(".")[0] == "conformance"}
+    assert suite <= PURE_SUITE
+
+
+def test_the_client_judge_is_pure() -> None:
+    modules = of("clientjudge")
+    assert "clientjudge.verdict" in modules, "the package was renamed: update ARCHITECTURE.md"
+    for name in modules:
+        ours = {target.split(".")[0] for target in graph()[name]}
+        assert ours <= {"clientjudge", "conformance", "contract"}, name
+        suite = {target for target in graph()[name] if target.split(".")[0] == "conformance"}
+        assert suite <= PURE_SUITE, name
+        assert third_party(name) == set(), f"{name} imports the web stack"
+    closure = reachable(modules)
+    assert {name for name in closure if third_party(name)} == set()
+    assert {name.split(".")[0] for name in closure} <= {"clientjudge", "conformance", "contract"}
 
 
 def test_the_contract_depends_on_no_other_package() -> None:

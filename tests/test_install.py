@@ -46,6 +46,7 @@ BUILD_INPUTS = (
     "contract",
     "mockserver",
     "conformance",
+    "clientjudge",
 )
 DOC_ID = "7d44b43b-3bbd-4f53-9f95-b7c0217d8d5b"
 UNKNOWN_ID = "00000000-0000-0000-0000-000000000000"
