@@ -11,17 +11,22 @@ paths here before CORS and Connexion, so they carry no CORS headers.
 from __future__ import annotations
 
 import ipaddress
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 
+from clientjudge.exchanges import from_entry
+from clientjudge.verdict import Verdict, judge, render_html
+from conformance.har import to_har
 from mockserver.admin_spec import ADMIN_SPEC
 from mockserver.journal import Journal
 
+logger = logging.getLogger("mockserver")
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 JSON = "application/json"
 
@@ -93,6 +98,11 @@ def choice(query: dict[str, str], name: str, choices: Sequence[str]) -> str:
     return value
 
 
+def verdict_of(journal: Journal) -> Verdict:
+    """The client judged over every entry the journal keeps (clientjudge's rules)."""
+    return judge([from_entry(entry) for entry in journal.read().entries])
+
+
 Route = Callable[[Scope], Response]
 
 
@@ -104,6 +114,7 @@ class AdminApi:
         self._allowed = tuple(allowed)
         self._routes: dict[str, dict[str, Route]] = {
             REQUESTS: {"GET": self._requests, "DELETE": self._clear},
+            VERDICT: {"GET": self._verdict},
             SPEC: {"GET": self._spec},
         }
 
@@ -128,19 +139,33 @@ class AdminApi:
             return route(scope)
         except BadInput as error:
             return problem(400, str(error))
+        except Exception as error:
+            # Outside Connexion's error handling: a bug here is a JSON 500, never a traceback.
+            logger.exception("admin API: %s %s failed", scope["method"], scope["path"])
+            return problem(500, f"the admin API failed: {type(error).__name__}: {error}")
 
     def _requests(self, scope: Scope) -> Response:
         query = query_of(scope, ("since", "limit", "format"))
         since = whole_number(query, "since", 0) or 0
         limit = whole_number(query, "limit", 1)
-        choice(query, "format", ("json",))
+        form = choice(query, "format", ("json", "har"))
         page = self._journal.read(since, limit)
+        if form == "har":
+            # HAR 1.2 of the same entries, secrets redacted, each with its `_seq` (D48).
+            return json_answer(to_har([from_entry(entry) for entry in page.entries]))
         return json_answer({"requests": page.entries, "total": page.total, "dropped": page.dropped})
 
     def _clear(self, scope: Scope) -> Response:
         query_of(scope, ())
         self._journal.clear()
         return Response(status_code=204)
+
+    def _verdict(self, scope: Scope) -> Response:
+        form = choice(query_of(scope, ("format",)), "format", ("json", "html"))
+        verdict = verdict_of(self._journal)
+        if form == "html":
+            return HTMLResponse(render_html(verdict))
+        return json_answer(verdict.to_json())
 
     def _spec(self, scope: Scope) -> Response:
         query_of(scope, ())

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+from functools import cache
+from pathlib import Path
+
 import httpx
 import pytest
 
+from clientjudge.verdict import judge
+from conformance.har import read_har
+from conformance.signing import signature_headers
 from mockserver.admin_spec import ADMIN_SPEC
 from tests.support.inprocess import ClientFactory
 
 DOC_ID = "7d44b43b-3bbd-4f53-9f95-b7c0217d8d5b"
 RECORDS = "/statistics/record"
 REQUESTS = "/__mock/requests"
+
+
+@cache
+def signed() -> dict[str, str]:
+    # One set of signing headers for the test: their X-SIGN is what must never be exported.
+    return signature_headers("ak", "sk")
 
 
 def ask_pages(http: httpx.Client, offsets: range) -> None:
@@ -56,7 +68,7 @@ def test_delete_empties_the_journal(make_client: ClientFactory) -> None:
         (REQUESTS, "since=-1", "since: '-1' is not a whole number of at least 0"),
         (REQUESTS, "limit=0", "limit: '0' is not a whole number of at least 1"),
         (REQUESTS, "limit=1&limit=2", "limit: given more than once"),
-        (REQUESTS, "format=xml", "format: 'xml' is not one of json"),
+        (REQUESTS, "format=xml", "format: 'xml' is not one of json, har"),
         ("/__mock/openapi.json", "x=1", "unknown parameter 'x'; this path accepts: none"),
     ],
 )
@@ -120,3 +132,70 @@ def test_the_admin_document_is_served_and_is_not_the_contract(client: httpx.Clie
     assert served == ADMIN_SPEC
     contract = client.get("/openapi.json").json()
     assert not [path for path in contract["paths"] if path.startswith("/__mock")]
+
+
+def bad_client(http: httpx.Client) -> None:
+    """Takes a capped page for the last one, and sends a refused request again unchanged."""
+    http.get(RECORDS, params={"annotationRequestId": DOC_ID, "limit": 5000})
+    for _ in range(2):
+        http.get(RECORDS, params={"annotationRequestId": DOC_ID, "limit": "ten"})
+
+
+def test_the_verdict_names_the_rules_the_client_broke(make_client: ClientFactory) -> None:
+    http = make_client()
+    bad_client(http)
+    verdict = http.get("/__mock/verdict").json()
+    assert verdict["requests"] == 3
+    rules = {finding["rule"]: finding for finding in verdict["findings"]}
+    assert rules["paging-short-page-as-end"]["severity"] == "error"
+    assert rules["paging-short-page-as-end"]["requests"] == [1]
+    assert rules["retry-not-retryable"]["requests"] == [2, 3]
+    assert all(finding["fix"] for finding in verdict["findings"])
+    page = http.get("/__mock/verdict", params={"format": "html"})
+    assert page.headers["content-type"].startswith("text/html")
+    assert "paging-short-page-as-end" in page.text and "retry-not-retryable" in page.text
+
+
+def test_a_good_client_and_an_emptied_journal_are_clean(make_client: ClientFactory) -> None:
+    http = make_client()
+    bad_client(http)
+    http.delete(REQUESTS)
+    assert http.get("/__mock/verdict").json() == {"requests": 0, "findings": []}
+    for offset in (1, 2):
+        http.get(RECORDS, params={"annotationRequestId": DOC_ID, "limit": 1000, "offset": offset})
+    assert http.get("/__mock/verdict").json() == {"requests": 2, "findings": []}
+
+
+def test_the_har_export_judged_offline_gives_the_same_findings(
+    make_client: ClientFactory, tmp_path: Path
+) -> None:
+    http = make_client(signature_keys={"ak": "sk"})
+    http.get(RECORDS, params={"annotationRequestId": DOC_ID, "limit": 5000}, headers=signed())
+    http.get(RECORDS, params={"annotationRequestId": DOC_ID})
+    http.get(RECORDS, params={"annotationRequestId": DOC_ID})
+    har = http.get(REQUESTS, params={"format": "har"})
+    assert har.status_code == 200 and har.json()["log"]["version"] == "1.2"
+    assert [entry["_seq"] for entry in har.json()["log"]["entries"]] == [1, 2, 3]
+    assert signed()["X-SIGN"] not in har.text and "[REDACTED]" in har.text
+    path = tmp_path / "journal.har"
+    path.write_text(har.text)
+    offline = judge(read_har([path])).to_json()
+    online = http.get("/__mock/verdict").json()
+    assert offline == online
+    assert {f["rule"] for f in online["findings"]} >= {"paging-short-page-as-end"}
+    # `since` and `limit` choose the exported entries too.
+    some = http.get(REQUESTS, params={"format": "har", "since": 1, "limit": 1}).json()
+    assert [entry["_seq"] for entry in some["log"]["entries"]] == [2]
+
+
+def test_every_documented_path_and_parameter_is_answered(make_client: ClientFactory) -> None:
+    http = make_client()
+    examples = {"since": "0", "limit": "5"}
+    for path, methods in ADMIN_SPEC["paths"].items():
+        for method, operation in methods.items():
+            assert http.request(method.upper(), path).status_code in {200, 204}, (method, path)
+            for parameter in operation.get("parameters", []):
+                values = parameter["schema"].get("enum") or [examples[parameter["name"]]]
+                for value in values:
+                    answer = http.request(method.upper(), path, params={parameter["name"]: value})
+                    assert answer.status_code == 200, (path, parameter["name"], value)
