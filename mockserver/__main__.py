@@ -17,6 +17,7 @@ import uvicorn
 from starlette.types import ASGIApp
 from uvicorn.supervisors.multiprocess import Multiprocess
 
+from mockserver.admin import exit_verdict
 from mockserver.app import create_app, journal_of
 from mockserver.cli import (
     SETTINGS_VARIABLE,
@@ -145,6 +146,10 @@ def run(app: AsyncApp, settings: Settings, journal: Journal | None) -> int:
     except CannotListen as error:
         print(f"mockserver: error: {error}", file=sys.stderr)
         return 2
+    if journal is not None:
+        verdict = exit_verdict(journal)
+        if verdict:
+            print(verdict, file=sys.stderr, flush=True)
     return 0
 
 

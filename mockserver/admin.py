@@ -21,7 +21,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from clientjudge.exchanges import from_entry
-from clientjudge.verdict import Verdict, judge, render_html
+from clientjudge.verdict import Verdict, judge, render_html, render_text
 from conformance.har import to_har
 from mockserver.admin_spec import ADMIN_SPEC
 from mockserver.journal import Journal
@@ -101,6 +101,20 @@ def choice(query: dict[str, str], name: str, choices: Sequence[str]) -> str:
 def verdict_of(journal: Journal) -> Verdict:
     """The client judged over every entry the journal keeps (clientjudge's rules)."""
     return judge([from_entry(entry) for entry in journal.read().entries])
+
+
+def exit_verdict(journal: Journal) -> str | None:
+    """What the mock prints when it stops: the verdict, or None when no request came (D47)."""
+    page = journal.read()
+    if not page.entries:
+        return None
+    text = render_text(judge([from_entry(entry) for entry in page.entries]))
+    if page.dropped:
+        text += (
+            f"\n  (judged the newest {len(page.entries)} of {page.total} requests; "
+            f"--journal-size keeps more)"
+        )
+    return text
 
 
 Route = Callable[[Scope], Response]

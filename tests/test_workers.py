@@ -81,3 +81,5 @@ def test_two_workers_serve_the_data_of_one_worker_with_the_same_seed() -> None:
             range(1, len(asked) + 1)
         )
         assert sorted(entry["query"] for entry in journal["requests"]) == sorted(asked)
+    # Stopped, the parent reads the workers' shared journal for its verdict.
+    assert f"Client verdict: {len(asked)} requests" in pair.output()
