@@ -72,6 +72,70 @@ def test_the_app_in_process(stardust_mock_app):
 """
 
 
+# A client project's tests that judge its client (D47, D48): a bad client, whose test must fail
+# naming the rule it broke, a good one, and a mock of the factory with its own journal.
+JUDGED_TEST = """
+import httpx
+import pytest
+
+from conformance.pytest_plugin import MockOptions
+
+DOC_ID = "7d44b43b-3bbd-4f53-9f95-b7c0217d8d5b"  # 1930 records
+
+
+def page(url, **query):
+    answer = httpx.get(f"{url}/statistics/record", params={"annotationRequestId": DOC_ID, **query})
+    return answer.json()["data"]["data"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_journal(stardust_mock):
+    stardust_mock.reset()
+
+
+def test_a_client_that_takes_a_capped_page_for_the_last(stardust_mock):
+    records = page(stardust_mock.url, limit=5000)
+    assert len(records) == 1000
+    stardust_mock.assert_client_behaved()
+
+
+def test_a_client_that_reads_every_page(stardust_mock):
+    records, offset = [], 1
+    while True:
+        got = page(stardust_mock.url, limit=1000, offset=offset)
+        records += got
+        if len(got) < 1000:
+            break
+        offset += 1
+    assert len(records) == 1930
+    assert [entry["query"][-17:] for entry in stardust_mock.requests] == [
+        "limit=1000&offset=1"[-17:], "limit=1000&offset=2"[-17:]
+    ]
+    assert stardust_mock.verdict() == {"requests": 2, "findings": []}
+    stardust_mock.assert_client_behaved()
+
+
+def test_a_factory_mock_keeps_its_own_journal(stardust_mock_factory, stardust_mock):
+    other = stardust_mock_factory(MockOptions(arguments=("--journal-size", "1")))
+    page(other.url, offset=1)
+    page(other.url, offset=2)
+    assert [entry["seq"] for entry in other.requests] == [2]
+    assert stardust_mock.requests == []
+    with pytest.raises(AssertionError, match="paging-short-page-as-end"):
+        page(other.url, limit=5000)
+        other.assert_client_behaved()
+    other.reset()
+    assert other.requests == [] and other.verdict()["requests"] == 0
+"""
+
+
+def write_judged(project: Path) -> Path:
+    """A client's project whose tests judge its client through the plugin."""
+    project.mkdir(parents=True, exist_ok=True)
+    (project / "test_judged_client.py").write_text(JUDGED_TEST)
+    return project
+
+
 def readme_files() -> dict[str, str]:
     """The README's named example files, by name."""
     return {name: body for name, body in _NAMED_BLOCK.findall(README.read_text())}
