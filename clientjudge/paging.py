@@ -74,7 +74,7 @@ def offset_as_index(exchanges: Sequence[Exchange]) -> list[Offence]:
         if skips:
             # One case per series: the first skip quoted, every request of the skips listed.
             first, second = skips[0]
-            involved = dict.fromkeys(e for pair in skips for e in (pair[1], pair[0]))
+            involved = {id(e): e for pair in skips for e in (pair[1], pair[0])}.values()
             detail = f"offset {first.offset} then {second.offset} at limit {limit}"
             offences.append(Offence(tuple(involved), detail))
     return offences

@@ -22,11 +22,13 @@ import orjson
 import pytest
 import yaml
 
+from clientjudge.verdict import judge
 from contract import SPEC_PATH, load_spec
 from contract.variants import http_200_variant
 from mockserver.app import create_app
 from mockserver.config import Settings
 from mockserver.drill import UNKNOWN_VALUES
+from tests.support import reference_clients
 
 DOCUMENTED = "7d44b43b-3bbd-4f53-9f95-b7c0217d8d5b"
 EMPTY = "empty-annotation-request"
@@ -263,3 +265,34 @@ def test_generated_modules_are_importable_from_a_fresh_folder(
     for generated in clients:
         module: ModuleType = generated.operation
         assert module.__file__ is not None and "generated" in module.__file__
+
+
+def test_a_generated_client_draws_no_client_finding(default_client: Generated) -> None:
+    # Issue 20: a client generated from openapi.yaml, paging two IDs (its repeated form), is
+    # judged clean by the client rules.
+    mock = reference_clients.mock()
+
+    async def run() -> list[Any]:
+        async with mock.async_client() as http:
+            client = default_client.client_class(
+                base_url=str(http.base_url), raise_on_unexpected_status=True
+            )
+            client.set_async_httpx_client(http)
+            records: list[Any] = []
+            offset = 1
+            while True:
+                response = await default_client.operation.asyncio_detailed(
+                    client=client,
+                    annotation_request_id=list(reference_clients.PAIR),
+                    offset=offset,
+                    limit=5,
+                )
+                page = response.parsed.data
+                records += page.data
+                if not page.data:
+                    return records
+                offset += 1
+
+    assert len(asyncio.run(run())) == 19
+    assert [e.offset for e in mock.exchanges] == [1, 2, 3, 4, 5]
+    assert judge(mock.exchanges).findings == ()
