@@ -13,14 +13,13 @@ from mockserver.connexion_door import ConnexionRequest, ConnexionResponse
 from mockserver.drill import Drill
 from mockserver.envelope import error_body, success_body, success_tail
 from mockserver.errors import BusinessError, InvalidParameter, ServiceHiccup
-from mockserver.journal import CODE, COUNT, LIMIT, NOTE, RETURNED, Note
+from mockserver.journal import CODE, COUNT, NOTE, STATUS, Note
 from mockserver.pages import PageHeads
 from mockserver.scenarios import FaultInjector, parse_prefer
-from mockserver.store import MAX_PAGE_SIZE, RecordStore
+from mockserver.store import RecordStore
 from mockserver.timefmt import format_time
 
 PARSED_QUERY = "stardust.query"
-SUCCESS = 2000
 JSON = "application/json"
 JSON_BYTES = JSON.encode()
 
@@ -92,14 +91,6 @@ def header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-def note_page(note: Note, count: int, offset: int, limit: int) -> None:
-    """What the journal records of a page served (D47): its code, count, size and limit."""
-    served = min(limit, MAX_PAGE_SIZE)
-    note[CODE] = SUCCESS
-    note[COUNT] = count
-    note[RETURNED] = max(0, min(served, count - (offset - 1) * served))
-
-
 def make_record_handler(
     store: RecordStore,
     heads: PageHeads,
@@ -113,10 +104,6 @@ def make_record_handler(
     async def get_statistics_record(scope: Scope) -> Answer:
         # The contract-driven validator has already parsed the query (see contract/parameters.py).
         query = scope[PARSED_QUERY]
-        # Set by the journal's recording (recording.py); absent with --no-journal.
-        note: Note | None = scope.get(NOTE)
-        if note is not None:
-            note[LIMIT] = min(query["limit"], MAX_PAGE_SIZE)
         scenario = parse_prefer(header(scope, b"prefer"))
         delay_ms = scenario.delay_ms + faults.latency_ms
         if delay_ms:
@@ -129,12 +116,15 @@ def make_record_handler(
         ids, offset, limit = query["annotationRequestId"], query["offset"], query["limit"]
         if drill is None:
             head, count = heads.head_and_count(ids, offset, limit)
+            # The journal's note (recording.py; absent with --no-journal): a page's count.
+            note: Note | None = scope.get(NOTE)
             if note is not None:
-                note_page(note, count, offset, limit)
+                note[COUNT] = count
             return JsonAnswer(head, success_tail(stamp(), request_ids()))
         page = store.page(ids, offset, limit)
-        if note is not None:
-            note_page(note, page.count, offset, limit)
+        drilled: Note | None = scope.get(NOTE)
+        if drilled is not None:
+            drilled[COUNT] = page.count
         records = drill.records(page.records)
         body = drill.envelope(success_body(page.count, records, stamp(), request_ids()))
         return Response(body, status_code=200, media_type=JSON)
@@ -149,11 +139,13 @@ def make_error_handler(
 
     def handle(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
         outcome = error if isinstance(error, BusinessError) else ServiceHiccup()
+        status = 200 if http_200_errors else outcome.http_status
         note: Note | None = request.scope.get(NOTE)
         if note is not None:
+            note[STATUS] = status
             note[CODE] = outcome.code
         return ConnexionResponse(
-            status_code=200 if http_200_errors else outcome.http_status,
+            status_code=status,
             mimetype=JSON,
             content_type=JSON,
             body=error_body(outcome, stamp(), request_ids()),
