@@ -14,6 +14,11 @@ stopped at the end of the session). In-process, without a port: `stardust_mock_c
 client that takes one), and `stardust_mock_app` the mock as an ASGI app, for async tests
 (httpx's `ASGITransport`).
 
+Each mock judges its client (D47, D48): `stardust_mock.reset()` empties its journal (a
+session's mock is shared by all tests), `.requests` lists what the client sent,
+`.verdict()` is the mock's verdict, and `.assert_client_behaved()` fails the test with every
+error and warning, its rule's name and its fix. They call the mock's admin API over HTTP.
+
 Only what every pytest run needs is imported here: the server's own modules are imported by
 the fixtures that use them, so a client's test run pays nothing until it asks for the mock.
 """
@@ -30,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import pytest
 
 from conformance.launch import HOST, ServerDidNotStart, free_port, started
@@ -46,6 +52,12 @@ __all__ = ["IN_PROCESS_URL", "MockOptions", "StardustMock"]
 KEYS_VARIABLE = "MOCKSERVER_SIGNATURE_KEYS"
 # The root of the in-process mock: any host works, no request leaves the process.
 IN_PROCESS_URL = "http://stardust-mock"
+# The admin API (D48): where the journal and the verdict are read. The mock is probed there
+# when it starts, so that the probe is no request of the client's in the journal.
+ADMIN_REQUESTS = "/__mock/requests"
+ADMIN_VERDICT = "/__mock/verdict"
+ADMIN_SPEC = "/__mock/openapi.json"
+PROBLEMS = ("error", "warning")
 
 
 @dataclass(frozen=True)
@@ -94,6 +106,48 @@ class StardustMock:
     def operation_url(self) -> str:
         return self.url + OPERATION_PATH
 
+    def _admin(self, method: str, path: str) -> httpx.Response:
+        if not self.settings.journal:
+            raise RuntimeError(
+                "stardust_mock: this mock was started with --no-journal, so it keeps no "
+                "journal to read or judge"
+            )
+        response = httpx.request(method, self.url + path, timeout=30)
+        response.raise_for_status()
+        return response
+
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        """The journal's entries, oldest first (the newest --journal-size of them)."""
+        entries: list[dict[str, Any]] = self._admin("GET", ADMIN_REQUESTS).json()["requests"]
+        return entries
+
+    def reset(self) -> None:
+        """Empty the journal: the verdict then judges only what comes after."""
+        self._admin("DELETE", ADMIN_REQUESTS)
+
+    def verdict(self) -> dict[str, Any]:
+        """`{"requests": N, "findings": [{"rule", "severity", "message", "fix", "requests"}]}`"""
+        verdict: dict[str, Any] = self._admin("GET", ADMIN_VERDICT).json()
+        return verdict
+
+    def assert_client_behaved(self) -> None:
+        """Raise AssertionError listing every error and warning, with its rule and its fix."""
+        # pytest shows the client's test, not this frame.
+        __tracebackhide__ = True
+        verdict = self.verdict()
+        problems = [f for f in verdict["findings"] if f["severity"] in PROBLEMS]
+        if not problems:
+            return
+        lines = [
+            f"the client misused the API ({verdict['requests']} request(s) judged; "
+            f"{self.url}{ADMIN_VERDICT}?format=html shows the verdict):"
+        ]
+        for finding in problems:
+            lines.append(f"  {finding['severity']} {finding['rule']}: {finding['message']}")
+            lines.append(f"    fix: {finding['fix']}")
+        raise AssertionError("\n".join(lines))
+
 
 def mock_settings(options: MockOptions, port: int) -> Settings:
     """The options as the mock will read them; a bad one fails here, naming the option."""
@@ -120,7 +174,7 @@ def start_mock(stack: ExitStack, options: MockOptions, log_path: Path) -> Stardu
         stack.enter_context(
             started(
                 command,
-                url + OPERATION_PATH,
+                url + ADMIN_SPEC,
                 env={**os.environ, **options.environment()},
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -7,14 +7,18 @@ import functools
 import os
 import signal
 import sys
-from collections.abc import Callable, Sequence
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
 from typing import cast
 
 import uvicorn
 from starlette.types import ASGIApp
 from uvicorn.supervisors.multiprocess import Multiprocess
 
-from mockserver.app import create_app
+from mockserver.admin import exit_verdict
+from mockserver.app import create_app, journal_of
 from mockserver.cli import (
     SETTINGS_VARIABLE,
     OptionError,
@@ -26,15 +30,34 @@ from mockserver.config import Settings
 from mockserver.connexion_door import AsyncApp
 from mockserver.fixtures import FixtureError
 from mockserver.http_limits import HeadLimitedProtocol
+from mockserver.journal import Journal
 from mockserver.listen import CannotListen, listen
+from mockserver.shared_journal import SharedJournal
 
 # uvicorn's exit code when the app failed to start (its lifespan failed).
 STARTUP_FAILURE = 3
+# The shared journal's file, for worker processes (D47).
+JOURNAL_VARIABLE = "MOCKSERVER_JOURNAL"
 
 
 def worker_app() -> AsyncApp:
     """App factory for uvicorn's worker processes: the settings come from the parent."""
-    return create_app(settings_from_environment(os.environ[SETTINGS_VARIABLE]))
+    settings = settings_from_environment(os.environ[SETTINGS_VARIABLE])
+    journal_file = os.environ.get(JOURNAL_VARIABLE)
+    journal = SharedJournal(Path(journal_file)) if journal_file else None
+    return create_app(settings, journal=journal)
+
+
+@contextmanager
+def shared_journal(settings: Settings) -> Iterator[SharedJournal]:
+    """The workers' one journal, in a folder of the parent's, removed when the mock stops."""
+    with tempfile.TemporaryDirectory(prefix="stardust-mock-journal-") as folder:
+        journal = SharedJournal.create(Path(folder), settings.journal_size)
+        os.environ[JOURNAL_VARIABLE] = str(journal.path)
+        try:
+            yield journal
+        finally:
+            journal.close()
 
 
 def serve(
@@ -99,6 +122,15 @@ def main(arguments: Sequence[str] | None = None) -> int:
     except (OptionError, FixtureError) as error:
         print(f"mockserver: error: {error}", file=sys.stderr)
         return 2
+    with ExitStack() as stack:
+        journal = journal_of(app)
+        if journal is not None and settings.workers > 1:
+            journal = stack.enter_context(shared_journal(settings))
+        return run(app, settings, journal)
+
+
+def run(app: AsyncApp, settings: Settings, journal: Journal | None) -> int:
+    """Serve until stopped; then the verdict on the client, if any request came (D47)."""
 
     def announce(port: int) -> None:
         print(start_up_line(settings, port), file=sys.stderr, flush=True)
@@ -114,6 +146,10 @@ def main(arguments: Sequence[str] | None = None) -> int:
     except CannotListen as error:
         print(f"mockserver: error: {error}", file=sys.stderr)
         return 2
+    if journal is not None:
+        verdict = exit_verdict(journal)
+        if verdict:
+            print(verdict, file=sys.stderr, flush=True)
     return 0
 
 

@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from contract import OPERATION_PATH, PRODUCTION_PREFIX, load_spec, operation
 from contract.parameters import ParameterError, compile_rules, parse_query
 from contract.variants import http_200_variant
+from mockserver.admin import AdminApi, networks
 from mockserver.config import Settings
 from mockserver.connexion_door import (
     AsyncApp,
@@ -37,7 +38,9 @@ from mockserver.handlers import (
     make_record_handler,
 )
 from mockserver.index import Index
+from mockserver.journal import Journal, RingJournal
 from mockserver.pages import PageHeads
+from mockserver.recording import JournalDoor
 from mockserver.scenarios import FaultInjector
 from mockserver.signatures import SignatureVerifier
 from mockserver.store import RecordStore
@@ -75,8 +78,14 @@ def create_app(
     clock: Clock = time.time,
     request_ids: RequestIds = new_request_id,
     now_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
+    journal: Journal | None = None,
 ) -> AsyncApp:
-    """The mock as an ASGI app; raises FixtureError if a fixture file is wrong."""
+    """The mock as an ASGI app; raises FixtureError if a fixture file is wrong.
+
+    With the journal on (D47), requests are recorded in `journal`, or in a new in-memory one:
+    `python -m mockserver` passes the journal it reads at exit, or the shared one of its
+    workers. `journal_of(app)` gives it back.
+    """
     fixtures = load_folder(settings.fixtures) if settings.fixtures else FixtureSet.empty()
     time_zone = zone(settings.timezone)
     store = RecordStore(
@@ -121,6 +130,17 @@ def create_app(
         app.add_middleware(
             SignatureMiddleware, position=MiddlewarePosition.BEFORE_VALIDATION, verifier=verifier
         )
+    if settings.journal:
+        # Outermost but for Starlette's last-resort 500: it sees every answer, the error
+        # envelopes and Connexion's 404/405 included, and the admin paths skip CORS (D48).
+        journal = journal if journal is not None else RingJournal(settings.journal_size)
+        app.add_middleware(
+            JournalDoor,
+            position=MiddlewarePosition.BEFORE_EXCEPTION,
+            journal=journal,
+            admin=AdminApi(journal, networks(settings.admin_from)),
+        )
+        app.stardust_journal = journal
     if settings.cors_origins:
         # Outside the exception middleware, so that the error envelopes carry CORS headers too.
         app.add_middleware(
@@ -133,3 +153,9 @@ def create_app(
         Index, position=MiddlewarePosition.BEFORE_EXCEPTION, swagger_ui=settings.swagger_ui
     )
     return app
+
+
+def journal_of(app: AsyncApp) -> Journal | None:
+    """The journal an app made by `create_app` records in; None with --no-journal."""
+    found: Journal | None = getattr(app, "stardust_journal", None)
+    return found

@@ -25,6 +25,8 @@ KEYS_VARIABLE = "MOCKSERVER_SIGNATURE_KEYS"
 # Every default lives in Settings; the parser reads them from here.
 DEFAULTS = Settings()
 LOG_LEVELS = ["critical", "error", "warning", "info", "debug"]
+# About 1.5 GB of journal (docs/operators.md gives the measured size of an entry).
+MAX_JOURNAL_SIZE = 1_000_000
 
 
 class OptionError(ValueError):
@@ -156,6 +158,26 @@ def build_parser(defaults: Settings = DEFAULTS) -> argparse.ArgumentParser:
         default=not d.swagger_ui,
         help="do not serve Swagger UI at /ui",
     )
+    add(
+        "--journal-size",
+        type=int,
+        default=d.journal_size,
+        metavar="N",
+        help="requests the journal keeps, the newest (default %(default)s; see /__mock/requests)",
+    )
+    add(
+        "--no-journal",
+        action="store_true",
+        default=not d.journal,
+        help="record no request: no journal, no admin API, no verdict at exit",
+    )
+    add(
+        "--admin-from",
+        action="append",
+        metavar="CIDR",
+        help="also answer the admin API (/__mock/) to clients of this network, e.g. 10.0.0.0/8 "
+        "(repeatable; default: loopback clients only)",
+    )
     add("--log-level", default=d.log_level, choices=LOG_LEVELS)
     add(
         "--no-access-log",
@@ -212,6 +234,19 @@ def _cors_origins(
     return default if loopback else ()
 
 
+def _admin_networks(cidrs: list[str] | None, default: tuple[str, ...]) -> tuple[str, ...]:
+    if cidrs is None:
+        return default
+    for cidr in cidrs:
+        try:
+            ipaddress.ip_network(cidr, strict=False)
+        except ValueError:
+            raise OptionError(
+                f"--admin-from: {cidr!r} is not an address or a CIDR network, e.g. 10.0.0.0/8"
+            ) from None
+    return tuple(dict.fromkeys(cidrs))
+
+
 def settings_from_arguments(
     arguments: Sequence[str] | None = None,
     environment: dict[str, str] | None = None,
@@ -236,6 +271,10 @@ def settings_from_arguments(
     if not 0 < options.head_timeout <= 3600:
         raise OptionError(
             f"--head-timeout: {options.head_timeout:g} is not above 0 and at most 3600 seconds"
+        )
+    if not 1 <= options.journal_size <= MAX_JOURNAL_SIZE:
+        raise OptionError(
+            f"--journal-size: {options.journal_size} is not between 1 and {MAX_JOURNAL_SIZE}"
         )
     if options.signature_skew < 0:
         raise OptionError(f"--signature-skew: {options.signature_skew} is negative")
@@ -274,6 +313,9 @@ def settings_from_arguments(
         timezone=options.timezone,
         cors_origins=cors_origins,
         drills=drills,
+        journal=not options.no_journal,
+        journal_size=options.journal_size,
+        admin_from=_admin_networks(options.admin_from, defaults.admin_from),
     )
 
 
@@ -289,7 +331,7 @@ def settings_from_environment(text: str) -> Settings:
     data = json.loads(text)
     fixtures = Path(data.pop("fixtures")) if data.get("fixtures") else None
     # JSON has no tuples: the sequences come back as lists.
-    for key in ("cors_origins", "drills"):
+    for key in ("cors_origins", "drills", "admin_from"):
         if key in data:
             data[key] = tuple(data[key])
     return replace(Settings(**{**data, "fixtures": None}), fixtures=fixtures)

@@ -39,3 +39,8 @@ class Settings:
     cors_origins: tuple[str, ...] = ("*",)
     # Client drills (`mockserver/drill.py`, decision D33); empty: records as the contract says.
     drills: tuple[str, ...] = ()
+    # The request journal (D47): on by default, the newest `journal_size` requests kept (D49).
+    journal: bool = True
+    journal_size: int = 10_000
+    # Networks (CIDR) besides loopback whose clients the admin API answers (D48).
+    admin_from: tuple[str, ...] = ()

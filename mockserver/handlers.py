@@ -13,6 +13,7 @@ from mockserver.connexion_door import ConnexionRequest, ConnexionResponse
 from mockserver.drill import Drill
 from mockserver.envelope import error_body, success_body, success_tail
 from mockserver.errors import BusinessError, InvalidParameter, ServiceHiccup
+from mockserver.journal import CODE, COUNT, NOTE, STATUS, Note
 from mockserver.pages import PageHeads
 from mockserver.scenarios import FaultInjector, parse_prefer
 from mockserver.store import RecordStore
@@ -114,8 +115,16 @@ def make_record_handler(
         faults.maybe_fail()
         ids, offset, limit = query["annotationRequestId"], query["offset"], query["limit"]
         if drill is None:
-            return JsonAnswer(heads.head(ids, offset, limit), success_tail(stamp(), request_ids()))
+            head, count = heads.head_and_count(ids, offset, limit)
+            # The journal's note (recording.py; absent with --no-journal): a page's count.
+            note: Note | None = scope.get(NOTE)
+            if note is not None:
+                note[COUNT] = count
+            return JsonAnswer(head, success_tail(stamp(), request_ids()))
         page = store.page(ids, offset, limit)
+        drilled: Note | None = scope.get(NOTE)
+        if drilled is not None:
+            drilled[COUNT] = page.count
         records = drill.records(page.records)
         body = drill.envelope(success_body(page.count, records, stamp(), request_ids()))
         return Response(body, status_code=200, media_type=JSON)
@@ -128,10 +137,15 @@ def make_error_handler(
 ) -> Callable[[ConnexionRequest, Exception], ConnexionResponse]:
     """Every failure, expected or not, as the API's envelope; a bug never shows a traceback."""
 
-    def handle(_request: ConnexionRequest, error: Exception) -> ConnexionResponse:
+    def handle(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
         outcome = error if isinstance(error, BusinessError) else ServiceHiccup()
+        status = 200 if http_200_errors else outcome.http_status
+        note: Note | None = request.scope.get(NOTE)
+        if note is not None:
+            note[STATUS] = status
+            note[CODE] = outcome.code
         return ConnexionResponse(
-            status_code=200 if http_200_errors else outcome.http_status,
+            status_code=status,
             mimetype=JSON,
             content_type=JSON,
             body=error_body(outcome, stamp(), request_ids()),

@@ -30,7 +30,8 @@ class PageHeads:
         self._store = store
         self._max_bytes = max_bytes
         self._bytes = 0
-        self._entries: OrderedDict[PageKey, bytes] = OrderedDict()
+        # Each page's head and its `count`, which the journal records (D47).
+        self._entries: OrderedDict[PageKey, tuple[bytes, int]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -42,6 +43,12 @@ class PageHeads:
 
     def head(self, annotation_request_ids: Sequence[str], offset: int, limit: int) -> bytes:
         """The page's envelope up to `date`; raises as `RecordStore.page` does."""
+        return self.head_and_count(annotation_request_ids, offset, limit)[0]
+
+    def head_and_count(
+        self, annotation_request_ids: Sequence[str], offset: int, limit: int
+    ) -> tuple[bytes, int]:
+        """The page's envelope up to `date`, and the page's `count`."""
         # Limits above the cap serve the capped page: one entry for all of them.
         key = (tuple(annotation_request_ids), offset, min(limit, MAX_PAGE_SIZE))
         entries = self._entries
@@ -52,9 +59,9 @@ class PageHeads:
         page = self._store.page(annotation_request_ids, offset, limit)
         head = success_head(page.count, page.runs)
         if len(head) <= self._max_bytes:
-            entries[key] = head
+            entries[key] = (head, page.count)
             self._bytes += len(head)
             while self._bytes > self._max_bytes:
-                _, evicted = entries.popitem(last=False)
+                _, (evicted, _count) = entries.popitem(last=False)
                 self._bytes -= len(evicted)
-        return head
+        return head, page.count

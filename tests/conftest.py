@@ -2,8 +2,9 @@
 
 - `client`: the mock with default Settings, in-process (seed 1, `fixtures/`), shared by a
   session. Use it for anything a default mock answers.
-- `make_client(**settings, clock=, request_ids=, now_ms=)`: a fresh in-process mock with some
-  Settings replaced and seams injected, e.g. `make_client(seed=2)` or
+- `make_client(**settings, clock=, request_ids=, now_ms=, client=)`: a fresh in-process mock
+  with some Settings replaced and seams injected (`client`: the address requests come from),
+  e.g. `make_client(seed=2)` or
   `make_client(timezone="Asia/Shanghai", clock=lambda: 0.0)`.
 - `mock`: the mock as a real process on a free loopback port, for tests that need the real
   HTTP layer; such a test is `@pytest.mark.slow`.
@@ -74,6 +75,9 @@ LONGEST_FIRST = (
     "test_server.py",
     "test_store.py",
     "test_clientjudge_reference_clients.py",
+    # Issue 20's in-process journal and admin tests, about 1.5 s each (2026-12-06, -n 0).
+    "test_admin.py",
+    "test_recording.py",
 )
 
 
@@ -107,7 +111,11 @@ def make_client() -> Iterator[ClientFactory]:
     with ExitStack() as stack:
 
         def make(**options: Any) -> httpx.Client:
-            seams = {k: options.pop(k) for k in ("clock", "request_ids", "now_ms") if k in options}
+            seams = {
+                k: options.pop(k)
+                for k in ("clock", "request_ids", "now_ms", "client")
+                if k in options
+            }
             return stack.enter_context(in_process(settings_with(**options), **seams))
 
         yield make

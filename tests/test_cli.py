@@ -39,6 +39,9 @@ OPTIONS = (
     "--cors-origin",
     "--no-cors",
     "--drill",
+    "--journal-size",
+    "--no-journal",
+    "--admin-from",
 )
 
 
@@ -74,6 +77,9 @@ def test_every_default_is_read_from_settings() -> None:
         timezone="Asia/Shanghai",
         cors_origins=("http://localhost:3000",),
         drills=("extra-fields",),
+        journal=False,
+        journal_size=5,
+        admin_from=("10.0.0.0/8",),
     )
     default = Settings()
     same = [f.name for f in fields(Settings) if getattr(other, f.name) == getattr(default, f.name)]
@@ -115,8 +121,37 @@ def test_bad_signature_keys_are_refused_naming_the_source_not_the_content(text: 
 
 def test_settings_cross_to_worker_processes_unchanged() -> None:
     settings = replace(
-        Settings(), seed=9, signature_keys={"k": "s"}, timezone="Asia/Shanghai", workers=2
+        Settings(),
+        seed=9,
+        signature_keys={"k": "s"},
+        timezone="Asia/Shanghai",
+        workers=2,
+        admin_from=("10.0.0.0/8", "::1/128"),
     )
     assert settings_from_environment(settings_to_environment(settings)) == settings
     no_fixtures = replace(settings, fixtures=None)
     assert settings_from_environment(settings_to_environment(no_fixtures)) == no_fixtures
+
+
+def test_journal_options_reach_the_settings() -> None:
+    settings = settings_from_arguments(
+        ["--journal-size", "20", "--admin-from", "10.1.0.0/16", "--admin-from", "192.168.0.7"],
+        environment={},
+    )
+    assert settings.journal and settings.journal_size == 20
+    assert settings.admin_from == ("10.1.0.0/16", "192.168.0.7")
+    assert not settings_from_arguments(["--no-journal"], environment={}).journal
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--journal-size", "0"], "--journal-size: 0 is not between 1 and 1000000"),
+        (["--journal-size", "1000001"], "--journal-size: 1000001 is not between"),
+        (["--admin-from", "10.0.0.0/33"], "--admin-from: '10.0.0.0/33' is not an address"),
+        (["--admin-from", "office"], "--admin-from: 'office' is not an address"),
+    ],
+)
+def test_bad_journal_options_name_the_option(arguments: list[str], message: str) -> None:
+    with pytest.raises(OptionError, match=message):
+        settings_from_arguments(arguments, environment={})

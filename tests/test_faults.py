@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import signal
 import socket
@@ -10,6 +11,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 from unittest.mock import patch
 
 import httpx
@@ -110,6 +112,58 @@ def test_sigterm_drains_the_request_in_flight_and_exits_zero() -> None:
     assert len(answers) == 1
     assert answers[0].status_code == 200 and answers[0].json()["code"] == 2000
     assert "Finished server process" in server.output()
+    # The verdict on the client, printed once the server has stopped (D47).
+    assert "Client verdict: 1 request; no finding" in server.output()
+
+
+def serving(*queries: str) -> Any:
+    """A stand-in for `serve` that sends `queries` to the app in-process, then returns as a
+    stopped server does."""
+
+    def serve(app: Any, _settings: Any, _on_listening: Any) -> None:
+        async def ask() -> None:
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://mock") as http:
+                for query in queries:
+                    await http.get(f"/statistics/record?{query}")
+
+        asyncio.run(ask())
+
+    return serve
+
+
+def run_main(*queries: str, arguments: tuple[str, ...] = ()) -> None:
+    # main() makes SIGTERM a no-op for the server's sake; this process's handler comes back.
+    handler = signal.getsignal(signal.SIGTERM)
+    try:
+        with patch("mockserver.__main__.serve", side_effect=serving(*queries)):
+            assert main(["--port", "0", *arguments]) == 0
+    finally:
+        signal.signal(signal.SIGTERM, handler)
+
+
+def test_the_mock_prints_its_verdict_on_the_client_when_it_stops(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    run_main(f"annotationRequestId={DOC_ID}&limit=5000", "annotationRequestId=a&limit=-1")
+    printed = capsys.readouterr().err
+    assert "Client verdict: 2 requests; findings: 1 error, 1 info" in printed
+    assert "error   paging-short-page-as-end: " in printed and "limit-over-max" in printed
+
+
+def test_a_journal_that_dropped_requests_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    run_main(*[f"annotationRequestId={DOC_ID}&offset={n}" for n in range(1, 4)],
+             arguments=("--journal-size", "2"))  # fmt: skip
+    assert "(judged the newest 2 of 3 requests;" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("arguments", [(), ("--no-journal",)], ids=["no-request", "no-journal"])
+def test_no_verdict_without_requests_or_journal(
+    capsys: pytest.CaptureFixture[str], arguments: tuple[str, ...]
+) -> None:
+    queries = (f"annotationRequestId={DOC_ID}&limit=5000",) if arguments else ()
+    run_main(*queries, arguments=arguments)
+    assert "verdict" not in capsys.readouterr().err
 
 
 def start_up_in_process(capsys: pytest.CaptureFixture[str], *arguments: str) -> str:

@@ -32,7 +32,7 @@ import yaml
 from conformance.catalog import ALL_CHECKS
 from conformance.launch import HOST, ROOT, free_port, stop, wait_until_serving
 from conformance.signing import signature_headers
-from tests.support.client_project import run_pytest, write
+from tests.support.client_project import JUDGED_FAILURE, run_pytest, write
 from tests.support.dependencies import link_site, resolve
 
 pytestmark = pytest.mark.slow
@@ -311,10 +311,17 @@ def test_the_light_install_has_the_mock_but_not_the_suite(light: Installed) -> N
 def test_a_client_project_uses_the_installed_plugin(light: Installed, tmp_path: Path) -> None:
     # In the light install, under -W error: the plugin needs nothing of the extra, and neither
     # it nor its dependencies add a warning to the client's run (D53, D54).
+    # Every test passes but the bad client's: assert_client_behaved() fails it, naming the
+    # rule it broke and its fix, and pointing at the client's test, not the plugin (C43).
     project = write(tmp_path / "client")
     done = run_pytest(light.bin / "python", project)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "9 passed" in done.stdout, done.stdout
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output
+    assert "1 failed, 11 passed" in done.stdout, output
+    assert re.findall(r"^FAILED (\S+)", done.stdout, re.MULTILINE) == [JUDGED_FAILURE]
+    assert "AssertionError: the client misused the API (1 request(s) judged;" in output
+    assert re.search(r"^E +error paging-short-page-as-end: .+\n^E +fix: \S", output, re.M)
+    assert "def assert_client_behaved" not in output
 
 
 @pytest.mark.heavy

@@ -63,6 +63,9 @@ def test_two_workers_serve_the_data_of_one_worker_with_the_same_seed() -> None:
             ThreadPoolExecutor(max_workers=8) as pool,
         ):
             answers = list(pool.map(lambda query: answer_of(pair.base_url, query, client), asked))
+            # One journal (D47): whichever worker answers, it holds every worker's requests,
+            # each with a sequence number of its own.
+            journals = [client.get(f"{pair.base_url}/__mock/requests").json() for _ in range(4)]
         after = {pid: cpu_ticks(pid) for pid in workers}
     served: dict[str, set[str]] = {}
     for query, (data, _) in zip(asked, answers, strict=True):
@@ -72,3 +75,11 @@ def test_two_workers_serve_the_data_of_one_worker_with_the_same_seed() -> None:
     # Each worker draws request IDs from its own generator, seeded by the system: never the same.
     request_ids = [request_id for _, request_id in answers]
     assert len(set(request_ids)) == len(request_ids)
+    for journal in journals:
+        assert (journal["total"], journal["dropped"]) == (len(asked), 0)
+        assert sorted(entry["seq"] for entry in journal["requests"]) == list(
+            range(1, len(asked) + 1)
+        )
+        assert sorted(entry["query"] for entry in journal["requests"]) == sorted(asked)
+    # Stopped, the parent reads the workers' shared journal for its verdict.
+    assert f"Client verdict: {len(asked)} requests" in pair.output()

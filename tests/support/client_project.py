@@ -24,6 +24,7 @@ OPTIONS_TEST = """
 import asyncio
 
 import httpx
+import pytest
 
 from conformance.pytest_plugin import IN_PROCESS_URL, MockOptions
 from conformance.signing import signature_headers
@@ -87,6 +88,52 @@ def test_the_app_in_process(stardust_mock_app):
 """
 
 
+# A client project's tests that judge its client (D47, D48, C43): a bad client, whose test must
+# fail naming the rule it broke, and a good one (the factory's mocks: OPTIONS_TEST).
+JUDGED_FAILURE = "test_judged_client.py::test_a_client_that_takes_a_capped_page_for_the_last"
+JUDGED_TEST = """
+import httpx
+import pytest
+
+from conformance.pytest_plugin import MockOptions
+
+DOC_ID = "7d44b43b-3bbd-4f53-9f95-b7c0217d8d5b"  # 1930 records
+
+
+def page(url, **query):
+    answer = httpx.get(f"{url}/statistics/record", params={"annotationRequestId": DOC_ID, **query})
+    return answer.json()["data"]["data"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_journal(stardust_mock):
+    stardust_mock.reset()
+
+
+def test_a_client_that_takes_a_capped_page_for_the_last(stardust_mock):
+    records = page(stardust_mock.url, limit=5000)
+    assert len(records) == 1000
+    stardust_mock.assert_client_behaved()
+
+
+def test_a_client_that_reads_every_page(stardust_mock):
+    records, offset = [], 1
+    while True:
+        got = page(stardust_mock.url, limit=1000, offset=offset)
+        records += got
+        if len(got) < 1000:
+            break
+        offset += 1
+    assert len(records) == 1930
+    assert [entry["query"][-17:] for entry in stardust_mock.requests] == [
+        "limit=1000&offset=1"[-17:], "limit=1000&offset=2"[-17:]
+    ]
+    assert stardust_mock.verdict() == {"requests": 2, "findings": []}
+    stardust_mock.assert_client_behaved()
+
+"""
+
+
 def readme_files() -> dict[str, str]:
     """The README's named example files, by name."""
     return {name: body for name, body in _NAMED_BLOCK.findall(README.read_text())}
@@ -103,11 +150,13 @@ def page_files() -> dict[str, str]:
 
 
 def write(project: Path) -> Path:
-    """The client's project: the README's and the client page's files, and the options test."""
+    """The client's project: the README's and the client page's files, the options test, and
+    the tests that judge a bad and a good client (the bad one's test must fail: JUDGED_FAILURE)."""
     project.mkdir(parents=True, exist_ok=True)
     for name, body in {**readme_files(), **page_files()}.items():
         (project / name).write_text(body)
     (project / "test_options.py").write_text(OPTIONS_TEST)
+    (project / "test_judged_client.py").write_text(JUDGED_TEST)
     return project
 
 

@@ -32,8 +32,9 @@ ClientFactory = Callable[..., httpx.Client]
 class InProcessTransport(httpx.BaseTransport):
     """A sync transport over `httpx.ASGITransport`: app exceptions propagate to the test."""
 
-    def __init__(self, app: Any) -> None:
-        self._asgi = httpx.ASGITransport(app=app)
+    def __init__(self, app: Any, client: tuple[str, int] = ("127.0.0.1", 123)) -> None:
+        # `client` is the address the app sees in the scope (httpx's default: loopback).
+        self._asgi = httpx.ASGITransport(app=app, client=client)
         self._runner = asyncio.Runner()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -60,11 +61,14 @@ def in_process(
     clock: Clock = time.time,
     request_ids: RequestIds = new_request_id,
     now_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
+    client: tuple[str, int] = ("127.0.0.1", 123),
 ) -> Iterator[httpx.Client]:
-    """A client of a freshly built app (default Settings unless given) and its seams."""
+    """A client of a freshly built app (default Settings unless given) and its seams; `client`
+    is the address the app sees the requests come from."""
     app = create_app(settings or Settings(), clock=clock, request_ids=request_ids, now_ms=now_ms)
-    with httpx.Client(transport=InProcessTransport(app), base_url=BASE_URL, timeout=30) as client:
-        yield client
+    transport = InProcessTransport(app, client)
+    with httpx.Client(transport=transport, base_url=BASE_URL, timeout=30) as http:
+        yield http
 
 
 def settings_with(**overrides: Any) -> Settings:

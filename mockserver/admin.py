@@ -1,0 +1,186 @@
+"""The admin API under `/__mock/`: the journal read, emptied and judged (decision D48).
+
+Described by an OpenAPI document of its own (`admin_spec.py`, served at
+`/__mock/openapi.json`), not by `openapi.yaml`: it is the mock's, not the API's, and the
+conformance suite never calls it. Only loopback clients, and the networks `--admin-from`
+names, are answered; any other gets 403, since the journal holds what clients sent. Bad input
+gets a 400 whose JSON `message` says what is accepted. The door (`recording.py`) hands these
+paths here before CORS and Connexion, so they carry no CORS headers.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+from starlette.responses import HTMLResponse, Response
+from starlette.types import Receive, Scope, Send
+
+from clientjudge.exchanges import from_entry
+from clientjudge.verdict import Verdict, judge, render_html, render_text
+from conformance.har import to_har
+from mockserver.admin_spec import ADMIN_SPEC
+from mockserver.journal import Journal
+
+logger = logging.getLogger("mockserver")
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+JSON = "application/json"
+
+REQUESTS = "/__mock/requests"
+VERDICT = "/__mock/verdict"
+SPEC = "/__mock/openapi.json"
+
+
+class BadInput(ValueError):
+    """Admin input that cannot be used; the message says what is accepted."""
+
+
+def json_answer(data: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(data), status_code=status, media_type=JSON)
+
+
+def problem(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        orjson.dumps({"message": message}), status_code=status, media_type=JSON, headers=headers
+    )
+
+
+def networks(cidrs: Sequence[str]) -> tuple[Network, ...]:
+    return tuple(ipaddress.ip_network(cidr, strict=False) for cidr in cidrs)
+
+
+def is_allowed(client: tuple[str, int] | None, allowed: Sequence[Network]) -> bool:
+    """A loopback client, or one of the `--admin-from` networks (D48)."""
+    if client is None:
+        return False
+    try:
+        address = ipaddress.ip_address(client[0])
+    except ValueError:
+        return False
+    return address.is_loopback or any(address in network for network in allowed)
+
+
+def query_of(scope: Scope, accepted: Sequence[str]) -> dict[str, str]:
+    """The query's parameters, each at most once, each one of `accepted`."""
+    text = scope["query_string"].decode("latin-1")
+    try:
+        pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text))
+    except ValueError:
+        raise BadInput(f"the query {text!r} is not name=value pairs joined by &") from None
+    found: dict[str, str] = {}
+    for name, value in pairs:
+        if name not in accepted:
+            known = ", ".join(accepted) if accepted else "none"
+            raise BadInput(f"unknown parameter {name!r}; this path accepts: {known}")
+        if name in found:
+            raise BadInput(f"{name}: given more than once")
+        found[name] = value
+    return found
+
+
+def whole_number(query: dict[str, str], name: str, lowest: int) -> int | None:
+    value = query.get(name)
+    if value is None:
+        return None
+    if not (value.isascii() and value.isdigit()) or int(value) < lowest:
+        raise BadInput(f"{name}: {value!r} is not a whole number of at least {lowest}")
+    return int(value)
+
+
+def choice(query: dict[str, str], name: str, choices: Sequence[str]) -> str:
+    value = query.get(name, choices[0])
+    if value not in choices:
+        raise BadInput(f"{name}: {value!r} is not one of {', '.join(choices)}")
+    return value
+
+
+def verdict_of(journal: Journal) -> Verdict:
+    """The client judged over every entry the journal keeps (clientjudge's rules)."""
+    return judge([from_entry(entry) for entry in journal.read().entries])
+
+
+def exit_verdict(journal: Journal) -> str | None:
+    """What the mock prints when it stops: the verdict, or None when no request came (D47)."""
+    page = journal.read()
+    if not page.entries:
+        return None
+    text = render_text(judge([from_entry(entry) for entry in page.entries]))
+    if page.dropped:
+        text += (
+            f"\n  (judged the newest {len(page.entries)} of {page.total} requests; "
+            f"--journal-size keeps more)"
+        )
+    return text
+
+
+Route = Callable[[Scope], Response]
+
+
+class AdminApi:
+    """The ASGI app of `/__mock/`, over one journal."""
+
+    def __init__(self, journal: Journal, allowed: Sequence[Network] = ()) -> None:
+        self._journal = journal
+        self._allowed = tuple(allowed)
+        self._routes: dict[str, dict[str, Route]] = {
+            REQUESTS: {"GET": self._requests, "DELETE": self._clear},
+            VERDICT: {"GET": self._verdict},
+            SPEC: {"GET": self._spec},
+        }
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._answer(scope)(scope, receive, send)
+
+    def _answer(self, scope: Scope) -> Response:
+        if not is_allowed(scope.get("client"), self._allowed):
+            return problem(
+                403,
+                "the admin API answers loopback clients only; start the mock with "
+                "--admin-from CIDR to allow others",
+            )
+        methods = self._routes.get(scope["path"])
+        if methods is None:
+            return problem(404, f"no admin path {scope['path']}; see {SPEC}")
+        route = methods.get(scope["method"])
+        if route is None:
+            allow = ", ".join(methods)
+            return problem(405, f"{scope['path']} accepts {allow}", {"Allow": allow})
+        try:
+            return route(scope)
+        except BadInput as error:
+            return problem(400, str(error))
+        except Exception as error:
+            # Outside Connexion's error handling: a bug here is a JSON 500, never a traceback.
+            logger.exception("admin API: %s %s failed", scope["method"], scope["path"])
+            return problem(500, f"the admin API failed: {type(error).__name__}: {error}")
+
+    def _requests(self, scope: Scope) -> Response:
+        query = query_of(scope, ("since", "limit", "format"))
+        since = whole_number(query, "since", 0) or 0
+        limit = whole_number(query, "limit", 1)
+        form = choice(query, "format", ("json", "har"))
+        page = self._journal.read(since, limit)
+        if form == "har":
+            # HAR 1.2 of the same entries, secrets redacted, each with its `_seq` (D48).
+            return json_answer(to_har([from_entry(entry) for entry in page.entries]))
+        return json_answer({"requests": page.entries, "total": page.total, "dropped": page.dropped})
+
+    def _clear(self, scope: Scope) -> Response:
+        query_of(scope, ())
+        self._journal.clear()
+        return Response(status_code=204)
+
+    def _verdict(self, scope: Scope) -> Response:
+        form = choice(query_of(scope, ("format",)), "format", ("json", "html"))
+        verdict = verdict_of(self._journal)
+        if form == "html":
+            return HTMLResponse(render_html(verdict))
+        return json_answer(verdict.to_json())
+
+    def _spec(self, scope: Scope) -> Response:
+        query_of(scope, ())
+        return json_answer(ADMIN_SPEC)

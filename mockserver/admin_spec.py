@@ -1,0 +1,158 @@
+"""The admin API's own OpenAPI document, served at `/__mock/openapi.json` (D48).
+
+Kept apart from `openapi.yaml`, which describes the API the mock imitates: the admin paths are
+the mock's, and no conformance run, generated client or contract diff should see them.
+`tests/test_admin.py` checks that every path and parameter here is what `admin.py` answers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_MESSAGE = {
+    "description": "What was wrong, and what is accepted",
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["message"],
+                "properties": {"message": {"type": "string"}},
+            }
+        }
+    },
+}
+_REFUSED = {**_MESSAGE, "description": "The client is neither on loopback nor --admin-from"}
+_BAD = {**_MESSAGE, "description": "An unknown parameter, or a value that is not accepted"}
+
+_ENTRY = {
+    "type": "object",
+    "required": [
+        "seq", "at", "elapsed_ms", "client", "method", "path", "query", "headers", "status",
+        "code", "count", "returned", "limit", "scenario",
+    ],
+    "properties": {
+        "seq": {"type": "integer", "minimum": 1, "description": "1-based, across workers"},
+        "at": {"type": "number", "description": "arrival, seconds since the epoch"},
+        "elapsed_ms": {"type": "number"},
+        "client": {"type": "string", "description": "host:port"},
+        "method": {"type": "string"},
+        "path": {"type": "string"},
+        "query": {"type": "string", "description": "the raw query as sent"},
+        "headers": {
+            "type": "array",
+            "description": "[lowercase name, value]; x-sign, authorization, cookie: [REDACTED]",
+            "items": {"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2},
+        },
+        "status": {"type": "integer"},
+        "code": {"type": ["integer", "null"], "description": "the business code"},
+        "count": {"type": ["integer", "null"]},
+        "returned": {"type": ["integer", "null"], "description": "records in the page"},
+        "limit": {"type": ["integer", "null"], "description": "limit served, after the cap"},
+        "scenario": {"type": ["string", "null"]},
+    },
+}  # fmt: skip
+
+
+def _format(*choices: str) -> dict[str, Any]:
+    return {
+        "name": "format",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string", "enum": list(choices), "default": choices[0]},
+    }
+
+
+ADMIN_SPEC: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "Stardust mock admin API",
+        "version": "1",
+        "description": "The mock's request journal and its verdict on the client (D47, D48). "
+        "Answers loopback clients only, unless --admin-from allows others.",
+    },
+    "paths": {
+        "/__mock/requests": {
+            "get": {
+                "operationId": "listRequests",
+                "summary": "The kept journal entries, oldest first",
+                "parameters": [
+                    {
+                        "name": "since",
+                        "in": "query",
+                        "required": False,
+                        "description": "only entries with seq above this",
+                        "schema": {"type": "integer", "minimum": 0},
+                    },
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "required": False,
+                        "description": "at most this many entries",
+                        "schema": {"type": "integer", "minimum": 1},
+                    },
+                    _format("json", "har"),
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The entries; `total` and `dropped` count since the "
+                        "last DELETE. With format=har, a HAR 1.2 log of the same entries.",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["requests", "total", "dropped"],
+                                    "properties": {
+                                        "requests": {"type": "array", "items": _ENTRY},
+                                        "total": {"type": "integer", "minimum": 0},
+                                        "dropped": {"type": "integer", "minimum": 0},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "400": _BAD,
+                    "403": _REFUSED,
+                },
+            },
+            "delete": {
+                "operationId": "clearRequests",
+                "summary": "Empty the journal; total and dropped start from 0, seq goes on",
+                "responses": {"204": {"description": "Emptied"}, "400": _BAD, "403": _REFUSED},
+            },
+        },
+        "/__mock/verdict": {
+            "get": {
+                "operationId": "getVerdict",
+                "summary": "How the client used the API, judged over the kept entries",
+                "parameters": [_format("json", "html")],
+                "responses": {
+                    "200": {
+                        "description": "The verdict (format=html: the same, as a page)",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["requests", "findings"],
+                                    "properties": {
+                                        "requests": {"type": "integer"},
+                                        "findings": {"type": "array", "items": {"type": "object"}},
+                                    },
+                                }
+                            },
+                            "text/html": {"schema": {"type": "string"}},
+                        },
+                    },
+                    "400": _BAD,
+                    "403": _REFUSED,
+                },
+            }
+        },
+        "/__mock/openapi.json": {
+            "get": {
+                "operationId": "getAdminSpec",
+                "summary": "This document",
+                "responses": {"200": {"description": "The admin API's OpenAPI document"}},
+            }
+        },
+    },
+}
