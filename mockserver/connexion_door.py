@@ -22,9 +22,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 # Connexion 3.3 reads jsonschema's deprecated `RefResolver` and `RefResolutionError` when it
 # is imported: DeprecationWarnings that are Connexion's to fix, yet they land in the test run
 # of every client using the pytest plugin and fail it under `-W error` (issue 28). Silenced
-# for this import only, by their message, so any other warning still shows.
+# for this import only, by their message, so any other warning still shows. Connexion also
+# imports Starlette's test client, which warns about httpx: the filter of `mockserver/__init__`
+# does not hold inside a test's own warning filters (pytest puts `-W error` in front of it).
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", r"jsonschema\.\S+ is deprecated", DeprecationWarning)
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from connexion import AsyncApp
     from connexion.apps.abstract import AbstractApp
     from connexion.apps.asynchronous import AsyncApi, AsyncASGIApp
