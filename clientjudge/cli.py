@@ -1,7 +1,8 @@
 """`python -m conformance client-verdict FILE.har ...`: a client judged from HAR files.
 
 Exit status: 0 when no finding is an error or a warning, 1 when one is, 2 when a file cannot
-be read or the page written (one line naming the file and the reason).
+be read or the page written (one line naming the file and the reason), or when the files hold
+no request to the operation: nothing judged is no PASS (C45).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from clientjudge.verdict import judge, render_html, render_text
+from conformance.evidence import EXIT_INCONCLUSIVE, exit_status
 from conformance.har import HarError, read_har
 
 EXIT_CLEAN, EXIT_PROBLEMS, EXIT_UNREADABLE = 0, 1, 2
@@ -25,7 +27,8 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
             "Judge how a client used GET /statistics/record, from HAR files (browser devtools, "
             "mitmproxy, Charles, the mock's /__mock/requests?format=har). Several files are "
             "judged as one traffic, ordered by time. Exit status 0: no error or warning; "
-            "1: the client made a mistake; 2: a file could not be read."
+            "1: the client made a mistake; 2: a file could not be read, or held no request "
+            "to the operation (nothing judged)."
         ),
     )
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE.har")
@@ -57,7 +60,11 @@ def main(argv: Sequence[str] | None = None, prog: str = "stardust-client-verdict
         print(json.dumps(verdict.to_json(), indent=2))
     else:
         print(render_text(verdict))
-    return EXIT_PROBLEMS if verdict.has_problems else EXIT_CLEAN
+    status = exit_status(verdict.word)
+    if status == EXIT_INCONCLUSIVE:
+        files = ", ".join(str(path) for path in arguments.files)
+        print(f"{prog}: nothing judged: no request to the operation in {files}", file=sys.stderr)
+    return status
 
 
 if __name__ == "__main__":

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from conformance.evidence import Evidence, verdict_word
+
 ERROR, WARNING, INFO = "error", "warning", "info"
 SEVERITIES = (ERROR, WARNING, INFO)
 
@@ -19,6 +21,8 @@ class Finding:
     # Sequence numbers of the offending requests, oldest first.
     requests: tuple[int, ...]
     fix: str
+    # Where the fix is explained: a section of the client developers' page.
+    see: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -26,6 +30,7 @@ class Finding:
             "severity": self.severity,
             "message": self.message,
             "fix": self.fix,
+            "see": self.see,
             "requests": list(self.requests),
         }
 
@@ -46,8 +51,18 @@ class Verdict:
     def problems(self) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.severity in {ERROR, WARNING})
 
+    @property
+    def evidence(self) -> Evidence:
+        return Evidence(self.requests, 1, "requests", "no request to the operation was seen")
+
+    @property
+    def word(self) -> str:
+        """PASS, FAIL or INCONCLUSIVE by the project's one rule (C45): no request, no PASS."""
+        return verdict_word(self.has_problems, self.evidence)
+
     def to_json(self) -> dict[str, Any]:
         return {
+            "verdict": self.word,
             "requests": self.requests,
             "findings": [finding.to_json() for finding in self.findings],
         }

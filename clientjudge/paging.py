@@ -53,6 +53,7 @@ def _more_after(exchange: Exchange) -> bool:
     ERROR,
     "offset is the page number: ask offset=1, 2, 3, ... at the same limit until a page "
     "comes back short",
+    section="offset-is-a-page-number",
 )
 def offset_as_index(exchanges: Sequence[Exchange]) -> list[Offence]:
     """Offset read as a record index: it grew by the limit and skipped the pages in between.
@@ -89,6 +90,7 @@ def offset_as_index(exchanges: Sequence[Exchange]) -> list[Offence]:
     ERROR,
     "a limit above 1000 is served as 1000: read the next page (offset+1) until a page has "
     "fewer records than the limit served, or ask limit=1000",
+    section="the-1000-cap-and-the-last-page",
 )
 def short_page_as_end(exchanges: Sequence[Exchange]) -> list[Offence]:
     """A capped page taken for the last one: records after it were never read.
@@ -121,6 +123,7 @@ def short_page_as_end(exchanges: Sequence[Exchange]) -> list[Offence]:
     "limit-over-max",
     INFO,
     "ask limit=1000 or less: the server serves 1000 records at most per page",
+    section="the-1000-cap-and-the-last-page",
 )
 def limit_over_max(exchanges: Sequence[Exchange]) -> list[Offence]:
     """A limit above 1000 asked: the page is capped at 1000 records."""
@@ -136,6 +139,7 @@ def limit_over_max(exchanges: Sequence[Exchange]) -> list[Offence]:
     WARNING,
     "keep the pages you read during a walk; re-read only page 1 (a poll) or the last, short "
     "page (to see new records)",
+    section="offset-is-a-page-number",
 )
 def refetch(exchanges: Sequence[Exchange]) -> list[Offence]:
     """A page read again in the same walk, after a successful answer and no error since.
@@ -169,6 +173,7 @@ def refetch(exchanges: Sequence[Exchange]) -> list[Offence]:
     ERROR,
     "keep one limit for a whole walk: offset counts pages of that limit, so a new limit "
     "means starting again at offset=1",
+    section="offset-is-a-page-number",
 )
 def limit_changed(exchanges: Sequence[Exchange]) -> list[Offence]:
     """A walk continued at another limit: records were skipped or read twice.

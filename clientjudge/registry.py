@@ -26,6 +26,17 @@ class Offence:
 RuleFunction = Callable[[Sequence[Exchange]], list[Offence]]
 
 
+# The client developers' page: each rule's fix points at the section that explains it (D45).
+GUIDE = "docs/client-developers.md"
+GUIDE_SECTIONS = (
+    "offset-is-a-page-number",
+    "the-1000-cap-and-the-last-page",
+    "retries",
+    "signing",
+    "unknown-enum-values",
+)
+
+
 @dataclass(frozen=True)
 class Rule:
     name: str
@@ -33,15 +44,26 @@ class Rule:
     mistake: str
     fix: str
     function: RuleFunction
+    # The section of GUIDE that explains the rule, e.g. "retries".
+    section: str
+
+    @property
+    def see(self) -> str:
+        return f"{GUIDE}#{self.section}"
 
 
 RULES: dict[str, Rule] = {}
 
 
-def rule(name: str, severity: str, fix: str) -> Callable[[RuleFunction], RuleFunction]:
-    """Register a rule under `name` (part of the interface: findings carry it)."""
+def rule(
+    name: str, severity: str, fix: str, *, section: str
+) -> Callable[[RuleFunction], RuleFunction]:
+    """Register a rule under `name` (part of the interface: findings carry it); `section` is
+    the anchor of the client developers' page that explains the fix."""
     if severity not in SEVERITIES:
         raise ValueError(f"rule {name}: severity {severity!r} is not one of {SEVERITIES}")
+    if section not in GUIDE_SECTIONS:
+        raise ValueError(f"rule {name}: section {section!r} is not one of {GUIDE_SECTIONS}")
 
     def register(function: RuleFunction) -> RuleFunction:
         if name in RULES:
@@ -49,7 +71,7 @@ def rule(name: str, severity: str, fix: str) -> Callable[[RuleFunction], RuleFun
         mistake = (function.__doc__ or "").strip().splitlines()[0] if function.__doc__ else ""
         if not mistake:
             raise ValueError(f"rule {name}: its docstring's first line names the mistake")
-        RULES[name] = Rule(name, severity, mistake.rstrip("."), fix, function)
+        RULES[name] = Rule(name, severity, mistake.rstrip("."), fix, function, section)
         return function
 
     return register

@@ -23,6 +23,9 @@ def _tally(verdict: Verdict) -> str:
 
 
 def headline(verdict: Verdict) -> str:
+    shortfall = verdict.evidence.shortfall()
+    if shortfall is not None:
+        return f"Client verdict: INCONCLUSIVE: {shortfall}"
     seen = f"{verdict.requests} request{'s' if verdict.requests != 1 else ''}"
     if not verdict.findings:
         return f"Client verdict: {seen}; no finding: the client used the API correctly"
@@ -34,7 +37,7 @@ def render_text(verdict: Verdict) -> str:
     lines = [headline(verdict)]
     for finding in verdict.findings:
         lines.append(f"  {finding.severity:7} {finding.rule}: {finding.message}")
-        lines.append(f"          fix: {finding.fix}")
+        lines.append(f"          fix: {finding.fix} (see {finding.see})")
     return "\n".join(lines)
 
 

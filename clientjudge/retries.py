@@ -50,6 +50,7 @@ def _signed_request(exchange: Exchange) -> tuple[str, ...]:
     ERROR,
     "do not resend a request answered 4005, 53003, 401, 402 or 403: fix the parameter, the "
     "IDs or the signature first",
+    section="retries",
 )
 def not_retryable(exchanges: Sequence[Exchange]) -> list[Offence]:
     """A request sent again unchanged after an answer that cannot change."""
@@ -92,6 +93,7 @@ def _hammering(gaps: list[float]) -> str:
     ERROR,
     "retry a 5000 after a growing, jittered delay (e.g. 0.2 s, 0.4 s, 0.8 s ...), never "
     "sooner than 100 ms",
+    section="retries",
 )
 def no_backoff(exchanges: Sequence[Exchange]) -> list[Offence]:
     """A 5000 retried within 100 ms, or with gaps between attempts that do not grow."""

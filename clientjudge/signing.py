@@ -43,6 +43,7 @@ def skew(exchange: Exchange) -> str:
     "signing-missing",
     ERROR,
     "send X-STARDUST-KEY, X-TS (milliseconds now) and X-SIGN = md5(ts&secret&key) on every request",
+    section="signing",
 )
 def missing(exchanges: Sequence[Exchange]) -> list[Offence]:
     """Requests without the signing headers, refused by a server that checks signatures."""
@@ -60,6 +61,7 @@ def missing(exchanges: Sequence[Exchange]) -> list[Offence]:
     ERROR,
     "sign with the secret of your access key and X-TS from a synchronised clock (read the "
     "server's Date header if yours drifts), freshly for every request",
+    section="signing",
 )
 def invalid(exchanges: Sequence[Exchange]) -> list[Offence]:
     """Requests signed wrongly: a wrong signature, a stale X-TS or an unknown access key."""
@@ -84,6 +86,7 @@ DRIFT_SECONDS = 60.0
     "signing-clock-drift",
     INFO,
     "synchronise the client's clock (NTP), or take X-TS from the server's Date header",
+    section="signing",
 )
 def clock_drift(exchanges: Sequence[Exchange]) -> list[Offence]:
     """Signed requests accepted although X-TS was a minute or more off their arrival."""

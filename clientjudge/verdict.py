@@ -46,6 +46,7 @@ def finding(rule: Rule, offences: list[Offence]) -> Finding:
         message=f"{rule.mistake} ({cases}): {quoted}{more}",
         requests=tuple(seqs),
         fix=rule.fix,
+        see=rule.see,
     )
 
 

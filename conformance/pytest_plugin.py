@@ -136,6 +136,13 @@ class StardustMock:
         # pytest shows the client's test, not this frame.
         __tracebackhide__ = True
         verdict = self.verdict()
+        if verdict["requests"] == 0:
+            # No request, no PASS (C45): a client test that never reached the mock (a wrong
+            # base URL, a mocked-out transport) must not pass as "behaved".
+            raise AssertionError(
+                "no request reached the mock: nothing to judge (is the client pointed at "
+                f"{self.url}?)"
+            )
         problems = [f for f in verdict["findings"] if f["severity"] in PROBLEMS]
         if not problems:
             return
@@ -145,7 +152,7 @@ class StardustMock:
         ]
         for finding in problems:
             lines.append(f"  {finding['severity']} {finding['rule']}: {finding['message']}")
-            lines.append(f"    fix: {finding['fix']}")
+            lines.append(f"    fix: {finding['fix']} (see {finding.get('see', '')})")
         raise AssertionError("\n".join(lines))
 
 

@@ -145,12 +145,14 @@ def test_the_verdict_names_the_rules_the_client_broke(make_client: ClientFactory
     http = make_client()
     bad_client(http)
     verdict = http.get("/__mock/verdict").json()
-    assert verdict["requests"] == 3
+    assert verdict["requests"] == 3 and verdict["verdict"] == "FAIL"
     rules = {finding["rule"]: finding for finding in verdict["findings"]}
     assert rules["paging-short-page-as-end"]["severity"] == "error"
     assert rules["paging-short-page-as-end"]["requests"] == [1]
     assert rules["retry-not-retryable"]["requests"] == [2, 3]
     assert all(finding["fix"] for finding in verdict["findings"])
+    # Each fix points at the section of the client page that explains it (issue 28).
+    assert rules["retry-not-retryable"]["see"] == "docs/client-developers.md#retries"
     page = http.get("/__mock/verdict", params={"format": "html"})
     assert page.headers["content-type"].startswith("text/html")
     assert "paging-short-page-as-end" in page.text and "retry-not-retryable" in page.text
@@ -160,10 +162,12 @@ def test_a_good_client_and_an_emptied_journal_are_clean(make_client: ClientFacto
     http = make_client()
     bad_client(http)
     http.delete(REQUESTS)
-    assert http.get("/__mock/verdict").json() == {"requests": 0, "findings": []}
+    # Nothing judged is no PASS (C45): the emptied journal's verdict says so.
+    empty = {"verdict": "INCONCLUSIVE", "requests": 0, "findings": []}
+    assert http.get("/__mock/verdict").json() == empty
     for offset in (1, 2):
         http.get(RECORDS, params={"annotationRequestId": DOC_ID, "limit": 1000, "offset": offset})
-    assert http.get("/__mock/verdict").json() == {"requests": 2, "findings": []}
+    assert http.get("/__mock/verdict").json() == {"verdict": "PASS", "requests": 2, "findings": []}
 
 
 def test_the_har_export_judged_offline_gives_the_same_findings(

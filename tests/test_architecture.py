@@ -49,7 +49,13 @@ BENCH_INTO_MOCKSERVER = {"bench.profile", "bench.ceiling"}
 # The suite's pure modules the client rules read (recorded exchanges, HAR); the mock may reach
 # them through clientjudge to serve /__mock/verdict and its journal as HAR, and nothing else of
 # the suite.
-PURE_SUITE = {"conformance.exchange", "conformance.failures", "conformance.har"}
+PURE_SUITE = {
+    "conformance.exchange",
+    "conformance.failures",
+    "conformance.har",
+    # The one rule of evidence every verdict applies (C45).
+    "conformance.evidence",
+}
 
 
 def module_name(path: Path) -> str:

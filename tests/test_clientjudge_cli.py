@@ -29,6 +29,19 @@ def test_a_clean_client_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert "3 requests; no finding" in capsys.readouterr().out
 
 
+def test_a_recording_without_a_request_to_the_operation_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Nothing judged is no PASS (C45): a HAR of other traffic must not turn a CI job green.
+    empty = har(tmp_path / "empty.har", [])
+    assert main([str(empty)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out.startswith("Client verdict: INCONCLUSIVE: judged 0 requests")
+    assert captured.err == (
+        f"stardust-client-verdict: nothing judged: no request to the operation in {empty}\n"
+    )
+
+
 def test_a_client_with_a_mistake_exits_1(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

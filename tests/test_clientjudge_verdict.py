@@ -59,8 +59,11 @@ def test_the_verdict_as_json() -> None:
         ("limit-over-max", "info", [1, 2, 3, 4, 5]),
     ]
     first = document["findings"][0]
-    assert set(first) == {"rule", "severity", "message", "fix", "requests"}
+    assert set(first) == {"rule", "severity", "message", "fix", "see", "requests"}
     assert first["fix"] == RULES["paging-offset-as-index"].fix
+    # The fix points at the section of the client page that explains it (issue 28).
+    assert first["see"] == "docs/client-developers.md#offset-is-a-page-number"
+    assert document["verdict"] == "FAIL"
     # Three cases quoted at most, the rest counted.
     assert "and 2 more" in document["findings"][1]["message"]
     assert document["findings"][1]["message"].count("?annotationRequestId") == 3
@@ -81,9 +84,32 @@ def test_the_text_names_each_rule_its_fix_and_its_first_requests() -> None:
     assert lines[0] == "Client verdict: 5 requests; findings: 1 error, 1 info"
     assert "error   paging-offset-as-index:" in lines[1]
     assert "#2 ?annotationRequestId=a&offset=2001&limit=2000" in lines[1]
-    assert lines[2].strip() == f"fix: {RULES['paging-offset-as-index'].fix}"
+    see = "docs/client-developers.md#offset-is-a-page-number"
+    assert lines[2].strip() == f"fix: {RULES['paging-offset-as-index'].fix} (see {see})"
     clean = render_text(judge([from_entry(entry(1, "annotationRequestId=a", count=1))]))
     assert clean == "Client verdict: 1 request; no finding: the client used the API correctly"
+
+
+def test_no_request_is_no_pass() -> None:
+    # The project's one rule of evidence (C45): a verdict over nothing is not "clean".
+    verdict = judge([])
+    assert verdict.word == "INCONCLUSIVE" and verdict.to_json()["verdict"] == "INCONCLUSIVE"
+    assert render_text(verdict) == (
+        "Client verdict: INCONCLUSIVE: judged 0 requests, at least 1 needed: "
+        "no request to the operation was seen"
+    )
+    assert judge([from_entry(entry(1, "annotationRequestId=a", count=1))]).word == "PASS"
+
+
+def test_every_rule_links_a_section_of_the_client_page_that_exists() -> None:
+    text = (ROOT / "docs" / "client-developers.md").read_text(encoding="utf-8")
+    headings = {
+        re.sub(r"[^a-z0-9 -]", "", line.lstrip("#").strip().lower()).replace(" ", "-")
+        for line in text.splitlines()
+        if line.startswith("## ")
+    }
+    for name in ALL_RULES:
+        assert RULES[name].section in headings, name
 
 
 def test_the_page_is_the_same_verdict_self_contained_and_escaped() -> None:
@@ -106,11 +132,13 @@ def test_the_registry_refuses_a_duplicate_a_bad_severity_and_a_rule_without_a_mi
         return []
 
     with pytest.raises(ValueError, match="registered twice"):
-        rule("paging-refetch", "warning", "fix")(documented)
+        rule("paging-refetch", "warning", "fix", section="retries")(documented)
     with pytest.raises(ValueError, match="severity 'fatal'"):
-        rule("new-rule", "fatal", "fix")
+        rule("new-rule", "fatal", "fix", section="retries")
+    with pytest.raises(ValueError, match="section 'nowhere'"):
+        rule("new-rule", "info", "fix", section="nowhere")
     with pytest.raises(ValueError, match="docstring"):
-        rule("new-rule", "info", "fix")(undocumented)
+        rule("new-rule", "info", "fix", section="retries")(undocumented)
     assert "new-rule" not in registry.RULES
 
 

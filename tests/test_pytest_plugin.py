@@ -61,3 +61,44 @@ def test_without_a_journal_the_judging_methods_say_so() -> None:
     for call in (lambda: mock.requests, mock.reset, mock.verdict, mock.assert_client_behaved):
         with pytest.raises(RuntimeError, match="started with --no-journal"):
             call()
+
+
+class _Judged(StardustMock):
+    """A mock whose admin API answers `answer`: the assertion's logic without a process."""
+
+    answer: dict[str, object]
+
+    def verdict(self) -> dict[str, object]:
+        return self.answer
+
+
+def _judged(answer: dict[str, object]) -> StardustMock:
+    settings = plugin_settings(MockOptions(), 1)
+    mock = _Judged("http://127.0.0.1:9", "http://127.0.0.1:9/rosetta-open", settings, Path())
+    object.__setattr__(mock, "answer", answer)
+    return mock
+
+
+def test_a_client_that_sent_nothing_has_not_behaved() -> None:
+    # No request, no PASS (C45): a test whose client never reached the mock must fail.
+    nothing = _judged({"verdict": "INCONCLUSIVE", "requests": 0, "findings": []})
+    with pytest.raises(AssertionError, match="no request reached the mock: nothing to judge"):
+        nothing.assert_client_behaved()
+
+
+def test_infos_pass_and_each_problem_is_listed_with_its_fix_and_section() -> None:
+    info = {"rule": "limit-over-max", "severity": "info", "message": "m", "fix": "f", "see": "s"}
+    _judged({"requests": 2, "findings": [info]}).assert_client_behaved()
+    error = {
+        "rule": "retry-not-retryable",
+        "severity": "error",
+        "message": "resent a 4005",
+        "fix": "do not resend",
+        "see": "docs/client-developers.md#retries",
+    }
+    with pytest.raises(AssertionError) as raised:
+        _judged({"requests": 2, "findings": [info, error]}).assert_client_behaved()
+    text = str(raised.value)
+    assert "error retry-not-retryable: resent a 4005" in text
+    assert "fix: do not resend (see docs/client-developers.md#retries)" in text
+    assert "limit-over-max" not in text
