@@ -54,41 +54,36 @@ def _quarter_times(zone: tzinfo) -> QuarterTimes:
     return QuarterTimes(zone)
 
 
-def _choices(keys: Sequence[bytes]) -> tuple[tuple[bytes, ...], ...]:
-    """The keys a spread chooses, by the low bits of its draw (one bit per key)."""
-    return tuple(
-        tuple(key for index, key in enumerate(keys) if bits >> index & 1)
-        for bits in range(1 << len(keys))
-    )
+# The keys a spread chooses, by the low bits of its draw (one bit per key): by number of keys,
+# then by those bits, the chosen keys' indexes. Shared by every writer (a taxonomy has at most 5
+# instance and 4 attribute keys).
+_CHOSEN = tuple(
+    tuple(tuple(index for index in range(size) if bits >> index & 1) for bits in range(1 << size))
+    for size in range(6)
+)
 
 
-def _spread(
-    bits: int,
-    total: int,
-    keys: Sequence[bytes],
-    choices: Sequence[Sequence[bytes]],
-    into: list[bytes],
-) -> None:
+def _spread(bits: int, total: int, keys: Sequence[bytes], into: list[bytes]) -> None:
     """`generator._split`, written as `"key":amount` items (the keys are serialised already)."""
-    chosen = choices[bits & (len(choices) - 1)]
+    chosen = _CHOSEN[len(keys)][bits & ((1 << len(keys)) - 1)]
     if len(chosen) < 2:
-        key = chosen[0] if chosen else keys[(bits >> 8) % len(keys)]
+        key = keys[chosen[0]] if chosen else keys[(bits >> 8) % len(keys)]
         into.append(key + b"%d" % total)
         return
     bits >>= 16
     if len(chosen) == 2:
         cut = bits % (total + 1)
         if cut:
-            into.append(chosen[0] + b"%d" % cut)
+            into.append(keys[chosen[0]] + b"%d" % cut)
         if total > cut:
-            into.append(chosen[1] + b"%d" % (total - cut))
+            into.append(keys[chosen[1]] + b"%d" % (total - cut))
         return
     cuts = sorted([(bits >> (12 * index)) % (total + 1) for index in range(len(chosen) - 1)])
     cuts.append(total)
     low = 0
-    for key, high in zip(chosen, cuts, strict=True):
+    for index, high in zip(chosen, cuts, strict=True):
         if high > low:
-            into.append(key + b"%d" % (high - low))
+            into.append(keys[index] + b"%d" % (high - low))
             low = high
 
 
@@ -96,13 +91,12 @@ class RecordWriter:
     """The serialised records of one plan (see the module's docstring)."""
 
     __slots__ = (
-        "_attribute_choices",
         "_attribute_keys",
         "_crew",
         "_exact",
         "_holders",
-        "_instance_choices",
         "_instance_keys",
+        "_ready",
         "_tasks",
         "_templates",
         "_times",
@@ -111,16 +105,24 @@ class RecordWriter:
 
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
+        # What the records are written from is prepared on the first of them: of the 4096
+        # plans a store keeps, most never write one (the first IDs of a query fill its page).
+        self._ready = False
+
+    def _prepare(self) -> None:
+        plan = self.plan
         taxonomy = plan.taxonomy
         self._instance_keys = tuple(orjson.dumps(key) + b":" for key in taxonomy.instance_keys)
         self._attribute_keys = tuple(orjson.dumps(key) + b":" for key in taxonomy.attribute_keys)
-        self._instance_choices = _choices(self._instance_keys)
-        self._attribute_choices = _choices(self._attribute_keys)
         # The two spreads write into one object: with a key in both, the generator adds the
         # amounts, which this writer does not. Never the case for a drawn taxonomy (the kinds
         # of key differ), but then the records are made and serialised one by one.
         self._exact = not set(taxonomy.instance_keys) & set(taxonomy.attribute_keys)
-        self._crew = tuple(tuple(orjson.dumps(name) for name in people) for people in plan.crew)
+        # Copied to their exact size: orjson's bytes keep the buffer they were written into
+        # (kilobytes for a name), which some twenty names of 4096 cached plans would hold.
+        self._crew = tuple(
+            tuple(bytes(memoryview(orjson.dumps(name))) for name in people) for people in plan.crew
+        )
         # By kind of step (times two, plus one if its creation failed): a few dozen at most.
         self._templates: dict[int, bytes] = {}
         self._times = _quarter_times(plan.zone)
@@ -129,6 +131,7 @@ class RecordWriter:
         # (a task lasts a few rounds); bounded, since a writer lives as long as its plan.
         self._tasks: dict[int, tuple[tuple[int, ...], int, bool, int]] = {}
         self._holders: dict[int, int] = {}
+        self._ready = True
 
     def _template(self, code: int, failed: bool) -> bytes:
         """The record of a step's kind (`Histories.rows`) with `%` holes for the rest."""
@@ -150,6 +153,8 @@ class RecordWriter:
         first = max(start, pinned)
         if first >= stop:
             return out
+        if not self._ready:
+            self._prepare()
         if not self._exact:
             out.extend(orjson.dumps(record) for record in make_records(plan, first, stop))
             return out
@@ -172,15 +177,14 @@ class RecordWriter:
         # Records come in time order: most share the quarter hour of the one before.
         last_q, found = -1, None
         zone = plan.zone
-        instance_keys, instance_choices = self._instance_keys, self._instance_choices
-        attribute_keys, attribute_choices = self._attribute_keys, self._attribute_choices
+        instance_keys, attribute_keys = self._instance_keys, self._attribute_keys
         id_base = plan.id_base + pinned + 1
         task_id_base = plan.task_id_base + 1
         start_epoch, gap = plan.start_epoch, plan.gap_seconds
         task_starts = layout.task_starts
         per_period = task_starts[-1]
         # By task: (its steps' codes, scale, failed, key); by (key ^ since): its holder's draw.
-        rows = histories.rows
+        acts, kinds = histories.acts, histories.kinds
         crews = self._crew
         tasks, holders = self._tasks, self._holders
         if len(tasks) > _TASKS_KEPT:
@@ -210,10 +214,13 @@ class RecordWriter:
                     )
                 codes, scale, failed, key = traits
                 code = codes[ago]
-                kind, instances, attributes, instance_sum, attribute_sum, role, since = rows[code]
-                template = templates.get(kind * 2 + failed)
+                _, _, _, role, since, instances, attributes, instance_sum, attribute_sum = acts[
+                    code
+                ]
+                slot = kinds[code] * 2 + failed
+                template = templates.get(slot)
                 if template is None:
-                    template = templates[kind * 2 + failed] = self._template(code, failed)
+                    template = templates[slot] = self._template(code, failed)
                 crew = crews[role]
                 if role < LABELER:
                     user = crew[0]
@@ -239,10 +246,10 @@ class RecordWriter:
                     items: list[bytes] = []
                     if instances:
                         bits = drawn * INSTANCE_SPREAD & _MASK
-                        _spread(bits, instances, instance_keys, instance_choices, items)
+                        _spread(bits, instances, instance_keys, items)
                     if attributes:
                         bits = (drawn * ATTRIBUTE_SPREAD >> 5) & _MASK
-                        _spread(bits, attributes, attribute_keys, attribute_choices, items)
+                        _spread(bits, attributes, attribute_keys, items)
                     info = b"{" + b",".join(items) + b"}"
                 else:
                     info = _EMPTY

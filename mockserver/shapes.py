@@ -96,9 +96,9 @@ class Histories:
         "_codes",
         "_converts",
         "_interned",
+        "_kind_of",
         "_kinds",
         "_names",
-        "_rows",
         "_shapes",
         "_workflow",
     )
@@ -114,9 +114,8 @@ class Histories:
         # Each distinct step, once, and its code: its index in `_acts`.
         self._interned: dict[Act, int] = {}
         self._acts: list[Act] = []
-        # By code: (kind, modify_instance_num, modify_attributes_num, instance_sum,
-        # attributes_sum, role, since), a kind being a distinct (action, pool, status, role).
-        self._rows: list[tuple[int, int, int, int, int, int, int]] = []
+        # By code: its kind, a distinct (action, pool, status, role), numbered from 0.
+        self._kind_of: list[int] = []
         self._kinds: dict[tuple[int, int, int, int], int] = {}
         self._shapes: list[tuple[Act, ...] | None] = [None] * SHAPES
         self._codes: list[tuple[int, ...] | None] = [None] * SHAPES
@@ -143,12 +142,16 @@ class Histories:
         return self._acts[code]
 
     @property
-    def rows(self) -> Sequence[tuple[int, int, int, int, int, int, int]]:
-        """By code: (kind, modify_instance_num, modify_attributes_num, instance_sum,
-        attributes_sum, role, since), a step's numbers and what the rest of it is, as small
-        ints; steps of one kind differ only in those numbers. The list grows as shapes are
-        drawn: the codes of a shape drawn are in it."""
-        return self._rows
+    def acts(self) -> Sequence[Act]:
+        """The steps by code. The list grows as shapes are drawn: the codes of a shape drawn
+        are in it."""
+        return self._acts
+
+    @property
+    def kinds(self) -> Sequence[int]:
+        """By code: the step's kind, a small int; steps of one kind differ only in their
+        amounts and `since` (what `mockserver/record_json.py` writes per record)."""
+        return self._kind_of
 
     def _draw(self, index: int) -> None:
         rng = Rng(derive("shape", self._names, int(self._converts), index))
@@ -158,18 +161,9 @@ class Histories:
             if code is None:
                 code = self._interned[act] = len(self._acts)
                 self._acts.append(act)
-                kind = self._kinds.setdefault(
-                    (act.action, act.pool, act.status, act.role), len(self._kinds)
-                )
-                self._rows.append(
-                    (
-                        kind,
-                        act.modify_instance_num,
-                        act.modify_attributes_num,
-                        act.instance_sum,
-                        act.attributes_sum,
-                        act.role,
-                        act.since,
+                self._kind_of.append(
+                    self._kinds.setdefault(
+                        (act.action, act.pool, act.status, act.role), len(self._kinds)
                     )
                 )
             codes.append(code)

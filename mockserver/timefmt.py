@@ -28,9 +28,9 @@ MINUTES_SECONDS = tuple(
     f"{minute:02d}:{second:02d}".encode() for minute in range(60) for second in range(60)
 )
 QUARTER = 900
-# Quarters kept per zone before the cache starts over: a request spans at most 120 days
-# (11,520 quarters), and records are written in order, so a small cache is hit almost always.
-_QUARTERS_KEPT = 1 << 15
+# Quarters kept per zone before the cache starts over (some 150 bytes each): a page's records
+# are in time order, so a small cache is hit almost always, and a miss costs a few microseconds.
+_QUARTERS_KEPT = 4096
 
 
 class QuarterTimes:
