@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from pathlib import Path
 
+import httpx
+
+from bench.ceiling import BareCeiling
 from bench.loadgen import Figures, expand
 from bench.runner import (
     COMPARISONS,
@@ -190,3 +194,18 @@ def test_load_paths_write_out_shifted_page_numbers() -> None:
         "/a?offset=2",
         "/b?offset=100002",
     ]
+
+
+def test_the_bare_ceiling_answers_the_bytes_it_was_given_with_the_mock_s_headers() -> None:
+    ceiling = BareCeiling({"/page10": b'{"code":2000}'})
+
+    async def ask(path: str) -> httpx.Response:
+        transport = httpx.ASGITransport(app=ceiling)
+        async with httpx.AsyncClient(transport=transport, base_url="http://x") as client:
+            return await client.get(path)
+
+    answer = asyncio.run(ask("/page10"))
+    assert answer.status_code == 200 and answer.content == b'{"code":2000}'
+    assert answer.headers["content-type"] == "application/json"
+    assert answer.headers["content-length"] == "13"
+    assert asyncio.run(ask("/other")).status_code == 404
