@@ -118,7 +118,11 @@ async def answer(scope: object, receive: object, send: object) -> None:
     await send({"type": "http.response.body", "body": b"{}"})  # type: ignore[operator]
 
 
-def test_lines_are_written_in_a_batch_after_the_flush_delay_not_per_request() -> None:
+def test_lines_are_written_in_a_batch_after_the_flush_delay_not_per_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(access_log, "FLUSH_SECONDS", 0.05)
+
     async def scenario(fd: int) -> tuple[int, int]:
         log = AccessLog(answer, fd=fd, colours=False)
 

@@ -36,7 +36,7 @@ def serialised(plan: Plan, start: int, stop: int) -> list[bytes]:
     length=st.integers(1, 300),
     zone_name=st.sampled_from(ZONES),
 )
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=15, deadline=None)
 def test_a_run_of_records_is_the_generator_s_serialised(
     seed: int, ar: str, count: int, start: int, length: int, zone_name: str
 ) -> None:
@@ -58,8 +58,8 @@ def test_every_kind_of_step_and_failed_creations_are_written_alike() -> None:
     # Enough records for every shape, scale and failed creation of a workflow to turn up.
     plan = make_plan(3, VOCABULARY, "many-kinds", PinnedRequest(count=4_000_000))
     writer = RecordWriter(plan)
-    records = writer.records(0, 6000)
-    assert records == serialised(plan, 0, 6000)
+    records = writer.records(0, 4000)
+    assert records == serialised(plan, 0, 4000)
     statuses = {orjson.loads(record)["status"] for record in records}
     assert 6 in statuses  # CREATION_FAILED
 
@@ -108,7 +108,7 @@ def test_quarter_times_are_format_time(zone_name: str) -> None:
     instants = [
         instant
         for start in starts
-        for instant in range(int(start.timestamp()), int(start.timestamp()) + 4 * 3600, 7)
+        for instant in range(int(start.timestamp()), int(start.timestamp()) + 4 * 3600, 29)
     ]
     assert [times.text(t) for t in instants] == [format_time(t, place).encode() for t in instants]
 
@@ -121,7 +121,7 @@ def test_quarter_times_refuse_a_quarter_that_is_not_one_in_local_time() -> None:
 
 
 @given(seed=st.integers(0, 2**64 - 1), start=st.integers(0, 2**64 + 10), count=st.integers(0, 70))
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 def test_a_mixed_run_is_mix_of_mix_value_by_value(seed: int, start: int, count: int) -> None:
     assert list(mixed_run(seed, start, count)) == [
         mix(seed ^ mix(start + index)) for index in range(count)
