@@ -311,47 +311,104 @@ def _user(plan: Plan, act: Act, task_key: int) -> str:
     return people[mix(task_key ^ act.since) % len(people)]
 
 
-def _record(plan: Plan, position: int, slot: Slot) -> Record:
-    generated = position - len(plan.pinned)
-    task, step, length = slot
-    task_key = mix(plan.seed ^ mix(task + 1))
-    act = plan.histories[task_key % SHAPES][step]
-    if length == 1 and (task_key >> 20) % 1000 < _CREATION_FAILS * 1000:
-        act = failed_creation(act)
-    scale = 1 + (task_key >> 40) % _SCALES
-    modify_instances = act.modify_instance_num * scale
-    modify_attributes = act.modify_attributes_num * scale
-    drawn = mix(plan.seed ^ mix(position + (1 << 40)))
-    instance_info: dict[str, int] = {}
-    # The spreads' bits: the record's draw times two odd constants (drawn is well mixed already,
-    # so a product is enough to give each spread bits of its own).
-    if modify_instances:
-        bits = drawn * 0xBF58476D1CE4E5B9 & _MASK
-        _split(bits, modify_instances, plan.taxonomy.instance_keys, instance_info)
-    if modify_attributes:
-        bits = (drawn * 0x94D049BB133111EB >> 5) & _MASK
-        _split(bits, modify_attributes, plan.taxonomy.attribute_keys, instance_info)
-    # Within its slot of the log: a fraction of the gap from the record's own draw.
-    fraction = (drawn >> 11) / 9007199254740992.0
-    created = plan.start_epoch + int((generated + fraction) * plan.gap_seconds)
+# A record's own draw is mix(seed ^ mix(position + DRAW_OFFSET)); its spreads' bits are that
+# draw times these odd constants (`mockserver/record_json.py` computes the same draws for a
+# whole run of positions at once).
+DRAW_OFFSET = 1 << 40
+INSTANCE_SPREAD = 0xBF58476D1CE4E5B9
+ATTRIBUTE_SPREAD = 0x94D049BB133111EB
+# A task's key, and what it decides: its shape, its scale, whether its creation failed.
+CREATION_FAILS_PER_MILLE = round(_CREATION_FAILS * 1000)
+
+
+def task_key(plan: Plan, task: int) -> int:
+    """The draw a task's shape, scale, holders and failed creation come from."""
+    return mix(plan.seed ^ mix(task + 1))
+
+
+def task_scale(key: int) -> int:
+    return 1 + (key >> 40) % _SCALES
+
+
+def creation_failed(key: int, length: int) -> bool:
+    """Whether a one-step task is an Initialization that failed."""
+    return length == 1 and (key >> 20) % 1000 < CREATION_FAILS_PER_MILLE
+
+
+def record_fields(
+    plan: Plan,
+    act: Act,
+    record_id: Any,
+    task_id: Any,
+    user: Any,
+    created: Any,
+    instance_info: Any,
+    amounts: Sequence[Any],
+) -> Record:
+    """A record's fields in the contract's order: the one place that says what a record is.
+
+    `amounts` are modifyInstanceNum, modifyAttributesNum, instanceSum and attributesSum.
+    `mockserver/record_json.py` fills the per-record values with placeholders to make a
+    template of the rest.
+    """
     pool = plan.workflow.pools[act.pool]
+    modify_instances, modify_attributes, instance_sum, attributes_sum = amounts
     return {
-        "id": plan.id_base + position + 1,
+        "id": record_id,
         "status": act.status,
         "campaignId": plan.campaign_id,
-        "taskId": plan.task_id_base + task + 1,
+        "taskId": task_id,
         "poolName": pool.name,
         "poolType": int(pool.pool_type),
         "folderId": plan.folder_id,
-        "aliceName": _user(plan, act, task_key),
-        "createdTime": format_time(created, plan.zone),
+        "aliceName": user,
+        "createdTime": created,
         "actionType": act.action,
         "instanceInfo": instance_info,
         "modifyInstanceNum": modify_instances,
         "modifyAttributesNum": modify_attributes,
-        "instanceSum": act.instance_sum * scale,
-        "attributesSum": act.attributes_sum * scale,
+        "instanceSum": instance_sum,
+        "attributesSum": attributes_sum,
     }
+
+
+def _record(plan: Plan, position: int, slot: Slot) -> Record:
+    generated = position - len(plan.pinned)
+    task, step, length = slot
+    key = task_key(plan, task)
+    act = plan.histories[key % SHAPES][step]
+    if creation_failed(key, length):
+        act = failed_creation(act)
+    scale = task_scale(key)
+    modify_instances = act.modify_instance_num * scale
+    modify_attributes = act.modify_attributes_num * scale
+    drawn = mix(plan.seed ^ mix(position + DRAW_OFFSET))
+    instance_info: dict[str, int] = {}
+    # The spreads' bits: the record's draw times two odd constants (drawn is well mixed already,
+    # so a product is enough to give each spread bits of its own).
+    if modify_instances:
+        bits = drawn * INSTANCE_SPREAD & _MASK
+        _split(bits, modify_instances, plan.taxonomy.instance_keys, instance_info)
+    if modify_attributes:
+        bits = (drawn * ATTRIBUTE_SPREAD >> 5) & _MASK
+        _split(bits, modify_attributes, plan.taxonomy.attribute_keys, instance_info)
+    return record_fields(
+        plan,
+        act,
+        plan.id_base + position + 1,
+        plan.task_id_base + task + 1,
+        _user(plan, act, key),
+        format_time(created_epoch(plan, generated, drawn), plan.zone),
+        instance_info,
+        (modify_instances, modify_attributes, act.instance_sum * scale, act.attributes_sum * scale),
+    )
+
+
+def created_epoch(plan: Plan, generated: int, drawn: int) -> int:
+    """When the `generated`-th generated record was made: within its slot of the log, a
+    fraction of the gap from the record's own draw."""
+    fraction = (drawn >> 11) / 9007199254740992.0
+    return plan.start_epoch + int((generated + fraction) * plan.gap_seconds)
 
 
 def make_record(plan: Plan, position: int) -> Record:

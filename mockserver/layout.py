@@ -80,7 +80,7 @@ class Layout:
     def _task(self, cohort: int, index: int) -> int:
         return (cohort // PERIOD) * self.task_starts[-1] + self.task_starts[cohort % PERIOD] + index
 
-    def _order(self, round_number: int, size: int) -> tuple[int, int]:
+    def order(self, round_number: int, size: int) -> tuple[int, int]:
         """A permutation of a round, i -> (i * stride + shift) mod size, stride prime to size."""
         spread = mix(self.key ^ mix(round_number))
         stride = 1 + (spread >> 32) % size
@@ -91,7 +91,7 @@ class Layout:
     def locate(self, position: int) -> Slot:
         """The task and step of the record at a 0-based position."""
         round_number, first, size = self.round_at(position)
-        stride, shift = self._order(round_number, size)
+        stride, shift = self.order(round_number, size)
         ago, index, length = self.members(round_number)[
             ((position - first) * stride + shift) % size
         ]
@@ -103,7 +103,7 @@ class Layout:
         position = start
         while position < stop:
             round_number, first, size = self.round_at(position)
-            stride, shift = self._order(round_number, size)
+            stride, shift = self.order(round_number, size)
             members = self.members(round_number)
             end = min(stop, first + size)
             for offset in range(position - first, end - first):

@@ -6,7 +6,9 @@ versions; the records must not, so everything below Faker's vocabulary uses this
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import struct
 from collections.abc import Sequence
 from typing import TypeVar
 
@@ -68,3 +70,47 @@ class Rng:
 
     def pick(self, items: Sequence[T]) -> T:
         return items[self.below(len(items))]
+
+
+# A run of mixes computed side by side in one big integer, a lane of 128 bits per value: each
+# lane holds a 64-bit value, and a product by a 64-bit constant stays inside its lane, so a
+# handful of operations on one integer mix the whole run (some five times faster than one
+# `mix` call per value, for the runs of a page).
+_LANE_BYTES = 16
+
+
+@functools.lru_cache(maxsize=64)
+def _lanes(count: int) -> tuple[int, int, int, int, int, int]:
+    """(0, 1, ..., count - 1) in lanes, the 64-bit mask in every lane, and mix's constants in
+    every lane."""
+
+    def spread(value: int) -> int:
+        return int.from_bytes(value.to_bytes(_LANE_BYTES, "little") * count, "little")
+
+    ramp = b"".join(index.to_bytes(_LANE_BYTES, "little") for index in range(count))
+    return (
+        int.from_bytes(ramp, "little"),
+        spread(_MASK),
+        spread(0x9E3779B97F4A7C15),
+        0xBF58476D1CE4E5B9,
+        0x94D049BB133111EB,
+        spread(1),
+    )
+
+
+def _mix_lanes(z: int, mask: int, golden: int, first: int, second: int) -> int:
+    z = (z + golden) & mask
+    z = ((z ^ (z >> 30)) & mask) * first & mask
+    z = ((z ^ (z >> 27)) & mask) * second & mask
+    return (z ^ (z >> 31)) & mask
+
+
+def mixed_run(seed: int, start: int, count: int) -> tuple[int, ...]:
+    """`mix(seed ^ mix(value))` for the values start, start + 1, ... (count of them), in order."""
+    if count <= 0:
+        return ()
+    ramp, mask, golden, first, second, ones = _lanes(count)
+    inner = _mix_lanes(ones * (start & _MASK) + ramp, mask, golden, first, second)
+    outer = _mix_lanes(inner ^ ones * (seed & _MASK), mask, golden, first, second)
+    words = struct.unpack(f"<{2 * count}Q", outer.to_bytes(_LANE_BYTES * count, "little"))
+    return words[::2]

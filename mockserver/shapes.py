@@ -13,6 +13,7 @@ The tables do not depend on the seed; they are a constant of the program.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 from typing import NamedTuple
 
@@ -70,29 +71,37 @@ def _act(step: Step, since: int) -> Act:
     )
 
 
-def _shape(
-    workflow: Workflow, converts: bool, rng: Rng, interned: dict[Act, Act]
-) -> tuple[Act, ...]:
+def _shape(workflow: Workflow, converts: bool, rng: Rng) -> list[Act]:
     walk = TaskWalk(workflow, _SYMBOLIC_TEAM, rng, converts)
     acts = [_act(walk.first(creation_failed=False), -1)]
     since = -1
     for index in range(1, MAX_STEPS):
         step = walk.next()
         since = index if step.action == 13 else since
-        act = _act(step, since)
-        # Many steps of many shapes are equal: one object each keeps the tables small.
-        acts.append(interned.setdefault(act, act))
-    return tuple(acts)
+        acts.append(_act(step, since))
+    return acts
 
 
 class Histories:
     """The `SHAPES` histories of one workflow variant, each drawn on its first use and kept.
 
     Drawing all of them at once takes a noticeable fraction of a second per variant; a page
-    needs a handful, so a process's first requests pay for those only.
+    needs a handful, so a process's first requests pay for those only. Equal steps of all the
+    shapes are one object each, numbered by a code: `mockserver/record_json.py` keeps what it
+    writes of a step by its code, a small integer, rather than hashing the step for each record.
     """
 
-    __slots__ = ("_converts", "_interned", "_names", "_shapes", "_workflow")
+    __slots__ = (
+        "_acts",
+        "_codes",
+        "_converts",
+        "_interned",
+        "_kind_of",
+        "_kinds",
+        "_names",
+        "_shapes",
+        "_workflow",
+    )
 
     def __init__(self, variant: Variant) -> None:
         pool_types, converts = variant
@@ -102,16 +111,65 @@ class Histories:
         )
         self._converts = converts
         self._names = ",".join(str(int(kind)) for kind in pool_types)
-        self._interned: dict[Act, Act] = {}
+        # Each distinct step, once, and its code: its index in `_acts`.
+        self._interned: dict[Act, int] = {}
+        self._acts: list[Act] = []
+        # By code: its kind, a distinct (action, pool, status, role), numbered from 0.
+        self._kind_of: list[int] = []
+        self._kinds: dict[tuple[int, int, int, int], int] = {}
         self._shapes: list[tuple[Act, ...] | None] = [None] * SHAPES
+        self._codes: list[tuple[int, ...] | None] = [None] * SHAPES
 
     def __getitem__(self, index: int) -> tuple[Act, ...]:
         shape = self._shapes[index]
         if shape is None:
-            rng = Rng(derive("shape", self._names, int(self._converts), index))
-            shape = _shape(self._workflow, self._converts, rng, self._interned)
-            self._shapes[index] = shape
+            self._draw(index)
+            shape = self._shapes[index]
+            assert shape is not None
         return shape
+
+    def codes(self, index: int) -> tuple[int, ...]:
+        """The codes of shape `index`'s steps, in step order (see `act`)."""
+        codes = self._codes[index]
+        if codes is None:
+            self._draw(index)
+            codes = self._codes[index]
+            assert codes is not None
+        return codes
+
+    def act(self, code: int) -> Act:
+        """The step of a code."""
+        return self._acts[code]
+
+    @property
+    def acts(self) -> Sequence[Act]:
+        """The steps by code. The list grows as shapes are drawn: the codes of a shape drawn
+        are in it."""
+        return self._acts
+
+    @property
+    def kinds(self) -> Sequence[int]:
+        """By code: the step's kind, a small int; steps of one kind differ only in their
+        amounts and `since` (what `mockserver/record_json.py` writes per record)."""
+        return self._kind_of
+
+    def _draw(self, index: int) -> None:
+        rng = Rng(derive("shape", self._names, int(self._converts), index))
+        codes = []
+        for act in _shape(self._workflow, self._converts, rng):
+            code = self._interned.get(act)
+            if code is None:
+                code = self._interned[act] = len(self._acts)
+                self._acts.append(act)
+                self._kind_of.append(
+                    self._kinds.setdefault(
+                        (act.action, act.pool, act.status, act.role), len(self._kinds)
+                    )
+                )
+            codes.append(code)
+        # Many steps of many shapes are equal: one object each keeps the tables small.
+        self._shapes[index] = tuple(self._acts[code] for code in codes)
+        self._codes[index] = tuple(codes)
 
 
 @cache

@@ -13,11 +13,10 @@ from datetime import UTC, tzinfo
 from itertools import accumulate
 from typing import Generic, TypeVar
 
-import orjson
-
 from mockserver.errors import UnknownAnnotationRequest
 from mockserver.fixtures import FixtureSet
-from mockserver.generator import Plan, Vocabulary, make_plan, make_records
+from mockserver.generator import Plan, Vocabulary, make_plan
+from mockserver.record_json import RecordWriter
 
 MAX_PAGE_SIZE = 1000
 CHUNK = 32
@@ -129,7 +128,8 @@ class RecordStore:
         self._vocabulary = vocabulary
         self._fixtures = fixtures
         self._fixtures_only = fixtures_only
-        self._plans: BoundedCache[str, Plan] = BoundedCache(plan_cache_size)
+        # Plans with their writers (`mockserver/record_json.py`), which serialise their records.
+        self._plans: BoundedCache[str, RecordWriter] = BoundedCache(plan_cache_size)
         self._chunks: BoundedCache[tuple[str, int], Chunk] = BoundedCache(chunk_cache_size)
 
     def cached_plans(self) -> int:
@@ -144,37 +144,51 @@ class RecordStore:
         return not self._fixtures_only or annotation_request_id in self._fixtures.pinned
 
     def plan(self, annotation_request_id: str) -> Plan:
+        return self.writer(annotation_request_id).plan
+
+    def writer(self, annotation_request_id: str) -> RecordWriter:
+        """The writer of an annotation request's records, with its plan."""
         return self._plans.get(
             annotation_request_id,
-            lambda: make_plan(
-                self._seed,
-                self._vocabulary,
-                annotation_request_id,
-                self._fixtures.pinned.get(annotation_request_id),
-                self._zone,
+            lambda: RecordWriter(
+                make_plan(
+                    self._seed,
+                    self._vocabulary,
+                    annotation_request_id,
+                    self._fixtures.pinned.get(annotation_request_id),
+                    self._zone,
+                )
             ),
         )
 
-    def _make_chunk(self, plan: Plan, index: int) -> Chunk:
-        stop = min(plan.count, (index + 1) * CHUNK)
-        return Chunk.of(
-            [orjson.dumps(record) for record in make_records(plan, index * CHUNK, stop)]
-        )
+    def _make_chunks(self, writer: RecordWriter, first: int, stop: int) -> list[Chunk]:
+        """Chunks [first, stop) of a request: one run of records, so that what a run shares
+        (its tasks, their holders) is worked out once for a whole page, not once per chunk."""
+        count = writer.plan.count
+        records = writer.records(first * CHUNK, min(count, stop * CHUNK))
+        return [Chunk.of(records[at : at + CHUNK]) for at in range(0, len(records), CHUNK)]
 
-    def spans(self, plan: Plan, start: int, stop: int) -> list[tuple[Chunk, int, int]]:
+    def spans(self, writer: RecordWriter, start: int, stop: int) -> list[tuple[Chunk, int, int]]:
         """The records at positions [start, stop) of one annotation request, chunk by chunk."""
         # A 1000-record page visits some thirty chunks: this loop is on the request path.
-        out: list[tuple[Chunk, int, int]] = []
         chunks = self._chunks
-        ar = plan.annotation_request_id
-        for index in range(start // CHUNK, (stop - 1) // CHUNK + 1):
-            key = (ar, index)
-            chunk = chunks.find(key)
-            if chunk is None:
-                chunk = chunks.put(key, self._make_chunk(plan, index))
+        ar = writer.plan.annotation_request_id
+        first, last = start // CHUNK, (stop - 1) // CHUNK
+        found = [chunks.find((ar, index)) for index in range(first, last + 1)]
+        missing = [index for index, chunk in enumerate(found) if chunk is None]
+        if missing:
+            # Made in one run from the first missing chunk to the last (a fresh page's usual
+            # case is all of them); the ones cached already are kept as they are.
+            made = self._make_chunks(writer, first + missing[0], first + missing[-1] + 1)
+            for index in missing:
+                found[index] = chunks.put((ar, first + index), made[index - missing[0]])
+        out: list[tuple[Chunk, int, int]] = []
+        for index, chunk in enumerate(found, start=first):
+            assert chunk is not None
             base = index * CHUNK
-            first = start - base if start > base else 0
-            out.append((chunk, first, min(stop - base, len(chunk.ends))))
+            out.append(
+                (chunk, start - base if start > base else 0, min(stop - base, len(chunk.ends)))
+            )
         return out
 
     def page(self, annotation_request_ids: Sequence[str], offset: int, limit: int) -> Page:
@@ -182,20 +196,22 @@ class RecordStore:
         unknown = [ar for ar in annotation_request_ids if not self.is_known(ar)]
         if unknown:
             raise UnknownAnnotationRequest()
-        plans = sorted((self.plan(ar) for ar in annotation_request_ids), key=lambda p: p.first_id)
-        count = sum(plan.count for plan in plans)
+        writers = sorted(
+            (self.writer(ar) for ar in annotation_request_ids), key=lambda w: w.plan.first_id
+        )
+        count = sum(writer.plan.count for writer in writers)
         size = min(limit, MAX_PAGE_SIZE)
         start = (offset - 1) * size
         stop = min(start + size, count)
         spans: list[tuple[Chunk, int, int]] = []
         before = 0
-        for plan in plans:
+        for writer in writers:
             if start >= stop:
                 break
-            end = before + plan.count
+            end = before + writer.plan.count
             if start < end:
                 take_to = min(stop, end)
-                spans.extend(self.spans(plan, start - before, take_to - before))
+                spans.extend(self.spans(writer, start - before, take_to - before))
                 start = take_to
             before = end
         return Page(count=count, spans=tuple(spans))

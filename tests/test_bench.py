@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from pathlib import Path
 
+import httpx
+
+from bench.ceiling import BareCeiling
 from bench.loadgen import Figures, expand
 from bench.runner import (
     COMPARISONS,
@@ -39,16 +43,31 @@ def figures(rate: float = 1000.0, p50: float = 1.0, **changes: object) -> Figure
 
 
 def rows(mock_rate: float = 1000.0) -> list[Row]:
-    return [Row(scenario, figures(mock_rate), figures(2000.0)) for scenario in SCENARIOS]
+    return [
+        Row(scenario, figures(mock_rate), figures(2000.0), figures(1600.0))
+        for scenario in SCENARIOS
+    ]
 
 
 COMPARED = [(comparison, figures()) for comparison in COMPARISONS]
 STEP_COSTS = {0: 10e-6, 3: 13e-6, 10: 11e-6, 40: 11e-6}
 
 
+RATES = {
+    "bare": 2000.0,
+    "starlette": 1600.0,
+    "mock": 1300.0,
+    "logged": 1250.0,
+    "fresh-first": 1100.0,
+    "fresh-deep": 900.0,
+}
+
+
 def extras(mock_rate: float = 1000.0, **changes: object) -> Extras:
-    """What a run measures besides the table: the 10-record page against the ceiling's 2000."""
-    return replace(Extras(step_costs=STEP_COSTS, pairs={"ceiling": (mock_rate, 2000.0)}), **changes)
+    """What a run measures besides the table: the alternating run's rates, the mock's 10-record
+    page at `mock_rate` against Starlette's 2000."""
+    rates = {**RATES, "starlette": 2000.0, "mock": mock_rate}
+    return replace(Extras(step_costs=STEP_COSTS, rates=rates), **changes)
 
 
 def test_a_clean_run_says_every_answer_was_a_200() -> None:
@@ -75,7 +94,7 @@ def test_a_failure_of_the_ceiling_is_reported_too() -> None:
 
 
 def ten_record_target(text: str) -> str:
-    (line,) = [line for line in text.splitlines() if line.startswith("- 10-record page")]
+    (line,) = [line for line in text.splitlines() if line.startswith("- 10-record page at")]
     return line
 
 
@@ -83,8 +102,8 @@ def test_targets_say_met_or_missed_from_the_figures() -> None:
     # The mock at the ceiling's own rate meets the 10-record target; at a tenth it misses it.
     met = render(rows(2000.0), COMPARED, MEMORY, BenchOptions(), True, extras(2000.0))
     missed = render(rows(200.0), COMPARED, MEMORY, BenchOptions(), True, extras(200.0))
-    assert ten_record_target(met).endswith("(met)")
-    assert ten_record_target(missed).endswith("(MISSED)")
+    assert ten_record_target(met).endswith("(>= 0.6: PASS)")
+    assert ten_record_target(missed).endswith("(>= 0.6: MISS)")
 
 
 def test_options_come_from_the_command_line_with_the_defaults_of_bench_options() -> None:
@@ -101,17 +120,63 @@ def target_line(text: str, start: str) -> str:
 def test_the_issue_14_targets_follow_their_figures() -> None:
     # 1200 of 2000 req/s is 0.6 (met); step 3 at 1.3x step 0 (met), at 1.6x (missed).
     text = render(rows(), COMPARED, MEMORY, BenchOptions(), True, extras(1200.0))
-    assert target_line(text, "- 10-record page").endswith("0.60 (met)")
-    assert target_line(text, "- a cold record").endswith("(met)")
+    assert target_line(text, "- 10-record page at").endswith("0.60 (>= 0.6: PASS)")
+    assert target_line(text, "- a cold record").endswith("1.30 (<= 1.5: PASS)")
     slow = extras(step_costs={**STEP_COSTS, 3: 16e-6})
     slow_text = render(rows(), COMPARED, MEMORY, BenchOptions(), True, slow)
-    assert target_line(slow_text, "- a cold record").endswith("1.60x at step 3 (MISSED)")
+    assert target_line(slow_text, "- a cold record").endswith(
+        "step 3, over step 0): 1.60 (<= 1.5: MISS)"
+    )
     # Paging: the mean latencies of the first and the deep pages asked in turn.
-    deep_slower = [*COMPARED[:2], (COMPARISONS[2], figures(mean_by_path_ms=[1.0, 1.25]))]
+    deep_slower = [
+        *COMPARED[:2],
+        (COMPARISONS[2], figures(mean_by_path_ms=[1.0, 1.25])),
+        COMPARED[3],
+    ]
     paging = render(rows(), deep_slower, MEMORY, BenchOptions(), True, extras())
-    assert target_line(paging, "- paging once").endswith("0.80 (MISSED)")
+    assert target_line(paging, "- paging once").endswith("0.80 (>= 0.9: MISS)")
     # 1000-record page: the table's rows (1000 and 1000 req/s here).
-    assert target_line(text, "- 1000-record page").endswith("1.00 (met)")
+    assert target_line(text, "- 1000-record page").endswith("1.00 (>= 0.5: PASS)")
+
+
+def test_the_issue_27_targets_are_ratios_to_the_bare_ceiling_with_pass_or_miss() -> None:
+    text = render(rows(), COMPARED, MEMORY, BenchOptions(), True, extras(1300.0))
+    # 1250 of 2000 req/s with the access log on: 0.62; its cost, 1 - 1250 / 1300: 0.04.
+    assert target_line(text, "- 10-record page as `make mock`").endswith("0.62 (>= 0.6: PASS)")
+    assert target_line(text, "- the access log's cost").endswith("0.04 (<= 0.1: PASS)")
+    costly = render(rows(), COMPARED, MEMORY, BenchOptions(), True, extras(2000.0))
+    assert target_line(costly, "- the access log's cost").endswith("0.38 (<= 0.1: MISS)")
+    # Fresh pages: 1100 and 900 of 2000 req/s.
+    assert target_line(text, "- fresh 10-record pages from record 1, each").endswith(
+        "0.55 (>= 0.5: PASS)"
+    )
+    assert target_line(text, "- fresh 10-record pages from record 1,000,001").endswith(
+        "0.45 (>= 0.5: MISS)"
+    )
+    # A fresh 1000-record page at 6 ms against 1 ms asked again: 6 times, over 5.
+    slow = [*COMPARED[:3], (COMPARISONS[3], figures(mean_by_path_ms=[6.0, 1.0]))]
+    fresh = render(rows(), slow, MEMORY, BenchOptions(), True, extras(1300.0))
+    assert target_line(fresh, "- a fresh 1000-record page").endswith("6.00 (<= 5: MISS)")
+    assert target_line(text, "- a fresh 1000-record page").endswith("1.00 (<= 5: PASS)")
+    assert target_line(text, "- resident size").endswith("(< 200: PASS)")
+
+
+def test_the_journal_s_cost_is_a_target_once_the_mock_has_a_no_journal_option() -> None:
+    absent = render(rows(), COMPARED, MEMORY, BenchOptions(), True, extras(1300.0))
+    assert "not measured (this build's mock has no `--no-journal`)" in target_line(
+        absent, "- the journal's cost"
+    )
+    with_journal = extras(1300.0, rates={**RATES, "mock": 1300.0, "nojournal": 1400.0})
+    text = render(rows(), COMPARED, MEMORY, BenchOptions(), True, with_journal)
+    assert target_line(text, "- the journal's cost").endswith("0.07 (<= 0.05: MISS)")
+
+
+def test_nginx_gets_a_table_when_it_ran_and_a_reason_when_not() -> None:
+    absent = render(rows(), COMPARED, MEMORY, BenchOptions(), True, extras(nginx_note="absent"))
+    assert "nginx: no row (absent)." in absent
+    ran = extras(nginx={"page10": figures(4000.0)})
+    text = render(rows(), COMPARED, MEMORY, BenchOptions(), True, ran)
+    assert "| 10-record page | 4,000 | 2,000 | 0.50 | 0.25 |" in text
 
 
 def test_prism_gets_a_row_when_it_ran_and_a_reason_when_not() -> None:
@@ -131,16 +196,16 @@ def test_load_paths_write_out_shifted_page_numbers() -> None:
     ]
 
 
-def test_the_journals_cost_is_a_target_when_measured() -> None:
-    def journal_line(pair: tuple[float, float]) -> str:
-        measured = extras(pairs={"ceiling": (1000.0, 2000.0), "journal": pair})
-        text = render(rows(), COMPARED, MEMORY, BenchOptions(), True, measured)
-        (line,) = [line for line in text.splitlines() if "request journal" in line]
-        return line
+def test_the_bare_ceiling_answers_the_bytes_it_was_given_with_the_mock_s_headers() -> None:
+    ceiling = BareCeiling({"/page10": b'{"code":2000}'})
 
-    assert journal_line((960.0, 1000.0)).endswith(
-        "(960 and 1,000 req/s in 5 alternating slices of 2 s): 0.96 (met)"
-    )
-    assert journal_line((940.0, 1000.0)).endswith(": 0.94 (MISSED)")
-    # A partial run (`--only`) measures no pair: no line rather than a made-up one.
-    assert "request journal" not in render(rows(), COMPARED, MEMORY, BenchOptions(), True, extras())
+    async def ask(path: str) -> httpx.Response:
+        transport = httpx.ASGITransport(app=ceiling)
+        async with httpx.AsyncClient(transport=transport, base_url="http://x") as client:
+            return await client.get(path)
+
+    answer = asyncio.run(ask("/page10"))
+    assert answer.status_code == 200 and answer.content == b'{"code":2000}'
+    assert answer.headers["content-type"] == "application/json"
+    assert answer.headers["content-length"] == "13"
+    assert asyncio.run(ask("/other")).status_code == 404
