@@ -128,7 +128,7 @@ def test_a_client_that_reads_every_page(stardust_mock):
     assert [entry["query"][-17:] for entry in stardust_mock.requests] == [
         "limit=1000&offset=1"[-17:], "limit=1000&offset=2"[-17:]
     ]
-    assert stardust_mock.verdict() == {"requests": 2, "findings": []}
+    assert stardust_mock.verdict() == {"verdict": "PASS", "requests": 2, "findings": []}
     stardust_mock.assert_client_behaved()
 
 """
