@@ -576,6 +576,18 @@ def test_known_ids_come_from_options_and_files(tmp_path: Path) -> None:
     assert not options.signing
 
 
+def test_the_strict_flag_fails_a_run_with_checks_not_run(tmp_path: Path) -> None:
+    # `--strict` on the command line, as a CI job passes it (STRICT=1 make conformance does
+    # too): without known IDs, checks do not run; the same run passes without the flag.
+    with serve(None) as base_url:
+        common = ["--base-url", base_url, "--phase", "semantic"]
+        relaxed = main([*common, "--report-dir", str(tmp_path / "relaxed")], {})
+        strict = main([*common, "--strict", "--report-dir", str(tmp_path / "strict")], {})
+    assert (relaxed, strict) == (0, 1)
+    summary = (tmp_path / "strict" / "summary.txt").read_text(encoding="utf-8")
+    assert "(fails the run: --strict)" in summary
+
+
 def test_command_line_defaults_are_the_options_defaults() -> None:
     from conformance.__main__ import build_parser, options_from_arguments
 

@@ -63,6 +63,9 @@ def realistic_session(known: str, other: str, large: str, unknown: str) -> list[
         f"annotationRequestId={known}&annotationRequestId={known}",
         f"annotationRequestId={large}&limit=1500",
         f"annotationRequestId={large}&limit=1000&offset=2",
+        f"annotationRequestId={large}&limit=1500&offset=2",
+        f"annotationRequestId={known},{other}",
+        f"annotationRequestId={known}&limit=010",
         f"annotationRequestId={unknown}",
         f"annotationRequestId={ID_OF_255_BYTES}",
         f"annotationRequestId={known}&offset=2000",
@@ -87,6 +90,14 @@ def invalid_requests(known: str) -> list[tuple[str, str]]:
         ("GET", f"{RECORDS}?" + "&".join([f"annotationRequestId={known}"] * 101)),
         ("GET", f"{RECORDS}?annotationRequestId=a%01b"),
         ("GET", f"{RECORDS}?annotationRequestId=%FF"),
+        # Other stacks' readings (D56-D58): lenient integers, a repeated equal value, names.
+        *(
+            ("GET", f"{RECORDS}?annotationRequestId={known}&limit={value}")
+            for value in ("%2B1", "%2010", "1e1", "0x10", "%D9%A1%D9%A0")
+        ),
+        ("GET", f"{RECORDS}?annotationRequestId={known}&limit=5&limit=5"),
+        ("GET", f"{RECORDS}?annotationRequestId%5B%5D={known}"),
+        ("GET", f"{RECORDS}?annotationrequestid={known}"),
     ]
 
 
@@ -138,6 +149,16 @@ CAUGHT_BY = {
     "bad_encoding_replaced": "bad_encoding_rejected",
     "rejects_unknown_parameter": "unknown_parameters_ignored",
     "date_in_local_zone": "clock_and_zone",
+    "integers_like_javascript_number": "invalid_offset_limit_rejected",
+    "integers_like_dotnet": "invalid_offset_limit_rejected",
+    "integers_like_go": "invalid_offset_limit_rejected",
+    "integers_like_java": "invalid_offset_limit_rejected",
+    "repeated_equal_values_taken": "repeated_offset_limit_rejected",
+    "names_like_qs": "negative_data_rejection",
+    "names_case_insensitive": "negative_data_rejection",
+    "ids_in_request_order": "multiple_ids_ordering",
+    # The proxy sees the page's records against its count: one page short, not the cap.
+    "cap_after_offset": "pagination_complete",
 }
 # Variants the contract allows (issue 10): the proxy reports none of them.
 ALLOWED = ("other_methods_404_or_501", "percent_2c_is_data", "transient_5000")
@@ -197,7 +218,7 @@ def test_a_realistic_session_in_front_of_the_mock_has_no_violations() -> None:
 def test_invalid_requests_through_the_mock_are_the_clients_fault_only() -> None:
     app = proxy_app(create_app(Settings(log_level="warning")))
     responses = send_all(app, invalid_requests(DOCUMENTED))
-    assert [response.status_code for response in responses] == [400] * 6
+    assert [response.status_code for response in responses] == [400] * 14
     assert {failure.check for failure in app.tally.verdict().failures} == {"client_request_valid"}
     assert "client_request_valid: the contract refuses this request" in responses[0].headers[HEADER]
 
@@ -382,9 +403,9 @@ def test_slow_upstream_gives_504_and_concurrent_clients_are_served_concurrently(
     assert elapsed < 3.0, elapsed
 
 
-def test_state_stays_bounded_over_a_long_session() -> None:
-    traffic = Traffic(max_id_sets=50, max_page_records=400)
-    for n in range(2000):
+def _long_session(traffic: Traffic, sessions: int) -> None:
+    """`sessions` ID sets, one 10-record page each (a window of weight 11)."""
+    for n in range(sessions):
         url = f"{UPSTREAM}{RECORDS}?annotationRequestId=id-{n}&limit=10"
         body = {
             "code": 2000,
@@ -392,23 +413,61 @@ def test_state_stays_bounded_over_a_long_session() -> None:
         }
         exchange = Exchange.build("GET", url, 200, body)
         traffic.judge(exchange, read_request(f"annotationRequestId=id-{n}&limit=10".encode()))
-    assert len(traffic.windows) <= 50
-    assert traffic.windows.total_weight <= 400
-    assert traffic.windows.evicted >= 1950
 
 
-def test_bounded_lru_forgets_the_least_recently_used() -> None:
-    cache: BoundedLRU[str, list[int]] = BoundedLRU(5, weight=len, max_entries=3)
+def test_state_is_bounded_by_the_number_of_id_sets() -> None:
+    # Records far under their bound: --max-id-sets alone decides, for every table kept per ID
+    # set (the windows and the outcomes of each form).
+    traffic = Traffic(max_id_sets=50, max_page_records=1_000_000)
+    _long_session(traffic, 2000)
+    assert len(traffic.windows) == 50 and traffic.windows.evicted == 1950
+    assert traffic.windows.total_weight == 50 * 11
+    assert len(traffic.outcomes) == 50
+    assert traffic.outcomes.get(frozenset({"id-1999"})) is not None
+    assert traffic.outcomes.get(frozenset({"id-1949"})) is None
+
+
+def test_state_is_bounded_by_the_number_of_records() -> None:
+    # ID sets far under their bound: --max-page-records alone decides (400 // 11 windows).
+    traffic = Traffic(max_id_sets=100_000, max_page_records=400)
+    _long_session(traffic, 2000)
+    assert len(traffic.windows) == 36 and traffic.windows.total_weight == 396
+    assert traffic.windows.evicted == 2000 - 36
+
+
+def test_bounded_lru_forgets_the_least_recently_used_beyond_its_weight() -> None:
+    cache: BoundedLRU[str, list[int]] = BoundedLRU(5, weight=len)
     cache.put("a", [1, 2])
     cache.put("b", [1])
     assert cache.get("a") == [1, 2]  # a is now the most recent
-    cache.put("c", [1, 2])  # weight 5 > 5? no: all stay
-    assert len(cache) == 3 and cache.total_weight == 5
-    cache.put("d", [1])  # 4 entries > 3 and weight 6 > 5: b, the least recently used, goes
-    assert "b" not in cache and "a" in cache and cache.evicted == 1
-    cache.put("e", [1, 2, 3, 4])  # weight 10: a and c go, d and e stay
+    cache.put("c", [1, 2])  # weight 5: all stay
+    assert len(cache) == 3 and cache.total_weight == 5 and cache.evicted == 0
+    cache.put("d", [1])  # weight 6: b, the least recently used, goes
+    assert cache.values() == [[1, 2], [1, 2], [1]] and "b" not in cache and cache.evicted == 1
+    cache.put("e", [1, 2, 3, 4])  # weight 9: a and c go, d and e stay
     assert ("a" in cache, "c" in cache, "d" in cache, "e" in cache) == (False, False, True, True)
-    assert cache.total_weight == 5
+    assert cache.total_weight == 5 and cache.evicted == 3
+    cache.put("e", [1])  # replaced: its old weight is given back
+    assert cache.total_weight == 2 and len(cache) == 2
+    cache.put("big", [0] * 9)  # alone over the bound: the newest entry stays, alone
+    assert cache.values() == [[0] * 9] and cache.total_weight == 9
+
+
+def test_bounded_lru_forgets_beyond_its_number_of_entries() -> None:
+    # Weight far under its bound: max_entries alone decides.
+    cache: BoundedLRU[str, int] = BoundedLRU(1000, max_entries=3)
+    for key in "abc":
+        cache.put(key, 1)
+    assert cache.get("a") == 1
+    cache.put("d", 1)  # 4 entries: b, the least recently used, goes
+    assert [key for key in "abcd" if key in cache] == ["a", "c", "d"]
+    assert cache.evicted == 1 and cache.total_weight == 3
+    assert cache.get("b") is None
+
+
+def test_bounded_lru_refuses_a_bound_below_one() -> None:
+    with pytest.raises(ValueError, match="max_weight must be positive, got 0"):
+        BoundedLRU(0)
 
 
 def test_the_header_is_short_ascii_and_names_every_check() -> None:
