@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+from tests.support.protocol import Connection
 from tests.support.rawhttp import (
     RawResponse,
     address,
@@ -29,7 +30,6 @@ from tests.support.rawhttp import (
     receive_until_closed,
     request,
 )
-from tests.support.protocol import Connection
 from tests.support.servers import RunningServer, mock_server
 
 # Short, since every test of the deadline waits for it: the slow tier waits on no test longer.

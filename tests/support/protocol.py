@@ -56,8 +56,8 @@ async def ok_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     """A 200 with a short body: the limits under test are the protocol's, not the app's."""
     if scope["type"] != "http":
         return
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-type", b"text/plain"), (b"content-length", b"2")]})  # fmt: skip
+    headers = [(b"content-type", b"text/plain"), (b"content-length", b"2")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": b"ok"})
 
 
