@@ -128,6 +128,24 @@ def assert_served(server: RunningServer) -> None:
     assert response.status_code == 200 and response.json()["code"] == 2000
 
 
+@pytest.mark.slow  # under a second of the call on 2 busy cores (the server is shared)
+def test_one_connection_carries_3000_realistic_requests_answered_200(
+    quick: RunningServer,
+) -> None:
+    # A client's pooled connection, from outside: 3,000 requests with ~1 KB of header fields
+    # each (3 MB of heads, 24 times the head bound) on one socket, every one answered 200.
+    one = request(TARGET, REALISTIC_HEADERS, keep_alive=True)
+    statuses = []
+    with connection(quick) as sock:
+        for _ in range(3000):
+            sock.sendall(one)
+            answer = parse(receive(sock))
+            statuses.append(answer.status if answer is not None else None)
+            if answer is None or answer.headers.get("connection") == "close":
+                break
+    assert statuses == [200] * 3000
+
+
 @pytest.mark.slow
 def test_a_stalled_half_head_gets_408_and_is_closed_while_others_are_served(
     quick: RunningServer,
