@@ -197,6 +197,23 @@ def test_extra_fields_are_added_not_replacing_any() -> None:
         assert after == {**before, **EXTRA_RECORD_FIELDS}
 
 
+@pytest.mark.parametrize(
+    ("drills", "extra"),
+    [((), False), (("unknown-enums",), False), (("extra-fields",), True),
+     (("unknown-enums", "extra-fields"), True)],
+)  # fmt: skip
+def test_only_the_extra_fields_drill_adds_the_envelopes_extra_field(
+    drills: tuple[str, ...], extra: bool
+) -> None:
+    # D33: the envelope's `traceId` comes with extra-fields, and only with it; the rest of the
+    # envelope is the contract's.
+    params = {"annotationRequestId": DOCUMENTED, "limit": 1}
+    body = orjson.loads(_request(Settings(drills=drills), "GET", PATH, params=params).content)
+    assert ("traceId" in body, body.get("traceId")) == (extra, "drill" if extra else None)
+    assert {"code", "message", "data", "date", "requestId", "success"} <= set(body)
+    assert body["code"] == 2000 and body["success"] is True
+
+
 def test_without_a_drill_the_records_are_the_contracts() -> None:
     spec_values = {"actionType": "TaskAction", "status": "Status", "poolType": "PoolType"}
     schemas = load_spec()["components"]["schemas"]

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -371,6 +371,44 @@ def test_upstream_down_gives_502_with_a_clear_body_and_a_log_line(
     assert "the upstream did not answer (ConnectError" in response.text
     assert response.headers["x-contract-proxy-error"] == "502"
     assert any(line.startswith("proxy: 502 GET ") for line in caplog.messages)
+
+
+class _BrokenBody(httpx.AsyncByteStream):
+    """A body whose first chunk arrives and whose next read fails with `error`."""
+
+    def __init__(self, error: type[httpx.TransportError]) -> None:
+        self.error = error
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield b'{"code": 2000, "data": {"count": 1, "da'
+        raise self.error("the read broke off")
+
+
+class _BreakingUpstream(httpx.AsyncBaseTransport):
+    """Answers status and headers, then the body breaks: no socket, no waiting."""
+
+    def __init__(self, error: type[httpx.TransportError]) -> None:
+        self.error = error
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        headers = {"content-type": "application/json", "content-length": "4000"}
+        return httpx.Response(200, headers=headers, stream=_BrokenBody(self.error))
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "named"),
+    [(httpx.ReadTimeout, 504, "ReadTimeout"), (httpx.RemoteProtocolError, 502, "RemoteProtocolError")],
+)  # fmt: skip
+def test_an_upstream_failing_in_the_middle_of_the_body_is_a_timeout_or_a_bad_gateway(
+    error: type[httpx.TransportError], status: int, named: str
+) -> None:
+    # Headers came, the body stopped: a timeout is the upstream being slow (504, as when no
+    # answer came in time), a broken connection is a bad gateway (502) (C31).
+    app = ProxyApp(ProxyOptions(upstream=UPSTREAM), transport=_BreakingUpstream(error))
+    (response,) = send_all(app, [("GET", f"{RECORDS}?annotationRequestId=a")])
+    assert response.status_code == status
+    assert response.headers["x-contract-proxy-error"] == str(status)
+    assert response.text.startswith(f"stardust proxy: the upstream's answer broke off ({named})")
 
 
 async def _slow(scope: Scope, receive: Any, send: Any) -> None:
