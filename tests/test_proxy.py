@@ -397,8 +397,11 @@ class _BreakingUpstream(httpx.AsyncBaseTransport):
 
 @pytest.mark.parametrize(
     ("error", "status", "named"),
-    [(httpx.ReadTimeout, 504, "ReadTimeout"), (httpx.RemoteProtocolError, 502, "RemoteProtocolError")],
-)  # fmt: skip
+    [
+        (httpx.ReadTimeout, 504, "ReadTimeout"),
+        (httpx.RemoteProtocolError, 502, "RemoteProtocolError"),
+    ],
+)
 def test_an_upstream_failing_in_the_middle_of_the_body_is_a_timeout_or_a_bad_gateway(
     error: type[httpx.TransportError], status: int, named: str
 ) -> None:
