@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from bench.loadgen import Figures, expand
+import pytest
+
+from bench.loadgen import Figures, expand, percentile
 from bench.runner import (
     COMPARISONS,
     SCENARIOS,
@@ -129,3 +131,24 @@ def test_load_paths_write_out_shifted_page_numbers() -> None:
         "/a?offset=2",
         "/b?offset=100002",
     ]
+
+
+@pytest.mark.parametrize(
+    ("values", "share", "expected"),
+    [
+        (range(1, 6), 0.50, 3),  # ceil(2.5): the 3rd, where round() took the 2nd
+        (range(1, 101), 0.50, 50),
+        (range(1, 101), 0.99, 99),  # not the maximum
+        (range(1, 151), 0.99, 149),  # ceil(148.5)
+        (range(1, 101), 0.07, 7),  # 0.07 * 100 is 7.000000000000001 in floating point
+        (range(1, 1001), 0.999, 999),
+        ([42], 0.99, 42),
+        ([], 0.99, 0),
+        (range(1, 11), 1.0, 10),
+        (range(1, 11), 0.0, 1),
+    ],
+)
+def test_percentiles_are_nearest_rank(
+    values: range | list[int], share: float, expected: int
+) -> None:
+    assert percentile(list(values), share) == expected
