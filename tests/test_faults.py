@@ -197,10 +197,13 @@ def test_a_keys_file_that_is_not_json_is_named_without_its_content(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("workers", ["1", "2"])
 def test_the_process_refuses_bad_start_up_input_with_exit_2_and_no_traceback(
-    tmp_path: Path,
+    tmp_path: Path, workers: str
 ) -> None:
     # The in-process tests above call main(); this one proves what the process does with it.
+    # With two workers too: a fixture read only in the workers would have them fail and be
+    # restarted, and the process would never exit (the timeout ends the test).
     (tmp_path / "broken.yaml").write_text("annotationRequests: [", encoding="utf-8")
     result = subprocess.run(
         [
@@ -209,6 +212,8 @@ def test_the_process_refuses_bad_start_up_input_with_exit_2_and_no_traceback(
             "mockserver",
             "--port",
             str(free_port()),
+            "--workers",
+            workers,
             "--fixtures",
             str(tmp_path),
         ],
