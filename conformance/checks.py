@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from functools import cached_property
+from urllib.parse import quote
 
 from conformance import across_exchanges as across
 from conformance import per_exchange as rules
@@ -536,9 +537,16 @@ def clock_and_zone(phase: Phase, outcome: Outcome) -> None:
 
 @register(SEMANTIC)
 def id_byte_length(phase: Phase, outcome: Outcome) -> None:
-    """An ID is limited to 255 bytes of UTF-8, not 255 characters."""
-    for item in (*IDS_OF_255_BYTES, *IDS_OF_256_BYTES):
-        exchange = phase.target.get([item])
+    """An ID is 1 to 255 bytes of UTF-8: not 255 characters, and never empty."""
+    sent = [phase.target.get([item]) for item in (*IDS_OF_255_BYTES, *IDS_OF_256_BYTES)]
+    # Empty IDs in each place a list can hold one (D8, D58), beside a known ID when one is
+    # given: a server that drops them (JavaScript's `split(",").filter(Boolean)`) serves a page.
+    item = (phase.options.known_ids or ("conformance-any-id",))[0]
+    for query in (f"{item},", f",{item}", f"{item},,{item}"):
+        sent.append(phase.target.send([("annotationRequestId", query)]))
+    sent.append(phase.target.send([("annotationRequestId", item), ("annotationRequestId", "")]))
+    sent.append(phase.target.send_raw(f"annotationRequestId={quote(item)}&annotationRequestId"))
+    for exchange in sent:
         outcome.saw()
         message = rules.id_byte_length(exchange, False)
         if message:

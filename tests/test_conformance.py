@@ -122,6 +122,7 @@ EXPECTED = {
     "names_case_insensitive": (SEMANTIC, {"unknown_parameters_ignored"}),
     "ids_in_request_order": (SEMANTIC, {"multiple_ids_ordering"}),
     "cap_after_offset": (SEMANTIC, {"limit_capped"}),
+    "empty_ids_dropped": (SEMANTIC, {"id_byte_length"}),
 }
 # Implementations the contract allows: the whole suite must pass them, every check run.
 ALLOWED = {

@@ -1119,3 +1119,32 @@ def test_a_count_that_is_not_an_integer_is_no_count(count: Any) -> None:
         "GET", f"{BASE}?annotationRequestId=a", 200, envelope(2000, {"count": count, "data": []})
     )
     assert exchange.count is None and not exchange.is_page
+
+
+@pytest.mark.parametrize(
+    ("query", "code", "method", "empty"),
+    [
+        ("annotationRequestId=a,", 2000, "GET", True),
+        ("annotationRequestId=,a", 53003, "GET", True),
+        ("annotationRequestId=a,,b", 2000, "GET", True),
+        ("annotationRequestId=a&annotationRequestId=", 2000, "GET", True),
+        ("annotationRequestId=a&annotationRequestId", 2000, "GET", True),
+        ("annotationRequestId=a,", 4005, "GET", False),  # refused: as D8 says
+        ("annotationRequestId=a,", 2000, "POST", False),  # not the operation
+        ("annotationRequestId=a,b", 2000, "GET", False),
+    ],
+)
+def test_an_empty_id_among_others_must_be_refused(
+    query: str, code: int, method: str, empty: bool
+) -> None:
+    # D8, D58: an empty item of a list is an empty ID, never dropped.
+    exchange = Exchange.build(method, f"{BASE}?{query}", 200, envelope(code))
+    message = per_exchange.id_byte_length(exchange, False)
+    if not empty:
+        assert message is None
+        return
+    sent = "&".join(f"annotationRequestId={v}" for v in exchange.values("annotationRequestId"))
+    assert message == (
+        f"an empty ID ({sent}) answered code {code}; expected 4005 (D8, D58: an ID is 1 to "
+        "255 bytes; an empty one between commas or repeated is not dropped)"
+    )

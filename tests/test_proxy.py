@@ -98,6 +98,7 @@ def invalid_requests(known: str) -> list[tuple[str, str]]:
         ("GET", f"{RECORDS}?annotationRequestId={known}&limit=5&limit=5"),
         ("GET", f"{RECORDS}?annotationRequestId%5B%5D={known}"),
         ("GET", f"{RECORDS}?annotationrequestid={known}"),
+        ("GET", f"{RECORDS}?annotationRequestId={known},"),
     ]
 
 
@@ -159,6 +160,7 @@ CAUGHT_BY = {
     "ids_in_request_order": "multiple_ids_ordering",
     # The proxy sees the page's records against its count: one page short, not the cap.
     "cap_after_offset": "pagination_complete",
+    "empty_ids_dropped": "id_byte_length",
 }
 # Variants the contract allows (issue 10): the proxy reports none of them.
 ALLOWED = ("other_methods_404_or_501", "percent_2c_is_data", "transient_5000")
@@ -218,7 +220,7 @@ def test_a_realistic_session_in_front_of_the_mock_has_no_violations() -> None:
 def test_invalid_requests_through_the_mock_are_the_clients_fault_only() -> None:
     app = proxy_app(create_app(Settings(log_level="warning")))
     responses = send_all(app, invalid_requests(DOCUMENTED))
-    assert [response.status_code for response in responses] == [400] * 14
+    assert [response.status_code for response in responses] == [400] * 15
     assert {failure.check for failure in app.tally.verdict().failures} == {"client_request_valid"}
     assert "client_request_valid: the contract refuses this request" in responses[0].headers[HEADER]
 

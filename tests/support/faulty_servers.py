@@ -114,6 +114,7 @@ FAULTS += (
     "names_case_insensitive",
     "ids_in_request_order",
     "cap_after_offset",
+    "empty_ids_dropped",
 )
 
 
@@ -329,6 +330,8 @@ def parse(raw_query: bytes, fault: str | None) -> Query:
     for value in values.get("annotationRequestId", []):
         split = fault not in ("comma_not_split", "percent_2c_is_data")
         for item in value.split(",") if split else [value]:
+            if not item and fault == "empty_ids_dropped":
+                continue
             sent += 1
             limit_of = (
                 len(item) if fault == "id_bytes_counted_as_characters" else len(item.encode())
