@@ -13,7 +13,8 @@ is emptied before each group, and each group's `mutmut results` (the survivors) 
 to `reports/mutate/GROUP.txt` and printed.
 
 Without GROUP, every group in order; exit 1 if a group's run failed (not for survivors: they
-are read and judged, docs/conformance.md C26).
+are read and judged, docs/conformance.md C26). `--only PATTERN...` after the groups runs only
+the mutants whose names match (mutmut's globs), e.g. to check that a new test kills a survivor.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import subprocess
 import sys
 import time
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +40,7 @@ def groups() -> dict[str, dict[str, Any]]:
     return found
 
 
-def run_one(name: str, *, results_only: bool = False) -> int:
+def run_one(name: str, *, results_only: bool = False, only: Sequence[str] = ()) -> int:
     """In this process: mutmut run on one group, then its results."""
     from mutmut import configuration
     from mutmut.__main__ import cli
@@ -54,7 +56,7 @@ def run_one(name: str, *, results_only: bool = False) -> int:
     if not results_only:
         shutil.rmtree("mutants", ignore_errors=True)
         try:
-            cli(["run"], standalone_mode=False)
+            cli(["run", *only], standalone_mode=False)
         except SystemExit as stopped:
             if stopped.code:
                 return int(stopped.code) if isinstance(stopped.code, int) else 1
@@ -68,9 +70,13 @@ def run_one(name: str, *, results_only: bool = False) -> int:
 
 def main(arguments: list[str]) -> int:
     if arguments[:1] == ["--one"]:
-        return run_one(arguments[1])
+        return run_one(arguments[1], only=arguments[2:])
     if arguments[:1] == ["--results"]:
         return run_one(arguments[1], results_only=True)
+    only: list[str] = []
+    if "--only" in arguments:
+        at = arguments.index("--only")
+        arguments, only = arguments[:at], arguments[at + 1 :]
     known = groups()
     unknown = [name for name in arguments if name not in known]
     if unknown:
@@ -83,7 +89,7 @@ def main(arguments: list[str]) -> int:
     for name in arguments or list(known):
         print(f"== group {name}: {', '.join(known[name]['only_mutate'])}", flush=True)
         started = time.monotonic()
-        status = subprocess.call([sys.executable, __file__, "--one", name])
+        status = subprocess.call([sys.executable, __file__, "--one", name, *only])
         report = REPORTS / f"{name}.txt"
         results = report.read_text() if report.exists() else ""
         survivors = [line for line in results.splitlines() if line.strip()]
