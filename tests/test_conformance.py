@@ -124,6 +124,7 @@ EXPECTED = {
     "ids_in_request_order": (SEMANTIC, {"multiple_ids_ordering"}),
     "cap_after_offset": (SEMANTIC, {"limit_capped"}),
     "empty_ids_dropped": (SEMANTIC, {"id_byte_length"}),
+    "limit_per_id": (SEMANTIC, {"multiple_ids_ordering"}),
 }
 # Implementations the contract allows: the whole suite must pass them, every check run.
 ALLOWED = {

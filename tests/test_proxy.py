@@ -161,6 +161,7 @@ CAUGHT_BY = {
     # The proxy sees the page's records against its count: one page short, not the cap.
     "cap_after_offset": "pagination_complete",
     "empty_ids_dropped": "id_byte_length",
+    "limit_per_id": "pagination_complete",
 }
 # Variants the contract allows (issue 10): the proxy reports none of them.
 ALLOWED = ("other_methods_404_or_501", "percent_2c_is_data", "transient_5000")

@@ -115,6 +115,7 @@ FAULTS += (
     "ids_in_request_order",
     "cap_after_offset",
     "empty_ids_dropped",
+    "limit_per_id",
 )
 
 
@@ -425,6 +426,12 @@ class FaultyServer:
         if fault == "last_page_repeated" and start >= total > 0:
             start = ((total - 1) // limit) * limit
         records = self._slice(query.annotation_request_ids, start, limit)
+        if fault == "limit_per_id":
+            # Each ID's own page of `limit` records, one after the other by id.
+            ordered = sorted(
+                query.annotation_request_ids, key=lambda item: _stable_int(item) % 1000
+            )
+            records = [r for item in ordered for r in self._slice((item,), start, limit)]
         if fault == "unsorted_ids":
             records.reverse()
         shown = total
