@@ -367,7 +367,7 @@ def multiple_ids_ordering(phase: Phase, outcome: Outcome) -> None:
 @register(SEMANTIC)
 @needs_known_ids(1)
 def duplicate_ids_once(phase: Phase, outcome: Outcome) -> None:
-    """A duplicated ID (`a&a`, `a,a`) counts once (D7)."""
+    """A duplicated ID (`a&a`, `a,a`) counts once (D7); `a, a` and `a;a` are other IDs."""
     result = next((r for r in phase.walks if r.count > 0), None)
     if result is None:
         return
@@ -387,6 +387,28 @@ def duplicate_ids_once(phase: Phase, outcome: Outcome) -> None:
                 "duplicate_ids_once",
                 f"{'&'.join(exchange.values('annotationRequestId'))} answered code "
                 f"{exchange.code!r}; a duplicated ID counts once (D7), it is not an error",
+                exchange,
+            ))  # fmt: skip
+    # Not a duplicate: blanks around a comma belong to the ID (` a` is another ID), and `;`
+    # separates nothing (D58). Spring trims list items and older parsers split pairs at `;`:
+    # both answer `a` alone; Go's net/url drops a pair holding a `;`: the ID is missing. A
+    # server knowing only real IDs answers 53003, one generating data for any ID a page of
+    # both; neither answers as `a` alone, nor 4005.
+    # The `;` literal, as a client's URL holds it: percent-encoded, it would be data anyway.
+    alone = {(e.count, tuple(e.record_ids)) for e in (plain, again)}
+    for joined in (f"{item}, {item}", f"{item} ,{item}", f"{item};{item}"):
+        exchange = phase.target.send_raw(
+            f"annotationRequestId={quote(joined, safe=',;')}&offset=1&limit={result.limit}"
+        )
+        outcome.saw()
+        taken_alone = exchange.is_page and (exchange.count, tuple(exchange.record_ids)) in alone
+        if taken_alone or exchange.code == rules.INVALID_PARAMETER:
+            outcome.failures.append(phase.fail(
+                "duplicate_ids_once",
+                f"annotationRequestId={joined} answered code {exchange.code!r}"
+                f"{' with the page of ' + repr(item) + ' alone' if taken_alone else ''}; blanks "
+                "around a comma are part of an ID and `;` separates nothing (D58): it names "
+                "another ID (53003, or its records too)",
                 exchange,
             ))  # fmt: skip
 

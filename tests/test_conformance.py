@@ -125,6 +125,8 @@ EXPECTED = {
     "cap_after_offset": (SEMANTIC, {"limit_capped"}),
     "empty_ids_dropped": (SEMANTIC, {"id_byte_length"}),
     "limit_per_id": (SEMANTIC, {"multiple_ids_ordering"}),
+    "list_items_trimmed": (SEMANTIC, {"duplicate_ids_once"}),
+    "semicolon_separates": (SEMANTIC, {"duplicate_ids_once"}),
 }
 # Implementations the contract allows: the whole suite must pass them, every check run.
 ALLOWED = {

@@ -116,6 +116,8 @@ FAULTS += (
     "cap_after_offset",
     "empty_ids_dropped",
     "limit_per_id",
+    "list_items_trimmed",
+    "semicolon_separates",
 )
 
 
@@ -314,6 +316,8 @@ def parse(raw_query: bytes, fault: str | None) -> Query:
             pairs = _split_before_decoding(text)
         else:
             decoding = "replace" if fault == "bad_encoding_replaced" else "strict"
+            if fault == "semicolon_separates":
+                text = text.replace(";", "&")
             pairs = parse_qsl(text, keep_blank_values=True, errors=decoding)
     except (UnicodeDecodeError, ValueError):
         raise InvalidParameter("query") from None
@@ -331,6 +335,8 @@ def parse(raw_query: bytes, fault: str | None) -> Query:
     for value in values.get("annotationRequestId", []):
         split = fault not in ("comma_not_split", "percent_2c_is_data")
         for item in value.split(",") if split else [value]:
+            if fault == "list_items_trimmed":
+                item = item.strip()
             if not item and fault == "empty_ids_dropped":
                 continue
             sent += 1
