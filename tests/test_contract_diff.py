@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from contract import SPEC_PATH, load_spec
-from contract.diff import diff
+from contract.diff import diff, flatten
 
 Spec = dict[str, Any]
 
@@ -178,7 +178,17 @@ def add_operation(spec: Spec) -> None:
     spec["paths"]["/statistics/other"] = copy.deepcopy(spec["paths"]["/statistics/record"])
 
 
+def remove_limit_maximum(spec: Spec) -> None:
+    del _parameters(spec)["Limit"]["schema"]["maximum"]
+
+
+def bound_a_response_field(spec: Spec) -> None:
+    _schemas(spec)["Record"]["properties"]["poolName"]["maxLength"] = 64
+
+
 NON_BREAKING: list[Callable[[Spec], None]] = [
+    remove_limit_maximum,
+    bound_a_response_field,
     add_record_field,
     remove_response_enum_value,
     narrow_response_range,
@@ -192,6 +202,12 @@ NON_BREAKING: list[Callable[[Spec], None]] = [
 
 # What each change reads as, line for line: where, what, and the verdict (BREAKING or ok).
 EXACT: dict[str, list[str]] = {
+    "remove_limit_maximum": [
+        "ok        GET /statistics/record parameter query limit: maximum 2147483647 -> None",
+    ],
+    "bound_a_response_field": [
+        "ok        GET /statistics/record response 200 body.data.data[].poolName: maxLength None -> 64",
+    ],
     "remove_record_field": [
         "BREAKING  GET /statistics/record response 200 body.data.data[].aliceName: property removed",
     ],
@@ -313,6 +329,22 @@ def test_each_change_is_reported_where_it_is_and_as_what(mutate: Callable[[Spec]
     # wrong verdict misleads the maintainer who reads it (issue 22: a removed media type, a
     # changed pattern and a changed format were each called compatible by one-line slips).
     assert [str(change) for change in diff(load_spec(), _changed(mutate))] == EXACT[mutate.__name__]
+
+
+def test_flatten_merges_all_of_later_parts_refining_earlier_ones() -> None:
+    schema = {
+        "description": "an envelope",
+        "allOf": [
+            {"type": "object", "properties": {"code": {"type": "integer"}}, "required": ["code"]},
+            {"properties": {"code": {"enum": [2000]}, "data": {}}, "required": ["data", "code"]},
+        ],
+    }
+    assert flatten(schema) == {
+        "type": "object",
+        "properties": {"code": {"type": "integer", "enum": [2000]}, "data": {}},
+        "required": ["code", "data"],
+        "description": "an envelope",
+    }
 
 
 def test_the_contract_against_itself_has_no_change() -> None:

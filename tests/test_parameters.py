@@ -171,3 +171,54 @@ def test_bytes_that_are_not_utf8_name_their_parameter(raw: bytes, parameter: str
         parse_query(rules(), raw)
     assert raised.value.parameter == parameter
     assert "is not valid UTF-8" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (b"annotationRequestId=a&offset=1&limit=1", {"offset": 1, "limit": 1}),  # the minimum
+        (b"annotationRequestId=" + b",".join(b"i%d" % n for n in range(100)), {"offset": 1}),
+        (b"annotationRequestId=a=b", {"annotationRequestId": ("a=b",)}),  # the first = splits
+        (b"annotationRequestId=%61=%62", {"annotationRequestId": ("a=b",)}),
+        (b"&&annotationRequestId=%61&", {"annotationRequestId": ("a",)}),  # empty pairs
+        (b"&&annotationRequestId=a&", {"annotationRequestId": ("a",)}),
+    ],
+    ids=["minimums", "100-ids", "equals-in-value", "equals-encoded", "empty-pairs-encoded",
+         "empty-pairs"],
+)  # fmt: skip
+def test_edges_of_a_valid_query(raw: bytes, expected: dict[str, Any]) -> None:
+    parsed = parse_query(rules(), raw)
+    assert {name: parsed[name] for name in expected} == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b"%FF=1&annotationRequestId=a", "Invalid parameter: name is not valid UTF-8"),
+        (b"annotationRequestId=%FF", "Invalid parameter: annotationRequestId is not valid UTF-8"),
+        (b"annotationRequestId=\xff", "Invalid parameter: annotationRequestId is not valid UTF-8"),
+        (b"annotationRequestId=%2", "Invalid parameter: annotationRequestId has a malformed "
+                                     "percent-encoding"),
+        (b"annotationRequestId=a,", "Invalid parameter: annotationRequestId must not contain an "
+                                    "empty value"),
+        (b"annotationRequestId=a%01", "Invalid parameter: annotationRequestId values must not "
+                                      "contain control characters"),
+        (b"annotationRequestId=a&limit=" + b"9" * 50, "Invalid parameter: limit must be an "
+                                                      "integer >= 1, got '" + "9" * 40 + "'"),
+        (b"annotationRequestId=a&limit=0", "Invalid parameter: limit must be an integer >= 1, "
+                                           "got 0"),
+        # Leading zeros keep a number short enough to parse, its text is cut at 40 characters.
+        (b"annotationRequestId=a&offset=" + b"0" * 30 + b"9" * 12,
+         "Invalid parameter: offset must be at most 2147483647, got " + "0" * 30 + "9" * 10),
+    ],
+)  # fmt: skip
+def test_the_whole_message_names_parameter_and_cause(raw: bytes, message: str) -> None:
+    # The message is the 4005 envelope's, which client developers read.
+    with pytest.raises(ParameterError) as raised:
+        parse_query(rules(), raw)
+    assert str(raised.value) == message
+
+
+def test_a_parameter_without_required_is_optional() -> None:
+    rule = {"in": "query", "name": "page", "schema": {"type": "integer"}}
+    assert compile_rules([rule]) == (ParameterRule("page", required=False, is_array=False),)
