@@ -24,6 +24,7 @@ import pytest
 from conformance.exchange import Exchange
 from conformance.failures import Failure
 from conformance.launch import HOST, free_port, started
+from conformance.proxy import observed
 from conformance.proxy.app import ProxyApp
 from conformance.proxy.checks import PROXY_CHECKS
 from conformance.proxy.cli import main as proxy_main
@@ -639,3 +640,25 @@ def test_a_gzipped_answer_is_judged_and_passed_on_still_compressed() -> None:
     assert response.headers["content-length"] == str(len(packed))
     assert response.json() == body
     assert "envelope_request_id: " in response.headers[HEADER]
+
+
+def test_an_over_long_id_answered_is_one_cause_reported_once() -> None:
+    # A 256-byte ID served a page: id_byte_length names the cause; negative_data_rejection,
+    # which would say the same of the same request, stays silent (C30), in the proxy's
+    # judging and in the observed judgement itself; another refused request is its own.
+    app = proxy_app(FaultyServer("id_bytes_counted_as_characters").app())
+    send_all(app, [("GET", f"{RECORDS}?annotationRequestId={ID_OF_256_BYTES}")])
+    failed = set(app.tally.verdict().failed_checks)
+    assert failed == {"id_byte_length", "client_request_valid"}
+    page = {"code": 2000, "data": {"count": 0, "data": []}}
+    for query, expected in (
+        (f"annotationRequestId={ID_OF_256_BYTES}", None),
+        ("annotationRequestId=a&limit=0", "code 2000 to a request the contract refuses; "
+         "expected 4005 (Invalid parameter: limit must be an integer >= 1, got 0)"),
+        ("annotationRequestId=" + ",".join(["a"] * 101), "code 2000 to a request the contract "
+         "refuses; expected 4005 (Invalid parameter: annotationRequestId accepts at most 100 "
+         "values, got 101)"),
+    ):  # fmt: skip
+        exchange = Exchange.build("GET", f"{UPSTREAM}{RECORDS}?{query}", 200, page)
+        request = read_request(query.encode())
+        assert observed.negative_data_rejection(exchange, request) == expected
