@@ -138,6 +138,7 @@ ALLOWED = {
     "grows": SEMANTIC,
 }
 
+
 def _known_ids_for(fault: str) -> tuple[str, ...]:
     if fault in CAP_FAULTS:
         return KNOWN_IDS
