@@ -77,14 +77,15 @@ proxy: $(STAMP)
 	$(BIN)/python -m conformance proxy --upstream '$(UPSTREAM)' --host $(HOST) \
 		--port $(PROXY_PORT) $(ARGS)
 
-# Mutation testing of the conformance suite's pure judgements against its in-process tests
-# ([tool.mutmut] in pyproject.toml; about 8 minutes on 2 busy cores); prints every mutant that
-# survived. docs/conformance.md (C26) records the last run's survivors.
+# Mutation testing of the pure modules (the suite's judgements, the contract's diff and
+# parameter rules, the proxy's judgements, the mock's pure helpers), one group at a time, each
+# against its own in-process tests ([tool.mutmut.groups] in pyproject.toml, tools/mutate.py);
+# niced, since it keeps both cores busy for minutes. GROUPS='proxy contract' runs only those.
+# Prints every mutant that survived; docs/conformance.md (C26, C52) records the last run's.
+GROUPS ?=
 mutate: $(STAMP)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[mutate]'
-	rm -rf mutants
-	$(BIN)/mutmut run
-	$(BIN)/mutmut results
+	nice -n 10 $(BIN)/python tools/mutate.py $(GROUPS)
 
 # Loopback only and bounded: a fresh mock, 32 clients for DURATION seconds (default 60) after a
 # warm-up; fails on any error or on resident-memory growth beyond 16 MiB. Report in reports/.

@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import functools
 import json
+import math
 import os
 import re
 import resource
@@ -57,12 +58,15 @@ class Figures:
     mean_by_path_ms: list[float]
 
 
-def percentile(sorted_values: Sequence[int], share: float) -> int:
-    """Nearest-rank percentile of values already sorted."""
+def percentile(sorted_values: Sequence[float], share: float) -> float:
+    """Nearest-rank percentile of values already sorted: the smallest value with at least
+    `share` of the values at or below it, the ceil(share * n)-th (C55). Python's round()
+    rounds halves to even, so round(share * n) took the 2nd of 5 values for the median."""
     if not sorted_values:
         return 0
-    rank = max(0, min(len(sorted_values) - 1, round(share * len(sorted_values)) - 1))
-    return sorted_values[rank]
+    # The tolerance keeps a product such as 0.07 * 100 (7.000000000000001) at its rank.
+    rank = math.ceil(share * len(sorted_values) - 1e-9)
+    return sorted_values[max(0, min(len(sorted_values), rank) - 1)]
 
 
 class Connection(asyncio.Protocol):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from functools import cached_property
+from urllib.parse import quote
 
 from conformance import across_exchanges as across
 from conformance import per_exchange as rules
@@ -47,8 +48,31 @@ OWNED_ELSEWHERE = (
 # 255 bytes of UTF-8 made of multi-byte characters, and one byte more.
 IDS_OF_255_BYTES = ("é" * 127 + "a", "€" * 85)
 IDS_OF_256_BYTES = ("é" * 128, "€" * 85 + "a")
-# Values of `offset`/`limit` that D10 makes invalid: zero, negative, fraction, empty, int32+1.
-INVALID_INTEGERS = ("0", "-1", "1.5", "", "2147483648", "ten")
+# Values of `offset`/`limit` that D10 makes invalid: zero, negative, fraction, empty, int32+1;
+# then the forms other stacks' integer parsers accept by default, which D56 refuses: a sign
+# (Java, Go, .NET), blanks (.NET, JavaScript's parseInt), an exponent and trailing text
+# (parseInt reads `1e1` and `10abc` as 1 and 10), Go's base prefixes, digit separators and
+# non-ASCII digits (Python's int, Java's parseInt), an overflow of 64 bits.
+INVALID_INTEGERS: tuple[str, ...] = ("0", "-1", "1.5", "", "2147483648", "ten")
+INVALID_INTEGERS += ("+1", "-0", "1e1", "10abc", " 10", "10 ", "0x10", "1_0", "\u0661\u0660")
+INVALID_INTEGERS += ("\uff11\uff10", "99999999999999999999")
+# A valid integer with leading zeros: decimal, 10 records, not octal's 8 (D56).
+LEADING_ZEROS = "010"
+# Repetitions of `offset`/`limit`, each order (D24, D58): differing values, the same value twice
+# (a server that keeps distinct values sees one), and an empty one beside a value (a server
+# that drops blank values sees one).
+REPEATED_VALUES = (("1", "2"), ("2", "1"), ("1", "1"), ("", "1"), ("1", ""))
+
+
+def near_misses(name: str) -> tuple[str, ...]:
+    """Names other stacks' query parsers take for `name` by default, which D57 does not:
+    Express's qs reads `name[]` and `name[0]` as `name` (and `name.0` with allowDots),
+    ASP.NET Core matches names case-insensitively."""
+    capitalised = name[:1].upper() + name[1:]
+    found = (f"{name}[]", f"{name}[0]", f"{name}.0", name.lower(), name.upper(), capitalised)
+    return tuple(dict.fromkeys(other for other in found if other != name))
+
+
 # Methods the contract does not document; QUERY is one a server may not know at all (501).
 OTHER_METHODS = ("POST", "PUT", "PATCH", "DELETE", "QUERY")
 
@@ -111,7 +135,9 @@ class Phase:
         ids = [result.ids[0] for result in self.walks if result.count > 0][:MAX_IDS_TOGETHER]
         if len(ids) < 2:
             return []
-        found = [walk(self.target, ids), walk(self.target, ids, joined=True)]
+        # The comma form names the IDs in the other order: one order by id whatever the order
+        # named (D58), which a server serving each ID's records in turn breaks in one of them.
+        found = [walk(self.target, ids), walk(self.target, ids[::-1], joined=True)]
         return [result for result in found if result is not None]
 
     def fail(self, name: str, message: str, exchange: Exchange) -> Failure:
@@ -227,9 +253,16 @@ def limit_capped(phase: Phase, outcome: Outcome) -> None:
     """A `limit` above 1000 is served as 1000, not rejected."""
     largest = max(phase.walks, key=lambda result: result.count)
     item = largest.ids[0]
-    capped = phase.target.get([item], 1, LIMIT_CAP)
+    # Page 1, and page 2: its first record is the 1001st, whatever limit above 1000 was asked
+    # (a server applying `offset` with the limit asked for, then the cap, skips records).
+    for offset in (1, 2):
+        _capped_page(phase, outcome, largest.count, item, offset)
+
+
+def _capped_page(phase: Phase, outcome: Outcome, count: int, item: str, offset: int) -> None:
+    capped = phase.target.get([item], offset, LIMIT_CAP)
     for limit in (LIMIT_CAP + 1, INT32_MAX):
-        exchange = phase.target.get([item], 1, limit)
+        exchange = phase.target.get([item], offset, limit)
         outcome.saw()
         if not exchange.is_page:
             outcome.failures.append(phase.fail(
@@ -239,14 +272,15 @@ def limit_capped(phase: Phase, outcome: Outcome) -> None:
                 exchange,
             ))  # fmt: skip
             continue
-        found = rules.page_size(exchange, largest.count)
+        found = rules.page_size(exchange, count)
         if found and found[0] == "limit_capped":
             outcome.failures.append(phase.fail("limit_capped", f"{item!r}: {found[1]}", exchange))
         elif exchange.record_ids != capped.record_ids:
             outcome.failures.append(phase.fail(
                 "limit_capped",
-                f"{item!r}: limit {limit} gave {len(exchange.record_ids)} records, limit 1000 "
-                f"gave {len(capped.record_ids)}: a limit above 1000 must answer limit 1000's page",
+                f"{item!r}: page {offset} of limit {limit} gave {len(exchange.record_ids)} "
+                f"records, of limit 1000 {len(capped.record_ids)}: a limit above 1000 must "
+                "answer limit 1000's page",
                 exchange,
             ))  # fmt: skip
 
@@ -362,7 +396,7 @@ def multiple_ids_ordering(phase: Phase, outcome: Outcome) -> None:
 @register(SEMANTIC)
 @needs_known_ids(1)
 def duplicate_ids_once(phase: Phase, outcome: Outcome) -> None:
-    """A duplicated ID (`a&a`, `a,a`) counts once (D7)."""
+    """A duplicated ID (`a&a`, `a,a`) counts once (D7); `a, a` and `a;a` are other IDs."""
     result = next((r for r in phase.walks if r.count > 0), None)
     if result is None:
         return
@@ -384,6 +418,28 @@ def duplicate_ids_once(phase: Phase, outcome: Outcome) -> None:
                 f"{exchange.code!r}; a duplicated ID counts once (D7), it is not an error",
                 exchange,
             ))  # fmt: skip
+    # Not a duplicate: blanks around a comma belong to the ID (` a` is another ID), and `;`
+    # separates nothing (D58). Spring trims list items and older parsers split pairs at `;`:
+    # both answer `a` alone; Go's net/url drops a pair holding a `;`: the ID is missing. A
+    # server knowing only real IDs answers 53003, one generating data for any ID a page of
+    # both; neither answers as `a` alone, nor 4005.
+    # The `;` literal, as a client's URL holds it: percent-encoded, it would be data anyway.
+    alone = {(e.count, tuple(e.record_ids)) for e in (plain, again)}
+    for joined in (f"{item}, {item}", f"{item} ,{item}", f"{item};{item}"):
+        exchange = phase.target.send_raw(
+            f"annotationRequestId={quote(joined, safe=',;')}&offset=1&limit={result.limit}"
+        )
+        outcome.saw()
+        taken_alone = exchange.is_page and (exchange.count, tuple(exchange.record_ids)) in alone
+        if taken_alone or exchange.code == rules.INVALID_PARAMETER:
+            outcome.failures.append(phase.fail(
+                "duplicate_ids_once",
+                f"annotationRequestId={joined} answered code {exchange.code!r}"
+                f"{' with the page of ' + repr(item) + ' alone' if taken_alone else ''}; blanks "
+                "around a comma are part of an ID and `;` separates nothing (D58): it names "
+                "another ID (53003, or its records too)",
+                exchange,
+            ))  # fmt: skip
 
 
 @register(SEMANTIC)
@@ -391,11 +447,15 @@ def repeated_offset_limit_rejected(phase: Phase, outcome: Outcome) -> None:
     """A repeated `offset` or `limit` answers 4005 (D24)."""
     item = (phase.options.known_ids or ("conformance-any-id",))[0]
     for name in ("offset", "limit"):
-        exchange = phase.target.send([("annotationRequestId", item), (name, 1), (name, 2)])
-        outcome.saw()
-        message = rules.repeated_offset_limit_rejected(exchange, False)
-        if message:
-            outcome.failures.append(phase.fail("repeated_offset_limit_rejected", message, exchange))
+        for first, second in REPEATED_VALUES:
+            pairs = [("annotationRequestId", item), (name, first), (name, second)]
+            exchange = phase.target.send(pairs)
+            outcome.saw()
+            message = rules.repeated_offset_limit_rejected(exchange, False)
+            if message:
+                outcome.failures.append(
+                    phase.fail("repeated_offset_limit_rejected", message, exchange)
+                )
 
 
 @register(SEMANTIC)
@@ -413,6 +473,21 @@ def invalid_offset_limit_rejected(phase: Phase, outcome: Outcome) -> None:
                 outcome.failures.append(
                     phase.fail("invalid_offset_limit_rejected", message, exchange)
                 )
+    # Leading zeros are decimal (D56): a page of 10 records where the request has them.
+    result = next((r for r in phase.walks if r.count > 8), None)  # 8: octal's reading
+    if result is not None:
+        item = result.ids[0]
+        exchange = phase.target.send([("annotationRequestId", item), ("limit", LEADING_ZEROS)])
+        outcome.saw()
+        found = rules.page_size(exchange, result.count) if exchange.is_page else None
+        if not exchange.is_page or found:
+            outcome.failures.append(phase.fail(
+                "invalid_offset_limit_rejected",
+                f"limit={LEADING_ZEROS} answered code {exchange.code!r} with "
+                f"{len(exchange.record_ids)} records; leading zeros are decimal (D56): "
+                f"{min(10, result.count)} records, as limit=10",
+                exchange,
+            ))  # fmt: skip
 
 
 @register(SEMANTIC)
@@ -462,16 +537,40 @@ def unknown_parameters_ignored(phase: Phase, outcome: Outcome) -> None:
     before = phase.target.send(plain)
     extra = phase.target.send([*plain, ("traceId", "conformance-1"), ("utm_source", "ci")])
     after = phase.target.send(plain)
+    # Near-misses of `limit` are unknown parameters too (D57): the page keeps the default
+    # limit, between two requests without any.
+    default: list[tuple[str, str | int]] = [("annotationRequestId", item), ("offset", 1)]
+    around = [phase.target.send(default)]
+    near = [(phase.target.send([*default, (name, 1)]), name) for name in near_misses("limit")]
+    around.append(phase.target.send(default))
     outcome.saw()
-    answers = {(e.code, e.count, tuple(e.record_ids)) for e in (before, after)}
-    if (extra.code, extra.count, tuple(extra.record_ids)) not in answers:
-        outcome.failures.append(phase.fail(
-            "unknown_parameters_ignored",
-            f"with the unknown parameters traceId and utm_source the request answered code "
-            f"{extra.code!r}, count {extra.count!r}; without them code {before.code!r}, count "
-            f"{before.count!r}: parameters the contract does not name are ignored (D23)",
-            extra,
-        ))  # fmt: skip
+    for exchange, unknown, alike in (
+        (extra, "traceId and utm_source", (before, after)),
+        *((exchange, name, around) for exchange, name in near),
+    ):
+        answers = {(e.code, e.count, tuple(e.record_ids)) for e in alike}
+        if (exchange.code, exchange.count, tuple(exchange.record_ids)) not in answers:
+            outcome.failures.append(phase.fail(
+                "unknown_parameters_ignored",
+                f"with the unknown parameter(s) {unknown} the request answered code "
+                f"{exchange.code!r}, count {exchange.count!r}, {len(exchange.record_ids)} "
+                f"records; without them code {alike[0].code!r}, count {alike[0].count!r}, "
+                f"{len(alike[0].record_ids)} records: parameters the contract does not name "
+                "are ignored (D23), and names are matched exactly (D57)",
+                exchange,
+            ))  # fmt: skip
+    # A near-miss of the ID's name alone names no ID: the required parameter is missing.
+    for name in near_misses("annotationRequestId"):
+        exchange = phase.target.send([(name, item)])
+        outcome.saw()
+        if exchange.code != rules.INVALID_PARAMETER:
+            outcome.failures.append(phase.fail(
+                "unknown_parameters_ignored",
+                f"{name}={item} alone answered code {exchange.code!r}; expected 4005: "
+                "annotationRequestId is missing, names are matched exactly (D57), and other "
+                "names are ignored (D23)",
+                exchange,
+            ))  # fmt: skip
 
 
 @register(SEMANTIC)
@@ -489,9 +588,16 @@ def clock_and_zone(phase: Phase, outcome: Outcome) -> None:
 
 @register(SEMANTIC)
 def id_byte_length(phase: Phase, outcome: Outcome) -> None:
-    """An ID is limited to 255 bytes of UTF-8, not 255 characters."""
-    for item in (*IDS_OF_255_BYTES, *IDS_OF_256_BYTES):
-        exchange = phase.target.get([item])
+    """An ID is 1 to 255 bytes of UTF-8: not 255 characters, and never empty."""
+    sent = [phase.target.get([item]) for item in (*IDS_OF_255_BYTES, *IDS_OF_256_BYTES)]
+    # Empty IDs in each place a list can hold one (D8, D58), beside a known ID when one is
+    # given: a server that drops them (JavaScript's `split(",").filter(Boolean)`) serves a page.
+    item = (phase.options.known_ids or ("conformance-any-id",))[0]
+    for query in (f"{item},", f",{item}", f"{item},,{item}"):
+        sent.append(phase.target.send([("annotationRequestId", query)]))
+    sent.append(phase.target.send([("annotationRequestId", item), ("annotationRequestId", "")]))
+    sent.append(phase.target.send_raw(f"annotationRequestId={quote(item)}&annotationRequestId"))
+    for exchange in sent:
         outcome.saw()
         message = rules.id_byte_length(exchange, False)
         if message:

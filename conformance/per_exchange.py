@@ -214,10 +214,17 @@ def bad_encoding_rejected(exchange: Exchange, http_200: bool) -> str | None:
 
 
 def id_byte_length(exchange: Exchange, http_200: bool) -> str | None:
-    """D8: an ID of up to 255 bytes of UTF-8 is accepted, a longer one answers 4005."""
+    """D8: an ID of up to 255 bytes of UTF-8 is accepted, a longer or an empty one answers
+    4005."""
     raw = [part for value in exchange.values(ID_PARAMETER) for part in value.split(",")]
     if exchange.method != "GET" or not raw:
         return None
+    if "" in raw and exchange.code != INVALID_PARAMETER:
+        sent = "&".join(f"{ID_PARAMETER}={value}" for value in exchange.values(ID_PARAMETER))
+        return (
+            f"an empty ID ({sent}) answered code {exchange.code!r}; expected 4005 (D8, D58: "
+            "an ID is 1 to 255 bytes; an empty one between commas or repeated is not dropped)"
+        )
     longest = max(raw, key=lambda item: len(item.encode()))
     size = len(longest.encode())
     if size > MAX_ID_BYTES and exchange.code != INVALID_PARAMETER:

@@ -33,7 +33,10 @@ class ParameterError(ValueError):
 
 _MALFORMED_PERCENT = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_DIGITS = re.compile(r"[0-9]{1,19}")
+# ASCII digits only (D56): no sign, blank, exponent, prefix, separator or other script's digit.
+# Leading zeros are decimal and any number of them is one value; at most 19 significant digits
+# bound the work of int() (a longer number is over int32 anyway).
+_DIGITS = re.compile(r"0*[0-9]{1,19}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from urllib.parse import quote
 
 import httpx
 
+from bench.loadgen import percentile
 from conformance.launch import HOST, ROOT, ServerDidNotStart, free_port, started, stop
 from soak.series import sampled
 
@@ -216,8 +217,8 @@ def report(options: SoakOptions, tally: Tally, measured: Measurement) -> dict[st
             "outcomes": dict(tally.invalid),
         },
         "latency_ms": {
-            "p50": round(latencies[len(latencies) // 2] * 1000, 1),
-            "p99": round(latencies[int(len(latencies) * 0.99)] * 1000, 1),
+            "p50": round(percentile(latencies, 0.50) * 1000, 1),
+            "p99": round(percentile(latencies, 0.99) * 1000, 1),
             "max": round(latencies[-1] * 1000, 1),
         },
         "rss_kib": {

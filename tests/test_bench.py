@@ -7,9 +7,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import httpx
+import pytest
 
 from bench.ceiling import BareCeiling
-from bench.loadgen import Figures, expand
+from bench.loadgen import Figures, expand, percentile
 from bench.runner import (
     COMPARISONS,
     SCENARIOS,
@@ -209,3 +210,24 @@ def test_the_bare_ceiling_answers_the_bytes_it_was_given_with_the_mock_s_headers
     assert answer.headers["content-type"] == "application/json"
     assert answer.headers["content-length"] == "13"
     assert asyncio.run(ask("/other")).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("values", "share", "expected"),
+    [
+        (range(1, 6), 0.50, 3),  # ceil(2.5): the 3rd, where round() took the 2nd
+        (range(1, 101), 0.50, 50),
+        (range(1, 101), 0.99, 99),  # not the maximum
+        (range(1, 151), 0.99, 149),  # ceil(148.5)
+        (range(1, 101), 0.07, 7),  # 0.07 * 100 is 7.000000000000001 in floating point
+        (range(1, 1001), 0.999, 999),
+        ([42], 0.99, 42),
+        ([], 0.99, 0),
+        (range(1, 11), 1.0, 10),
+        (range(1, 11), 0.0, 1),
+    ],
+)
+def test_percentiles_are_nearest_rank(
+    values: range | list[int], share: float, expected: int
+) -> None:
+    assert percentile(list(values), share) == expected

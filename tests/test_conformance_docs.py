@@ -32,3 +32,21 @@ def test_each_row_names_real_checks_or_says_why_not() -> None:
         names = [name.strip() for name in cell.split(",")]
         unknown = [name for name in names if name not in ALL_CHECKS]
         assert not unknown, f"{number} names checks that do not exist: {unknown}"
+
+
+BOUNDARY_ROW = re.compile(r"^\| \*\*(D[\d, D]+)\*\* \| .+? \| (.+?) \| (.+?) \|$", re.MULTILINE)
+
+
+def test_the_boundary_table_names_real_checks_and_faults() -> None:
+    # docs/conformance.md's table of boundary cases (issue 22): each row's checks exist, and
+    # each fault it names is one of the faulty implementation's.
+    from tests.support.faulty_servers import FAULTS
+
+    text = (ROOT / "docs" / "conformance.md").read_text(encoding="utf-8")
+    rows = BOUNDARY_ROW.findall(text)
+    assert len(rows) >= 10
+    for decisions, checks, faults in rows:
+        named = [name.strip() for name in checks.split(",")]
+        assert set(named) <= set(ALL_CHECKS), (decisions, named)
+        proven = re.findall(r"`([a-z0-9_]+)`", faults)
+        assert proven and set(proven) <= set(FAULTS), (decisions, proven)

@@ -1251,3 +1251,32 @@ def test_a_page_longer_than_its_limit_puts_two_records_at_one_position() -> None
     assert "record 11 of the request is id 11 on page 1 of limit 10 but id 13 on page 2" in (
         found[0].message
     )
+
+
+@pytest.mark.parametrize(
+    ("query", "code", "method", "empty"),
+    [
+        ("annotationRequestId=a,", 2000, "GET", True),
+        ("annotationRequestId=,a", 53003, "GET", True),
+        ("annotationRequestId=a,,b", 2000, "GET", True),
+        ("annotationRequestId=a&annotationRequestId=", 2000, "GET", True),
+        ("annotationRequestId=a&annotationRequestId", 2000, "GET", True),
+        ("annotationRequestId=a,", 4005, "GET", False),  # refused: as D8 says
+        ("annotationRequestId=a,", 2000, "POST", False),  # not the operation
+        ("annotationRequestId=a,b", 2000, "GET", False),
+    ],
+)
+def test_an_empty_id_among_others_must_be_refused(
+    query: str, code: int, method: str, empty: bool
+) -> None:
+    # D8, D58: an empty item of a list is an empty ID, never dropped.
+    exchange = Exchange.build(method, f"{BASE}?{query}", 200, envelope(code))
+    message = per_exchange.id_byte_length(exchange, False)
+    if not empty:
+        assert message is None
+        return
+    sent = "&".join(f"annotationRequestId={v}" for v in exchange.values("annotationRequestId"))
+    assert message == (
+        f"an empty ID ({sent}) answered code {code}; expected 4005 (D8, D58: an ID is 1 to "
+        "255 bytes; an empty one between commas or repeated is not dropped)"
+    )

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from contract import SPEC_PATH, load_spec
-from contract.diff import diff
+from contract.diff import diff, flatten
 
 Spec = dict[str, Any]
 
@@ -100,6 +100,27 @@ def require_signatures(spec: Spec) -> None:
     spec["security"] = [spec["security"][0]]
 
 
+def replace_response_media_type(spec: Spec) -> None:
+    content = _get(spec)["responses"]["200"]["content"]
+    content["application/vnd.stardust+json"] = content.pop("application/json")
+
+
+def change_id_pattern(spec: Spec) -> None:
+    _parameters(spec)["AnnotationRequestId"]["schema"]["items"]["pattern"] = "^[0-9a-f-]+$"
+
+
+def change_response_format(spec: Spec) -> None:
+    _schemas(spec)["Record"]["properties"]["taskId"]["format"] = "int32"
+
+
+def raise_id_min_length(spec: Spec) -> None:
+    _parameters(spec)["AnnotationRequestId"]["schema"]["items"]["minLength"] = 2
+
+
+def retype_instance_info_values(spec: Spec) -> None:
+    _schemas(spec)["InstanceInfo"]["additionalProperties"]["type"] = "number"
+
+
 BREAKING: list[Callable[[Spec], None]] = [
     remove_record_field,
     retype_record_field,
@@ -117,6 +138,11 @@ BREAKING: list[Callable[[Spec], None]] = [
     change_status,
     remove_operation,
     require_signatures,
+    replace_response_media_type,
+    change_id_pattern,
+    change_response_format,
+    raise_id_min_length,
+    retype_instance_info_values,
 ]
 
 
@@ -152,7 +178,17 @@ def add_operation(spec: Spec) -> None:
     spec["paths"]["/statistics/other"] = copy.deepcopy(spec["paths"]["/statistics/record"])
 
 
+def remove_limit_maximum(spec: Spec) -> None:
+    del _parameters(spec)["Limit"]["schema"]["maximum"]
+
+
+def bound_a_response_field(spec: Spec) -> None:
+    _schemas(spec)["Record"]["properties"]["poolName"]["maxLength"] = 64
+
+
 NON_BREAKING: list[Callable[[Spec], None]] = [
+    remove_limit_maximum,
+    bound_a_response_field,
     add_record_field,
     remove_response_enum_value,
     narrow_response_range,
@@ -162,6 +198,107 @@ NON_BREAKING: list[Callable[[Spec], None]] = [
     remove_status,
     add_operation,
 ]
+
+
+# What each change reads as, line for line: where, what, and the verdict (BREAKING or ok).
+EXACT: dict[str, list[str]] = {
+    "remove_limit_maximum": [
+        "ok        GET /statistics/record parameter query limit: maximum 2147483647 -> None",
+    ],
+    "bound_a_response_field": [
+        "ok        GET /statistics/record response 200 body.data.data[].poolName: maxLength None -> 64",
+    ],
+    "remove_record_field": [
+        "BREAKING  GET /statistics/record response 200 body.data.data[].aliceName: property removed",
+    ],
+    "retype_record_field": [
+        "BREAKING  GET /statistics/record response 200 body.data.data[].taskId: type integer -> string",
+    ],
+    "add_response_enum_value": [
+        "BREAKING  GET /statistics/record response 200 body.data.data[].actionType: enum value 4 added (clients with closed enums fail, D30)",
+    ],
+    "make_field_optional": [
+        "BREAKING  GET /statistics/record response 200 body.data.data[].poolName: became optional",
+    ],
+    "make_field_nullable": [
+        "BREAKING  GET /statistics/record response 200 body.data.data[].poolName: became nullable",
+    ],
+    "widen_response_range": [
+        "BREAKING  GET /statistics/record response 200 body.data.data[].id: minimum 1 -> 0",
+    ],
+    "lower_limit_maximum": [
+        "BREAKING  GET /statistics/record parameter query limit: maximum 2147483647 -> 1000",
+    ],
+    "raise_offset_minimum": [
+        "BREAKING  GET /statistics/record parameter query offset: minimum 1 -> 2",
+    ],
+    "narrow_request_enum": [
+        "BREAKING  GET /statistics/record parameter query limit: enum added",
+    ],
+    "add_required_parameter": [
+        "BREAKING  GET /statistics/record parameter query tenant: required parameter added",
+    ],
+    "make_parameter_required": [
+        "BREAKING  GET /statistics/record parameter query offset: became required",
+    ],
+    "change_serialisation": [
+        "BREAKING  GET /statistics/record parameter query annotationRequestId: explode False -> True",
+    ],
+    "add_status": [
+        "BREAKING  GET /statistics/record response 429: added (clients do not expect it)",
+    ],
+    "change_status": [
+        "ok        GET /statistics/record response 400: removed (no longer sent)",
+        "BREAKING  GET /statistics/record response 422: added (clients do not expect it)",
+    ],
+    "remove_operation": [
+        "BREAKING  GET /statistics/record: operation removed",
+        "ok        GET /statistics/record-v2: operation added",
+    ],
+    "require_signatures": [
+        "BREAKING  GET /statistics/record: security requirements changed",
+    ],
+    "replace_response_media_type": [
+        "BREAKING  GET /statistics/record response 200 application/json: media type removed",
+        "ok        GET /statistics/record response 200 application/vnd.stardust+json: media type added",
+    ],
+    "change_id_pattern": [
+        "BREAKING  GET /statistics/record parameter query annotationRequestId[]: pattern '^[^,\\\\x00-\\\\x1f\\\\x7f]+$' -> '^[0-9a-f-]+$' (review it)",
+    ],
+    "change_response_format": [
+        "BREAKING  GET /statistics/record response 200 body.data.data[].taskId: format int64 -> int32",
+    ],
+    "raise_id_min_length": [
+        "BREAKING  GET /statistics/record parameter query annotationRequestId[]: minLength 1 -> 2",
+    ],
+    "retype_instance_info_values": [
+        "BREAKING  GET /statistics/record response 200 body.data.data[].instanceInfo{*}: type integer -> number",
+    ],
+    "add_record_field": [
+        "ok        GET /statistics/record response 200 body.data.data[].reviewerName: property added",
+    ],
+    "remove_response_enum_value": [
+        "ok        GET /statistics/record response 200 body.data.data[].status: enum value 17 removed",
+    ],
+    "narrow_response_range": [
+        "ok        GET /statistics/record response 200 body.data.data[].id: maximum 9007199254740991 -> 1099511627776",
+    ],
+    "raise_limit_maximum": [
+        "ok        GET /statistics/record parameter query limit: maximum 2147483647 -> 1099511627776",
+    ],
+    "add_optional_parameter": [
+        "ok        GET /statistics/record parameter query sort: optional parameter added",
+    ],
+    "make_parameter_optional": [
+        "ok        GET /statistics/record parameter query annotationRequestId: became optional",
+    ],
+    "remove_status": [
+        "ok        GET /statistics/record response 500: removed (no longer sent)",
+    ],
+    "add_operation": [
+        "ok        GET /statistics/other: operation added",
+    ],
+}
 
 
 def _changed(mutate: Callable[[Spec], None]) -> Spec:
@@ -184,6 +321,30 @@ def test_a_compatible_change_is_found_and_not_called_breaking(
     changes = diff(load_spec(), _changed(mutate))
     assert changes, "the change went unnoticed"
     assert not any(change.breaking for change in changes), [str(c) for c in changes]
+
+
+@pytest.mark.parametrize("mutate", BREAKING + NON_BREAKING, ids=lambda m: m.__name__)
+def test_each_change_is_reported_where_it_is_and_as_what(mutate: Callable[[Spec], None]) -> None:
+    # The whole line: a change reported at the wrong place, under the wrong words or with the
+    # wrong verdict misleads the maintainer who reads it (issue 22: a removed media type, a
+    # changed pattern and a changed format were each called compatible by one-line slips).
+    assert [str(change) for change in diff(load_spec(), _changed(mutate))] == EXACT[mutate.__name__]
+
+
+def test_flatten_merges_all_of_later_parts_refining_earlier_ones() -> None:
+    schema = {
+        "description": "an envelope",
+        "allOf": [
+            {"type": "object", "properties": {"code": {"type": "integer"}}, "required": ["code"]},
+            {"properties": {"code": {"enum": [2000]}, "data": {}}, "required": ["data", "code"]},
+        ],
+    }
+    assert flatten(schema) == {
+        "type": "object",
+        "properties": {"code": {"type": "integer", "enum": [2000]}, "data": {}},
+        "required": ["code", "data"],
+        "description": "an envelope",
+    }
 
 
 def test_the_contract_against_itself_has_no_change() -> None:

@@ -26,7 +26,7 @@ from mockserver.app import create_app
 from mockserver.cli import OptionError, settings_from_arguments
 from mockserver.config import Settings
 from mockserver.cors import REQUEST_HEADERS
-from mockserver.drill import EXTRA_RECORD_FIELDS, UNKNOWN_VALUES
+from mockserver.drill import EXTRA_RECORD_FIELDS, UNKNOWN_VALUES, Drill, DrillError, parse_drills
 from tests.support.faulty_servers import serve_app
 
 DOCUMENTED = "7d44b43b-3bbd-4f53-9f95-b7c0217d8d5b"
@@ -197,6 +197,23 @@ def test_extra_fields_are_added_not_replacing_any() -> None:
         assert after == {**before, **EXTRA_RECORD_FIELDS}
 
 
+@pytest.mark.parametrize(
+    ("drills", "extra"),
+    [((), False), (("unknown-enums",), False), (("extra-fields",), True),
+     (("unknown-enums", "extra-fields"), True)],
+)  # fmt: skip
+def test_only_the_extra_fields_drill_adds_the_envelopes_extra_field(
+    drills: tuple[str, ...], extra: bool
+) -> None:
+    # D33: the envelope's `traceId` comes with extra-fields, and only with it; the rest of the
+    # envelope is the contract's.
+    params = {"annotationRequestId": DOCUMENTED, "limit": 1}
+    body = orjson.loads(_request(Settings(drills=drills), "GET", PATH, params=params).content)
+    assert ("traceId" in body, body.get("traceId")) == (extra, "drill" if extra else None)
+    assert {"code", "message", "data", "date", "requestId", "success"} <= set(body)
+    assert body["code"] == 2000 and body["success"] is True
+
+
 def test_without_a_drill_the_records_are_the_contracts() -> None:
     spec_values = {"actionType": "TaskAction", "status": "Status", "poolType": "PoolType"}
     schemas = load_spec()["components"]["schemas"]
@@ -261,3 +278,65 @@ def test_the_http_200_contract_accepts_every_outcome_at_200_and_only_those() -> 
     failed = examples["53003"]["value"]
     assert not validator.is_valid({**failed, "success": True})
     assert not validator.is_valid({**failed, "code": 9999})
+
+
+def _drilled(seed: int, drills: tuple[str, ...]) -> list[tuple[int, object]]:
+    """Which of records 1-80 a drill changes, and the values it gives them."""
+    drill = Drill(seed, drills)
+    changed = []
+    for record_id in range(1, 81):
+        plain = {"id": record_id, "actionType": 0, "status": 0, "poolType": 0}
+        after = orjson.loads(drill.record(orjson.dumps(plain)))
+        changed += [(record_id, (k, after[k])) for k in sorted(after) if after[k] != plain.get(k)]
+    return changed
+
+
+def test_which_records_are_drilled_is_pinned_by_seed_and_id() -> None:
+    # D33: chosen by a hash of the seed, the drill and the record's id: the same records on
+    # every machine and in every release, so a client team's failing test stays reproducible.
+    # A change here is a data change (CONTRIBUTING.md).
+    extra = [("modifyRelationsNum", 0), ("reviewInfo", {"reviewer": None, "round": 1})]
+    enums = [(3, ("actionType", 4)), (22, ("poolType", 6)), (25, ("status", 7)),
+             (64, ("poolType", 6)), (78, ("poolType", 6)), (79, ("status", 7))]  # fmt: skip
+    assert _drilled(1, ("unknown-enums",)) == enums
+    fields = [(n, field) for n in (14, 38, 47, 52, 67, 68, 80) for field in extra]
+    assert _drilled(1, ("extra-fields",)) == fields
+    assert _drilled(1, ("unknown-enums", "extra-fields")) == sorted(
+        enums + fields, key=lambda c: c[0]
+    )
+    assert [n for n, _ in _drilled(2, ("unknown-enums",))] == [
+        4,
+        8,
+        9,
+        12,
+        21,
+        23,
+        26,
+        43,
+        56,
+        59,
+        67,
+    ]
+    assert _drilled(1, ()) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("extra-fields", ("extra-fields",)),
+        (" unknown-enums , extra-fields ,", ("unknown-enums", "extra-fields")),
+        ("extra-fields,extra-fields", ("extra-fields",)),
+    ],
+)
+def test_drill_names_are_read_trimmed_and_once(text: str, names: tuple[str, ...]) -> None:
+    assert parse_drills(text) == names
+
+
+@pytest.mark.parametrize("text", ["", " , ", "surprise", "extra-fields,surprise"])
+def test_an_unknown_or_empty_drill_is_refused_naming_the_choices(text: str) -> None:
+    with pytest.raises(DrillError) as raised:
+        parse_drills(text)
+    assert (
+        str(raised.value)
+        == f"{text!r}: choose from unknown-enums, extra-fields, separated by commas"
+    )

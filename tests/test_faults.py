@@ -251,10 +251,13 @@ def test_a_keys_file_that_is_not_json_is_named_without_its_content(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("workers", ["1", "2"])
 def test_the_process_refuses_bad_start_up_input_with_exit_2_and_no_traceback(
-    tmp_path: Path,
+    tmp_path: Path, workers: str
 ) -> None:
     # The in-process tests above call main(); this one proves what the process does with it.
+    # With two workers too: a fixture read only in the workers would have them fail and be
+    # restarted, and the process would never exit (the timeout ends the test).
     (tmp_path / "broken.yaml").write_text("annotationRequests: [", encoding="utf-8")
     result = subprocess.run(
         [
@@ -263,6 +266,8 @@ def test_the_process_refuses_bad_start_up_input_with_exit_2_and_no_traceback(
             "mockserver",
             "--port",
             str(free_port()),
+            "--workers",
+            workers,
             "--fixtures",
             str(tmp_path),
         ],
@@ -294,3 +299,24 @@ def test_the_start_up_line_names_the_address_and_says_loopback_only(mock: Runnin
     port = int(mock.base_url.rsplit(":", 1)[1])
     first_line = mock.printed().splitlines()[0]
     assert re.search(rf"on http://127\.0\.0\.1:{port} \(loopback only", first_line), first_line
+
+
+def test_sigterm_after_the_drain_ends_main_with_0_in_process() -> None:
+    # uvicorn drains, then re-raises the signal that stopped it (D28): main must have put a
+    # handler in place that lets the process return 0, not die of SIGTERM (-15). The fast
+    # twin of the process test above: the re-raise is played by calling the handler.
+    seen: list[object] = []
+
+    def serve_then_reraise(*_arguments: object) -> None:
+        handler = signal.getsignal(signal.SIGTERM)
+        seen.append(handler)
+        assert callable(handler), f"SIGTERM would kill the process: {handler!r}"
+        handler(signal.SIGTERM, None)
+
+    original = signal.getsignal(signal.SIGTERM)
+    try:
+        with patch("mockserver.__main__.serve", side_effect=serve_then_reraise):
+            assert main(["--port", "0"]) == 0
+    finally:
+        signal.signal(signal.SIGTERM, original)
+    assert len(seen) == 1 and seen[0] not in (signal.SIG_DFL, signal.SIG_IGN, original)

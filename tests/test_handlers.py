@@ -13,9 +13,10 @@ from starlette.responses import Response
 
 from contract import DEFAULT_FIXTURES
 from mockserver.envelope import success_body
+from mockserver.errors import InvalidParameter
 from mockserver.fixtures import load_folder
 from mockserver.generator import Vocabulary
-from mockserver.handlers import JSON, ONE_BODY_BELOW, JsonAnswer
+from mockserver.handlers import JSON, ONE_BODY_BELOW, DateStamp, JsonAnswer, make_error_handler
 from mockserver.store import RecordStore
 from tests.support.inprocess import ClientFactory
 
@@ -73,3 +74,28 @@ def test_head_answers_get_s_headers(client: httpx.Client) -> None:
     assert head.status_code == got.status_code == 200
     assert head.headers["content-length"] == got.headers["content-length"]
     assert head.headers["content-type"] == got.headers["content-type"] == JSON
+
+
+@pytest.mark.parametrize(
+    ("error", "http_200_errors", "status", "code"),
+    [
+        (RuntimeError("a bug"), False, 500, 5000),
+        (RuntimeError("a bug"), True, 200, 5000),
+        (InvalidParameter("limit", "is wrong"), False, 400, 4005),
+        (InvalidParameter("limit", "is wrong"), True, 200, 4005),
+    ],
+    ids=["bug", "bug-http-200", "outcome", "outcome-http-200"],
+)
+def test_every_failure_is_the_envelope_with_the_status_of_its_style(
+    error: Exception, http_200_errors: bool, status: int, code: int
+) -> None:
+    # An unexpected exception is a 5000 hiccup, never a traceback; in the HTTP-200 style (D13,
+    # D31) it answers 200 like every outcome, else the outcome's own status.
+    handle = make_error_handler(
+        DateStamp(lambda: 0.0), lambda: "0" * 32, http_200_errors=http_200_errors
+    )
+    response = handle(None, error)  # type: ignore[arg-type]
+    assert response.status_code == status
+    body = orjson.loads(response.body)
+    assert (body["code"], body["success"], body["data"]) == (code, False, None)
+    assert body["date"] == "1970-01-01 00:00:00" and body["requestId"] == "0" * 32

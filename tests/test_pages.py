@@ -103,3 +103,14 @@ def test_unknown_ids_raise_and_nothing_is_kept() -> None:
     with pytest.raises(UnknownAnnotationRequest):
         heads.head(("small", "missing"), 1, 10)
     assert len(heads) == 0
+
+
+def test_pages_of_several_ids_are_kept_apart_from_each_ids_own() -> None:
+    # One cache asked for the IDs alone and together, in both orders, on the same page: each
+    # answer is its own page (a key of the first ID, or of the set's size, would mix them).
+    heads = PageHeads(CountingStore())
+    asked = [("small",), ("small", "medium"), ("medium",), ("medium", "small"), ("small",)]
+    answers = [heads.head(ids, 1, 50) for ids in asked]
+    assert answers == [fresh(ids, 1, 50) for ids in asked]
+    assert len({*answers}) == 3  # small alone, medium alone, and both (either order)
+    assert len(heads) == 4

@@ -7,9 +7,36 @@ from typing import Any
 import pytest
 
 from contract import operation
-from contract.parameters import ParameterError, compile_rules, parse_query
+from contract.parameters import ParameterError, ParameterRule, compile_rules, parse_query
 
-RULES = compile_rules(operation()["parameters"])
+
+def rules() -> tuple[ParameterRule, ...]:
+    # Compiled in each test, not once at import: `make mutate` switches a mutant on after the
+    # test modules are imported, and a mutant of compile_rules must reach the tests (C26).
+    return compile_rules(operation()["parameters"])
+
+
+def test_the_contracts_parameters_compile_into_these_rules() -> None:
+    # Every field the validator reads, from openapi.yaml: a slip in compile_rules (a bound
+    # read from the wrong keyword, an array taken for a scalar) changes a row.
+    assert rules() == (
+        ParameterRule(
+            "annotationRequestId", required=True, is_array=True,
+            min_items=1, max_items=100, min_bytes=1, max_bytes=255,
+        ),
+        ParameterRule(
+            "offset", required=False, is_array=False, default=1, minimum=1, maximum=2147483647
+        ),
+        ParameterRule(
+            "limit", required=False, is_array=False, default=10, minimum=1, maximum=2147483647
+        ),
+    )  # fmt: skip
+
+
+def test_parameters_not_in_the_query_are_not_rules() -> None:
+    path = {"in": "path", "name": "tenant", "required": True, "schema": {"type": "string"}}
+    header = {"in": "header", "name": "X-TS", "schema": {"type": "string"}}
+    assert compile_rules([path, header, *operation()["parameters"]]) == rules()
 
 
 @pytest.mark.parametrize(
@@ -26,8 +53,60 @@ RULES = compile_rules(operation()["parameters"])
     ids=["defaults", "repeated-and-joined", "plus", "utf8", "numbers", "unknown", "255-bytes"],
 )
 def test_a_valid_query_is_parsed(raw: bytes, expected: dict[str, Any]) -> None:
-    parsed = parse_query(RULES, raw)
+    parsed = parse_query(rules(), raw)
     assert {name: parsed[name] for name in expected} == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "number"),
+    [("010", 10), ("0" * 30 + "7", 7), ("2147483647", 2147483647), ("0002147483647", 2147483647)],
+)
+def test_leading_zeros_are_decimal_however_many(value: str, number: int) -> None:
+    # D56: `010` is ten (Go's ParseInt with base 0 reads eight); zeros do not count as digits.
+    parsed = parse_query(rules(), b"annotationRequestId=a&limit=" + value.encode())
+    assert parsed["limit"] == number
+
+
+# The forms other stacks' integer parsers accept by default; D56 refuses every one of them.
+LENIENT_FORMS = [
+    "+1", "-0", "1e1", "1E1", "10abc", "%2010", "10%20", "%0910", "0x10", "0o10", "1_0",
+    "1.0", "%D9%A1%D9%A0", "%EF%BC%91%EF%BC%90", "%C2%B2", "99999999999999999999",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("value", LENIENT_FORMS)
+@pytest.mark.parametrize("name", ["offset", "limit"])
+def test_lenient_integer_forms_are_refused_naming_the_parameter(name: str, value: str) -> None:
+    with pytest.raises(ParameterError) as raised:
+        parse_query(rules(), f"annotationRequestId=a&{name}={value}".encode())
+    assert raised.value.parameter == name
+    assert str(raised.value).startswith(f"Invalid parameter: {name} must be an integer >= 1, got")
+
+
+@pytest.mark.parametrize(
+    "name", ["annotationRequestId[]", "annotationRequestId[0]", "annotationRequestId.0",
+             "annotationrequestid", "AnnotationRequestId", "ANNOTATIONREQUESTID"],
+)  # fmt: skip
+def test_near_misses_of_a_name_are_other_parameters(name: str) -> None:
+    # D57: names are matched exactly; a near-miss is an unknown parameter (ignored, D23), so the
+    # required one is missing, and a near-miss of limit leaves its default.
+    with pytest.raises(ParameterError) as raised:
+        parse_query(rules(), f"{name}=a".encode())
+    assert (raised.value.parameter, raised.value.reason) == ("annotationRequestId", "is required")
+    for near in ("limit[]", "limit[0]", "Limit", "LIMIT"):
+        parsed = parse_query(rules(), f"annotationRequestId=a&{near}=1".encode())
+        assert parsed["limit"] == 10
+
+
+@pytest.mark.parametrize(
+    "query", ["limit=1&limit=2", "limit=2&limit=1", "limit=1&limit=1", "limit=&limit=1",
+              "limit=1&limit=", "offset=1&offset=1"],
+)  # fmt: skip
+def test_a_repeated_number_is_refused_in_every_order(query: str) -> None:
+    # D24, D58: the same value twice, or an empty one beside a value, is a repetition too.
+    with pytest.raises(ParameterError) as raised:
+        parse_query(rules(), f"annotationRequestId=a&{query}".encode())
+    assert raised.value.reason == "must be given at most once"
 
 
 @pytest.mark.parametrize(
@@ -71,7 +150,7 @@ def test_a_valid_query_is_parsed(raw: bytes, expected: dict[str, Any]) -> None:
 )
 def test_an_invalid_query_names_its_parameter(raw: bytes, parameter: str, fragment: str) -> None:
     with pytest.raises(ParameterError) as raised:
-        parse_query(RULES, raw)
+        parse_query(rules(), raw)
     assert raised.value.parameter == parameter
     assert fragment in str(raised.value)
 
@@ -89,6 +168,57 @@ def test_bytes_that_are_not_utf8_name_their_parameter(raw: bytes, parameter: str
     # Raw bytes take the fast path (no `%`, no `+`), percent-encoded ones the unquoting path:
     # both must refuse with the parameter's name, never with another exception (a 500).
     with pytest.raises(ParameterError) as raised:
-        parse_query(RULES, raw)
+        parse_query(rules(), raw)
     assert raised.value.parameter == parameter
     assert "is not valid UTF-8" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (b"annotationRequestId=a&offset=1&limit=1", {"offset": 1, "limit": 1}),  # the minimum
+        (b"annotationRequestId=" + b",".join(b"i%d" % n for n in range(100)), {"offset": 1}),
+        (b"annotationRequestId=a=b", {"annotationRequestId": ("a=b",)}),  # the first = splits
+        (b"annotationRequestId=%61=%62", {"annotationRequestId": ("a=b",)}),
+        (b"&&annotationRequestId=%61&", {"annotationRequestId": ("a",)}),  # empty pairs
+        (b"&&annotationRequestId=a&", {"annotationRequestId": ("a",)}),
+    ],
+    ids=["minimums", "100-ids", "equals-in-value", "equals-encoded", "empty-pairs-encoded",
+         "empty-pairs"],
+)  # fmt: skip
+def test_edges_of_a_valid_query(raw: bytes, expected: dict[str, Any]) -> None:
+    parsed = parse_query(rules(), raw)
+    assert {name: parsed[name] for name in expected} == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b"%FF=1&annotationRequestId=a", "Invalid parameter: name is not valid UTF-8"),
+        (b"annotationRequestId=%FF", "Invalid parameter: annotationRequestId is not valid UTF-8"),
+        (b"annotationRequestId=\xff", "Invalid parameter: annotationRequestId is not valid UTF-8"),
+        (b"annotationRequestId=%2", "Invalid parameter: annotationRequestId has a malformed "
+                                     "percent-encoding"),
+        (b"annotationRequestId=a,", "Invalid parameter: annotationRequestId must not contain an "
+                                    "empty value"),
+        (b"annotationRequestId=a%01", "Invalid parameter: annotationRequestId values must not "
+                                      "contain control characters"),
+        (b"annotationRequestId=a&limit=" + b"9" * 50, "Invalid parameter: limit must be an "
+                                                      "integer >= 1, got '" + "9" * 40 + "'"),
+        (b"annotationRequestId=a&limit=0", "Invalid parameter: limit must be an integer >= 1, "
+                                           "got 0"),
+        # Leading zeros keep a number short enough to parse, its text is cut at 40 characters.
+        (b"annotationRequestId=a&offset=" + b"0" * 30 + b"9" * 12,
+         "Invalid parameter: offset must be at most 2147483647, got " + "0" * 30 + "9" * 10),
+    ],
+)  # fmt: skip
+def test_the_whole_message_names_parameter_and_cause(raw: bytes, message: str) -> None:
+    # The message is the 4005 envelope's, which client developers read.
+    with pytest.raises(ParameterError) as raised:
+        parse_query(rules(), raw)
+    assert str(raised.value) == message
+
+
+def test_a_parameter_without_required_is_optional() -> None:
+    rule = {"in": "query", "name": "page", "schema": {"type": "integer"}}
+    assert compile_rules([rule]) == (ParameterRule("page", required=False, is_array=False),)

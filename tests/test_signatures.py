@@ -19,7 +19,7 @@ from mockserver.errors import (
     SignatureExpired,
     WrongSignature,
 )
-from mockserver.signatures import SignatureVerifier, sign
+from mockserver.signatures import HEADER_KEY, HEADER_SIGN, HEADER_TS, SignatureVerifier, sign
 from tests.support.inprocess import in_process, settings_with
 from tests.support.servers import mock_server
 
@@ -223,3 +223,30 @@ def test_secrets_never_reach_the_output_even_at_debug_level() -> None:
     assert "signatures verified" in output
     assert SECRET not in output
     assert KEYS["other-team"] not in output
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["upper", "padded", "upper and padded"],
+)
+def test_the_signature_is_read_whatever_its_case_and_surrounding_blanks(written: str) -> None:
+    # X-SIGN is hexadecimal: clients write it in upper case, proxies and hand-written curl
+    # lines add blanks around it. Both are the same signature, never a 401.
+    now = 1_733_400_000_000
+    verifier = SignatureVerifier({"my-key": "my-secret"}, skew_seconds=300, now_ms=lambda: now)
+    digest = sign(str(now), "my-secret", "my-key")
+    value = {
+        "upper": digest.upper(),
+        "padded": f"  {digest}\t",
+        "upper and padded": f" {digest.upper()} ",
+    }
+    verifier.verify({HEADER_KEY: "my-key", HEADER_TS: str(now), HEADER_SIGN: value[written]})
+
+
+def test_a_signature_of_other_hex_digits_is_still_wrong() -> None:
+    now = 1_733_400_000_000
+    verifier = SignatureVerifier({"my-key": "my-secret"}, skew_seconds=300, now_ms=lambda: now)
+    digest = sign(str(now), "my-secret", "my-key")
+    wrong = digest[:-1] + ("0" if digest[-1] != "0" else "1")
+    with pytest.raises(WrongSignature):
+        verifier.verify({HEADER_KEY: "my-key", HEADER_TS: str(now), HEADER_SIGN: wrong.upper()})

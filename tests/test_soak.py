@@ -101,3 +101,11 @@ def test_a_short_soak_of_a_real_mock_passes_and_writes_its_report(tmp_path: Path
     (written,) = tmp_path.glob("soak-*.json")
     saved = json.loads(written.read_text(encoding="utf-8"))
     assert saved["passed"] and saved["valid"]["total"] > 0 and saved["server_exit_code"] == 0
+
+
+def test_the_reported_percentiles_are_nearest_rank() -> None:
+    # 200 latencies of 1..200 ms: p50 is the 100th, p99 the 198th, not the 199th (the index
+    # int(0.99 * n) the report used to take), max the 200th.
+    answers = Tally(Counter({"200/2000": 200}), Counter(), [n / 1000 for n in range(200, 0, -1)])
+    latency = report(SoakOptions(), answers, STEADY)["latency_ms"]
+    assert latency == {"p50": 100.0, "p99": 198.0, "max": 200.0}

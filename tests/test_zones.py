@@ -77,3 +77,33 @@ def test_pinned_times_are_read_in_the_zone_they_are_written_in() -> None:
 def test_the_envelope_date_is_in_the_zone() -> None:
     assert DateStamp(lambda: 1_767_323_045.5, SHANGHAI)() == "2026-01-02 11:04:05"
     assert DateStamp(lambda: 1_767_323_045.5)() == "2026-01-02 03:04:05"
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("", "'' is not an IANA time zone name"),
+        ("Etc/../UTC", "'Etc/../UTC' is not an IANA time zone name"),
+        ("../zoneinfo/UTC", "'../zoneinfo/UTC' is not an IANA time zone name"),
+        ("./UTC", "'./UTC' is not an IANA time zone name"),
+        ("Asia//Shanghai", "'Asia//Shanghai' is not an IANA time zone name"),
+        ("Mars/Olympus", "'Mars/Olympus' is not an IANA time zone name (e.g. Asia/Shanghai)"),
+        ("Asia", "'Asia' is not an IANA time zone name (e.g. Asia/Shanghai)"),
+    ],
+)
+def test_a_refused_zone_name_says_why(name: str, message: str) -> None:
+    # Dots and empty parts never reach the file system: `Etc/../UTC` names a real file of the
+    # package, but not by an IANA name.
+    with pytest.raises(UnknownZone) as raised:
+        zone(name)
+    assert str(raised.value) == message
+
+
+def test_a_file_of_the_package_that_is_not_a_zone_is_refused_naming_it() -> None:
+    with pytest.raises(UnknownZone, match=r"^'tzdata.zi' is not a time zone file: "):
+        zone("tzdata.zi")
+
+
+def test_a_zone_keeps_its_iana_name() -> None:
+    assert str(zone("Asia/Shanghai")) == "Asia/Shanghai"
+    assert str(zone("America/Argentina/Buenos_Aires")) == "America/Argentina/Buenos_Aires"

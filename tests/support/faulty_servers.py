@@ -12,6 +12,7 @@ import functools
 import hashlib
 import json
 import random
+import re
 import secrets
 import threading
 import time
@@ -46,6 +47,7 @@ MESSAGES = {
 }
 HTTP_STATUS = {2000: 200, 4005: 400, 53003: 404, 5000: 500}
 MAX_ID_BYTES = 255
+PARAMETERS = ("annotationRequestId", "offset", "limit")
 INT32_MAX = 2_147_483_647
 
 # One fault each; tests/test_conformance.py names the check meant to catch each one.
@@ -100,6 +102,78 @@ FAULTS += (
     "rejects_unknown_parameter",
     "date_in_local_zone",
 )
+# The decisions read as other stacks read queries by default (D56-D58): each stack's integer
+# parser, repeated values, parameter names, the order of IDs, the cap applied after the offset.
+FAULTS += (
+    "integers_like_javascript_number",
+    "integers_like_dotnet",
+    "integers_like_go",
+    "integers_like_java",
+    "repeated_equal_values_taken",
+    "names_like_qs",
+    "names_case_insensitive",
+    "ids_in_request_order",
+    "cap_after_offset",
+    "empty_ids_dropped",
+    "limit_per_id",
+    "list_items_trimmed",
+    "semicolon_separates",
+)
+
+
+def _javascript_number(text: str) -> int:
+    # Number(text) and Number.isInteger: blanks trimmed, "" is 0, hex, exponents.
+    text = text.strip()
+    if re.fullmatch(r"0[xX][0-9a-fA-F]+", text):
+        return int(text, 16)
+    if not re.fullmatch(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|", text):
+        raise ValueError(text)
+    number = float(text or "0")
+    if not number.is_integer():
+        raise ValueError(text)
+    return int(number)
+
+
+def _dotnet(text: str) -> int:
+    # int.Parse(NumberStyles.Integer): blanks around, a sign; Int32Converter's "0x" hex.
+    if re.fullmatch(r"\s*0[xX][0-9a-fA-F]+\s*", text):
+        return int(text.strip(), 16)
+    if not re.fullmatch(r"\s*[+-]?[0-9]+\s*", text):
+        raise ValueError(text)
+    return int(text)
+
+
+def _go(text: str) -> int:
+    # strconv.ParseInt(text, 0, 32): a sign, base prefixes, a leading 0 for octal, and "_".
+    found = re.fullmatch(
+        r"([+-]?)(0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO]?[0-7_]*|[1-9][0-9_]*)", text
+    )
+    if not found:
+        raise ValueError(text)
+    sign, body = found.groups()
+    body = body.replace("_", "")
+    if body[:2] in ("0x", "0X", "0b", "0B", "0o", "0O"):
+        number = int(body, 0)
+    elif body.startswith("0") and len(body) > 1:
+        number = int(body[1:], 8)
+    else:
+        number = int(body)
+    return -number if sign == "-" else number
+
+
+def _java(text: str) -> int:
+    # Integer.parseInt: a sign, and any Unicode decimal digit (Character.digit).
+    if not re.fullmatch(r"[+-]?\d+", text):
+        raise ValueError(text)
+    return int(text)
+
+
+LENIENT_INTEGERS = {
+    "integers_like_javascript_number": _javascript_number,
+    "integers_like_dotnet": _dotnet,
+    "integers_like_go": _go,
+    "integers_like_java": _java,
+}
 
 
 def _stable_int(text: str) -> int:
@@ -202,12 +276,19 @@ class Query:
 def _integer(values: list[str], name: str, default: int, fault: str | None) -> int:
     if not values:
         return default
-    if len(values) > 1 and fault != "repeated_takes_last":
+    same = fault == "repeated_equal_values_taken" and len(set(values)) == 1
+    if len(values) > 1 and fault != "repeated_takes_last" and not same:
         raise InvalidParameter(name)
     text = values[-1]
-    if not (text.isascii() and text.isdigit()):
+    if fault in LENIENT_INTEGERS:
+        try:
+            value = LENIENT_INTEGERS[fault](text)
+        except ValueError:
+            raise InvalidParameter(name) from None
+    elif not (text.isascii() and text.isdigit()):
         raise InvalidParameter(name)
-    value = int(text)
+    else:
+        value = int(text)
     if value > INT32_MAX:
         raise InvalidParameter(name)
     if value < 1 and fault == "limit_zero_empty_page" and name == "limit":
@@ -235,23 +316,29 @@ def parse(raw_query: bytes, fault: str | None) -> Query:
             pairs = _split_before_decoding(text)
         else:
             decoding = "replace" if fault == "bad_encoding_replaced" else "strict"
+            if fault == "semicolon_separates":
+                text = text.replace(";", "&")
             pairs = parse_qsl(text, keep_blank_values=True, errors=decoding)
     except (UnicodeDecodeError, ValueError):
         raise InvalidParameter("query") from None
     values: dict[str, list[str]] = {}
     for name, value in pairs:
+        if fault == "names_like_qs":
+            name = re.sub(r"(\[[0-9]*\]|\.[0-9]+)$", "", name)
+        if fault == "names_case_insensitive":
+            name = {known.lower(): known for known in PARAMETERS}.get(name.lower(), name)
         values.setdefault(name, []).append(value)
-    if fault == "rejects_unknown_parameter" and set(values) - {
-        "annotationRequestId",
-        "offset",
-        "limit",
-    }:
+    if fault == "rejects_unknown_parameter" and set(values) - set(PARAMETERS):
         raise InvalidParameter("query")
     ids: list[str] = []
     sent = 0
     for value in values.get("annotationRequestId", []):
         split = fault not in ("comma_not_split", "percent_2c_is_data")
         for item in value.split(",") if split else [value]:
+            if fault == "list_items_trimmed":
+                item = item.strip()
+            if not item and fault == "empty_ids_dropped":
+                continue
             sent += 1
             limit_of = (
                 len(item) if fault == "id_bytes_counted_as_characters" else len(item.encode())
@@ -336,6 +423,8 @@ class FaultyServer:
             total = self.count(query.annotation_request_ids[0])
         limit = query.limit if fault == "limit_not_capped" else min(query.limit, 1000)
         start = (query.offset - (0 if fault == "zero_based_offset" else 1)) * limit
+        if fault == "cap_after_offset":
+            start = (query.offset - 1) * query.limit
         if fault == "off_by_one_page" and query.offset > 1:
             start -= 1
         if fault == "skips_a_record" and query.offset > 1:
@@ -343,6 +432,12 @@ class FaultyServer:
         if fault == "last_page_repeated" and start >= total > 0:
             start = ((total - 1) // limit) * limit
         records = self._slice(query.annotation_request_ids, start, limit)
+        if fault == "limit_per_id":
+            # Each ID's own page of `limit` records, one after the other by id.
+            ordered = sorted(
+                query.annotation_request_ids, key=lambda item: _stable_int(item) % 1000
+            )
+            records = [r for item in ordered for r in self._slice((item,), start, limit)]
         if fault == "unsorted_ids":
             records.reverse()
         shown = total
@@ -356,6 +451,8 @@ class FaultyServer:
         # Record ids of one request are contiguous and requests do not interleave, so the
         # merged order is the requests sorted by their first id, each in position order.
         ordered = sorted(ids, key=lambda item: _stable_int(item) % 1000)
+        if self.fault == "ids_in_request_order":
+            ordered = list(ids)
         if self.fault == "concatenated_ids":
             ordered.reverse()  # each request's records in turn, not one order by id
         result: list[dict[str, Any]] = []
