@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import MutableMapping
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -94,7 +95,8 @@ def test_every_failure_is_the_envelope_with_the_status_of_its_style(
     handle = make_error_handler(
         DateStamp(lambda: 0.0), lambda: "0" * 32, http_200_errors=http_200_errors
     )
-    response = handle(None, error)  # type: ignore[arg-type]
+    # The journal's note lives in the scope (D47): a request without one records nothing.
+    response = handle(SimpleNamespace(scope={}), error)  # type: ignore[arg-type]
     assert response.status_code == status
     body = orjson.loads(response.body)
     assert (body["code"], body["success"], body["data"]) == (code, False, None)
