@@ -1,7 +1,7 @@
 """`python -m conformance client-verdict FILE.har ...`: a client judged from HAR files.
 
 Exit status: 0 when no finding is an error or a warning, 1 when one is, 2 when a file cannot
-be read (one line naming the file and the reason).
+be read or the page written (one line naming the file and the reason).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from clientjudge.verdict import judge, render_text
+from clientjudge.verdict import judge, render_html, render_text
 from conformance.har import HarError, read_har
 
 EXIT_CLEAN, EXIT_PROBLEMS, EXIT_UNREADABLE = 0, 1, 2
@@ -30,6 +30,12 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     )
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE.har")
     parser.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    parser.add_argument(
+        "--html",
+        type=Path,
+        metavar="PAGE",
+        help="also write the verdict as a self-contained HTML page (a CI artifact)",
+    )
     return parser
 
 
@@ -41,6 +47,12 @@ def main(argv: Sequence[str] | None = None, prog: str = "stardust-client-verdict
         print(f"{prog}: error: {error}", file=sys.stderr)
         return EXIT_UNREADABLE
     verdict = judge(exchanges)
+    if arguments.html is not None:
+        try:
+            arguments.html.write_text(render_html(verdict), encoding="utf-8")
+        except OSError as error:
+            print(f"{prog}: error: --html {arguments.html}: {error.strerror}", file=sys.stderr)
+            return EXIT_UNREADABLE
     if arguments.json:
         print(json.dumps(verdict.to_json(), indent=2))
     else:

@@ -57,18 +57,22 @@ def _more_after(exchange: Exchange) -> bool:
 def offset_as_index(exchanges: Sequence[Exchange]) -> list[Offence]:
     """Offset read as a record index: it grew by the limit and skipped the pages in between.
 
-    Consecutive requests of a series whose offset grows by exactly the limit (above 1), with
-    none of the pages in between ever asked: a parallel pager asks those pages, in any order.
+    Consecutive requests of a series whose offset grows by exactly the limit (above 1), or by
+    the 1000 records a capped limit gets, with none of the pages in between ever asked: a
+    parallel pager asks those pages, in any order.
     """
     offences = []
     for (_, _, limit), series in _series(exchanges):
         if limit <= 1:
             continue
+        # The step of a client adding the limit asked, or the records it got (1000 when the
+        # limit is capped).
+        steps = {limit, min(limit, LIMIT_CAP)}
         asked = {exchange.offset for exchange in series}
         skips = [
             (before, after)
             for before, after in pairwise(series)
-            if (after.offset or 0) - (before.offset or 0) == limit
+            if (after.offset or 0) - (before.offset or 0) in steps
             and asked.isdisjoint(range((before.offset or 0) + 1, after.offset or 0))
         ]
         if skips:
@@ -90,24 +94,24 @@ def short_page_as_end(exchanges: Sequence[Exchange]) -> list[Offence]:
     """A capped page taken for the last one: records after it were never read.
 
     A limit above 1000 was served as 1000 records while `count` said more remained, and the
-    client never asked for the next page of the same IDs.
+    client never asked for the next page of the same IDs (offset + 1, served 1000).
     """
+    # The pages asked at 1000 records, in one pass: a long walk at limit=5000 (thousands of
+    # capped pages) costs its length. Asked before or after: a client paging in parallel may
+    # ask page 2 before page 1's answer is in; either way it did not stop at page 1.
+    asked = {
+        (client_of(exchange), exchange.id_set, exchange.offset or 0)
+        for exchange in exchanges
+        if _paging(exchange) and exchange.served_limit == LIMIT_CAP
+    }
     offences = []
-    for number, exchange in enumerate(exchanges):
+    for exchange in exchanges:
         if not (_paging(exchange) and succeeded(exchange)) or (exchange.limit or 0) <= LIMIT_CAP:
             continue
         if not _more_after(exchange):
             continue
-        following = (exchange.offset or 0) + 1
-        asked_next = any(
-            _paging(later)
-            and client_of(later) == client_of(exchange)
-            and later.id_set == exchange.id_set
-            and later.offset == following
-            and later.served_limit == LIMIT_CAP
-            for later in exchanges[number + 1 :]
-        )
-        if not asked_next:
+        following = (client_of(exchange), exchange.id_set, (exchange.offset or 0) + 1)
+        if following not in asked:
             detail = f"{exchange.answer_returned} of {exchange.answer_count} records"
             offences.append(Offence((exchange,), detail))
     return offences
@@ -157,4 +161,39 @@ def refetch(exchanges: Sequence[Exchange]) -> list[Offence]:
         if earlier is not None and _more_after(earlier):
             offences.append(Offence((exchange, earlier), f"page {offset} read as #{earlier.seq}"))
         read[offset] = exchange
+    return offences
+
+
+@rule(
+    "paging-limit-changed",
+    ERROR,
+    "keep one limit for a whole walk: offset counts pages of that limit, so a new limit "
+    "means starting again at offset=1",
+)
+def limit_changed(exchanges: Sequence[Exchange]) -> list[Offence]:
+    """A walk continued at another limit: records were skipped or read twice.
+
+    The next page (offset + 1) of the same IDs asked at another limit served than the page
+    before it: page 2 at limit 50 after page 1 at limit 10 starts at record 51, and records
+    11 to 50 are never read (D45).
+    """
+    offences = []
+    last: dict[tuple[str, frozenset[str]], Exchange] = {}
+    for exchange in exchanges:
+        if not _paging(exchange):
+            continue
+        key = (client_of(exchange), exchange.id_set)
+        before = last.get(key)
+        if (
+            before is not None
+            and succeeded(before)
+            and (exchange.offset or 0) == (before.offset or 0) + 1
+            and exchange.served_limit != before.served_limit
+        ):
+            detail = (
+                f"page {before.offset} at limit {before.served_limit}, then page "
+                f"{exchange.offset} at limit {exchange.served_limit}"
+            )
+            offences.append(Offence((exchange, before), detail))
+        last[key] = exchange
     return offences

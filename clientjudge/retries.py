@@ -29,8 +29,15 @@ GROWTH = 1.5
 PATIENT_SECONDS = 10.0
 
 
-def _request(exchange: Exchange) -> tuple[str, str, str, str]:
-    return client_of(exchange), exchange.method, exchange.path, exchange.raw_query
+def _request(exchange: Exchange) -> tuple[str, ...]:
+    """What makes two requests the same: another `Prefer` asks another outcome of the mock."""
+    query = exchange.raw_query
+    return client_of(exchange), exchange.method, exchange.path, query, header(exchange, "prefer")
+
+
+def _after(exchange: Exchange, earlier: Exchange) -> bool:
+    """Sent once the earlier answer was out: a retry of it, not a concurrent twin."""
+    return exchange.started_at >= earlier.received_at
 
 
 def _signed_request(exchange: Exchange) -> tuple[str, ...]:
@@ -51,7 +58,7 @@ def not_retryable(exchanges: Sequence[Exchange]) -> list[Offence]:
     for exchange in exchanges:
         key = _signed_request(exchange)
         first = refused.get(key)
-        if first is not None:
+        if first is not None and _after(exchange, first):
             offences.append(
                 Offence((exchange, first), f"answered {first.answer_code} as #{first.seq}")
             )
@@ -93,6 +100,8 @@ def no_backoff(exchanges: Sequence[Exchange]) -> list[Offence]:
     for exchange in exchanges:
         key = _request(exchange)
         chain = chains.get(key)
+        if chain and not _after(exchange, chain[-1]):
+            continue
         if chain:
             chain.append(exchange)
         if exchange.answer_code == HICCUP:

@@ -68,6 +68,7 @@ LONGEST_FIRST = (
     "test_generated_client.py",
     "test_server.py",
     "test_store.py",
+    "test_clientjudge_reference_clients.py",
 )
 
 

@@ -92,3 +92,16 @@ def test_the_suites_command_dispatches_to_it(
     err = capsys.readouterr().err
     assert err.startswith("python -m conformance client-verdict: error: ")
     assert "missing.har: No such file or directory" in err
+
+
+def test_the_page_is_written_as_well(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    page = tmp_path / "verdict.html"
+    assert main([str(har(tmp_path / "a.har", [1, 11])), "--html", str(page)]) == 1
+    text = page.read_text(encoding="utf-8")
+    assert "paging-offset-as-index" in text and text.startswith("<!DOCTYPE html>")
+    assert "paging-offset-as-index" in capsys.readouterr().out
+    nowhere = tmp_path / "missing" / "verdict.html"
+    assert main([str(har(tmp_path / "a.har", [1])), "--html", str(nowhere)]) == 2
+    assert capsys.readouterr().err == (
+        f"stardust-client-verdict: error: --html {nowhere}: No such file or directory\n"
+    )

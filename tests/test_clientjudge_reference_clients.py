@@ -94,6 +94,19 @@ def test_signed_requests_are_clean() -> None:
     assert judge(mock.exchanges).findings == ()
 
 
+def test_a_client_testing_its_error_handling_with_prefer_is_clean() -> None:
+    mock = rc.mock()
+    with mock.client(failures=2) as http:
+        assert rc.error_handling_suite(http, (rc.SMALL,), mock.clock.sleep) == [
+            53003,
+            401,
+            402,
+            403,
+            2000,
+        ]
+    assert judge(mock.exchanges).findings == ()
+
+
 # Bad clients: exactly their rule.
 
 
@@ -120,6 +133,14 @@ def test_a_page_read_twice_is_flagged() -> None:
         assert len(rc.peek_then_read(http, (rc.MEDIUM,), 40)) == 93
     # Page 1 twice is a poll; page 2 twice is the refetch (page 3, the last, is short).
     assert problems(judge(mock.exchanges)) == {"paging-refetch": (3, 4)}
+
+
+def test_a_walk_that_changes_its_limit_is_flagged() -> None:
+    mock = rc.mock()
+    with mock.client() as http:
+        # Records 11 to 50 never read: 10 + 43 of 93.
+        assert len(rc.switch_limit(http, (rc.MEDIUM,))) == 53
+    assert problems(judge(mock.exchanges)) == {"paging-limit-changed": (1, 2)}
 
 
 def test_a_53003_retried_is_flagged() -> None:

@@ -53,10 +53,18 @@ def test_a_zero_based_index_is_caught_too() -> None:
     assert "paging-offset-as-index" in flagged(entries)
 
 
+def test_an_index_stepped_by_the_records_of_a_capped_page_is_caught() -> None:
+    # limit=5000 is served as 1000: a client adding the records it got steps by 1000.
+    found = flagged(walk([1, 1001, 2001], limit=5000, count=2500))
+    assert found["paging-offset-as-index"] == (1, 2, 3)
+
+
 def test_sequential_paging_at_any_limit_is_not_an_index() -> None:
-    for limit, count in [(1, 4), (2, 7), (10, 35), (1000, 2500)]:
-        pages = -(-count // limit) + 1  # every page, then the empty one after the last
-        assert flagged(walk(list(range(1, pages + 1)), limit, count)) == {}, limit
+    for limit, count in [(1, 4), (2, 7), (10, 35), (1000, 2500), (5000, 3500)]:
+        pages = -(-count // min(limit, 1000)) + 1  # every page, then the empty one after
+        found = verdict(walk(list(range(1, pages + 1)), limit, count))
+        assert found.problems == (), limit
+        assert [f.rule for f in found.findings] == (["limit-over-max"] if limit > 1000 else [])
 
 
 def test_parallel_pages_after_page_one_in_any_order_are_not_an_index() -> None:
@@ -84,6 +92,14 @@ def test_reading_on_after_a_capped_page_is_correct() -> None:
     assert [f.rule for f in found.findings] == ["limit-over-max"]
     assert found.findings[0].requests == (1, 2, 3, 4)
     assert found.has_problems is False
+
+
+def test_the_next_page_asked_first_by_a_parallel_client_counts() -> None:
+    entries = [page(1, 2, 5000, 2500), page(2, 1, 5000, 2500), page(3, 3, 5000, 2500)]
+    assert "paging-short-page-as-end" not in flagged(entries)
+    # Another client's next page does not read on for this one (which stopped there too).
+    other = page(2, 2, 5000, 2500, client="10.0.0.9:1")
+    assert flagged([page(1, 1, 5000, 2500), other])["paging-short-page-as-end"] == (1, 2)
 
 
 def test_a_capped_page_that_holds_everything_is_the_last() -> None:
@@ -124,6 +140,24 @@ def test_a_page_read_again_after_an_error_is_a_retry_not_a_refetch() -> None:
     assert "paging-refetch" not in flagged(entries)
 
 
+# paging-limit-changed
+
+
+def test_a_walk_continued_at_another_limit_skips_records() -> None:
+    entries = [page(1, 1, 10, 93), page(2, 2, 50, 93)]
+    found = verdict(entries)
+    assert [(f.rule, f.requests) for f in found.findings] == [("paging-limit-changed", (1, 2))]
+    assert "page 1 at limit 10, then page 2 at limit 50" in found.findings[0].message
+
+
+def test_a_new_walk_at_another_limit_and_limits_served_alike_are_not_a_change() -> None:
+    assert flagged([page(1, 1, 10, 93), page(2, 1, 50, 93), page(3, 2, 50, 93)]) == {}
+    # 5000 and 1000 are both served as 1000 (D5): the same page size.
+    assert "paging-limit-changed" not in flagged([page(1, 1, 5000, 2500), page(2, 2, 1000, 2500)])
+    # Other IDs are another walk.
+    assert flagged([page(1, 1, 10, 93), page(2, 2, 50, 93, ids="annotationRequestId=b")]) == {}
+
+
 # retry-not-retryable
 
 
@@ -146,6 +180,25 @@ def test_re_signing_with_a_fresh_timestamp_after_403_is_the_fix() -> None:
     assert "retry-not-retryable" not in flagged([stale, fresh])
     again = entry(2, IDS, code=403, headers=stale["headers"])
     assert "retry-not-retryable" in flagged([stale, again])
+
+
+def test_a_retry_on_a_new_connection_is_still_the_same_client() -> None:
+    again = entry(2, IDS, code=53003, client="127.0.0.1:50999")
+    assert "retry-not-retryable" in flagged([entry(1, IDS, code=53003), again])
+    fast = entry(2, IDS, at=T0 + 1.01, count=3, client="127.0.0.1:50999")
+    assert "retry-no-backoff" in flagged([entry(1, IDS, at=T0 + 1, code=5000), fast])
+
+
+def test_the_same_request_sent_concurrently_is_not_a_retry() -> None:
+    # Two tabs of a dashboard: the second left before the first's answer arrived.
+    first = entry(1, IDS, at=T0, code=53003, elapsed_ms=40.0)
+    twin = entry(2, IDS, at=T0 + 0.01, code=53003)
+    assert flagged([first, twin]) == {}
+    hiccup = entry(1, IDS, at=T0, code=5000, elapsed_ms=40.0)
+    assert flagged([hiccup, entry(2, IDS, at=T0 + 0.01, code=5000)]) == {}
+    # Then a retry 20 ms after that first answer is still hammering.
+    retry = entry(3, IDS, at=T0 + 0.06, count=3)
+    assert "retry-no-backoff" in flagged([hiccup, entry(2, IDS, at=T0 + 0.01, code=5000), retry])
 
 
 def test_another_client_sending_the_same_request_is_not_a_retry() -> None:
@@ -234,6 +287,28 @@ def test_a_wrong_signature_and_an_unknown_key_are_invalid() -> None:
     assert [(f.rule, f.requests) for f in found.findings] == [("signing-invalid", (1, 2))]
     assert "wrong signature; clock skew 1.0 s" in found.findings[0].message
     assert "access key unknown" in found.findings[0].message
+
+
+def test_a_drifting_clock_still_accepted_is_worth_knowing() -> None:
+    drifting = entry(1, IDS, at=T0, count=3, headers=[KEY, SIGN, ts(T0 - 200)])
+    found = verdict([drifting, entry(2, f"{IDS}&offset=2", at=T0, count=3,
+                                     headers=[KEY, SIGN, ts(T0 - 59)])])  # fmt: skip
+    assert [(f.rule, f.severity, f.requests) for f in found.findings] == [
+        ("signing-clock-drift", "info", (1,))
+    ]
+    assert "clock skew 200.0 s: X-TS behind the arrival time" in found.findings[0].message
+    assert found.has_problems is False
+
+
+def test_outcomes_forced_with_prefer_are_the_clients_tests_not_its_mistakes() -> None:
+    entries = [
+        entry(n, IDS, code=code, headers=[["prefer", f"code={code}"]])
+        for n, code in enumerate((402, 401, 403, 53003), 1)
+    ]
+    # Each forced once: another Prefer is another request, and no signing was judged.
+    assert flagged(entries) == {}
+    again = entry(5, IDS, code=53003, headers=[["prefer", "code=53003"]])
+    assert flagged([*entries, again]) == {"retry-not-retryable": (4, 5)}
 
 
 def test_signed_requests_answered_are_clean_and_unsigned_ones_unchecked_too() -> None:

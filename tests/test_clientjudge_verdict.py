@@ -15,6 +15,7 @@ from clientjudge.registry import RULES, Offence, rule
 from clientjudge.verdict import judge, render_html, render_text
 from conformance.exchange import Exchange
 from tests.support.journal import entry
+from tests.support.servers import ROOT
 
 # The rule names are an interface (issue 20): findings, reports and client tests carry them.
 NAMES = {
@@ -22,10 +23,12 @@ NAMES = {
     "paging-short-page-as-end": "error",
     "limit-over-max": "info",
     "paging-refetch": "warning",
+    "paging-limit-changed": "error",
     "retry-not-retryable": "error",
     "retry-no-backoff": "error",
     "signing-missing": "error",
     "signing-invalid": "error",
+    "signing-clock-drift": "info",
 }
 
 
@@ -109,3 +112,9 @@ def test_the_registry_refuses_a_duplicate_a_bad_severity_and_a_rule_without_a_mi
     with pytest.raises(ValueError, match="docstring"):
         rule("new-rule", "info", "fix")(undocumented)
     assert "new-rule" not in registry.RULES
+
+
+def test_every_rule_is_documented_for_client_developers_with_its_severity() -> None:
+    text = (ROOT / "docs" / "client-developers.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| `([a-z-]+)` \| (error|warning|info) \|", text, re.MULTILINE))
+    assert rows == {name: RULES[name].severity for name in ALL_RULES}

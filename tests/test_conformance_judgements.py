@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from conformance import across_exchanges, per_exchange
-from conformance.exchange import Exchange
+from conformance.exchange import Exchange, Summary
 from conformance.failures import Failure
 from conformance.registry import REGISTRY
 from tests.support.servers import ROOT
@@ -82,6 +82,40 @@ def test_exchange_reads_the_query_as_the_contract_does() -> None:
     defaults = page("annotationRequestId=a", 0, [])
     assert (defaults.offset, defaults.limit) == (1, 10)
     assert page("annotationRequestId=a%2Cb", 0, []).ids == ("a", "b")
+
+
+def test_an_answer_is_read_from_the_body_else_from_its_summary() -> None:
+    # The client rules (clientjudge/) read these; a journal entry keeps no body (D44).
+    full = page("annotationRequestId=a&limit=2", 7, [record(1), record(2)])
+    assert (full.answer_code, full.answer_count, full.answer_returned) == (2000, 7, 2)
+    summary = Summary(code=2000, count=9, returned=1, limit=2)
+    # A body wins over a summary; without a body, the summary speaks.
+    both = Exchange("GET", f"{BASE}?annotationRequestId=a", 200, full.body, summary=summary)
+    assert (both.answer_code, both.answer_count, both.answer_returned) == (2000, 7, 2)
+    bare = Exchange("GET", f"{BASE}?annotationRequestId=a", 200, summary=summary)
+    assert (bare.answer_code, bare.answer_count, bare.answer_returned) == (2000, 9, 1)
+    assert (bare.code, bare.count, bare.records, bare.is_page) == (None, None, None, False)
+    refused = Exchange("GET", BASE, 404, summary=Summary(code=53003, count=9, returned=1))
+    assert (refused.answer_code, refused.answer_count, refused.answer_returned) == (
+        53003,
+        None,
+        None,
+    )
+    error = Exchange.build("GET", BASE, 404, envelope(53003))
+    assert (error.answer_code, error.answer_count, error.answer_returned) == (53003, None, None)
+    nothing = Exchange("GET", BASE, 200)
+    assert (nothing.answer_code, nothing.answer_count, nothing.answer_returned) == (
+        None,
+        None,
+        None,
+    )
+
+
+def test_a_request_started_when_sent_else_its_answer_time_less_the_elapsed() -> None:
+    assert Exchange("GET", BASE, 200, received_at=10.0, elapsed=0.25).started_at == 9.75
+    sent = Exchange("GET", BASE, 200, received_at=10.0, elapsed=0.25, sent_at=9.5)
+    assert sent.started_at == 9.5
+    assert (sent.seq, sent.client, sent.summary) == (None, "", None)
 
 
 # One exchange.

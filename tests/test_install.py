@@ -161,9 +161,20 @@ def test_the_installed_package_reads_its_own_copies(installed: Installed) -> Non
 def test_both_scripts_run_from_another_folder(installed: Installed) -> None:
     # Every subcommand too: a subpackage left out of the wheel (conformance/proxy once was)
     # only fails when its command is run.
-    for command in (["stardust-mock"], ["stardust-conformance"], ["stardust-conformance", "proxy"]):
+    commands = (
+        ["stardust-mock"],
+        ["stardust-conformance"],
+        ["stardust-conformance", "proxy"],
+        ["stardust-conformance", "client-verdict"],
+        ["stardust-client-verdict"],
+    )
+    for command in commands:
         helped = run([str(installed.bin / command[0]), *command[1:], "--help"], installed.elsewhere)
         assert helped.returncode == 0 and "usage:" in helped.stdout, helped.stderr
+    # The client verdict's page template is package data: a wheel without it fails here.
+    page = "from clientjudge.verdict import Verdict, render_html; print(render_html(Verdict(3)))"
+    rendered = run([str(installed.bin / "python"), "-c", page], installed.elsewhere)
+    assert "Client verdict: 3 requests" in rendered.stdout, rendered.stderr
     # (`stardust-mock` serving the packaged fixtures: the CI recipe's test below.)
     # Without --base-url, the installed suite starts the installed mock with its fixtures.
     checked = run(

@@ -8,11 +8,13 @@ only where they are the point: timeouts (504), concurrency, signals and the exit
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import signal
 import subprocess
 import sys
 import time
+import tracemalloc
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
@@ -27,6 +29,7 @@ from conformance.launch import HOST, free_port, started
 from conformance.proxy.app import ProxyApp
 from conformance.proxy.checks import PROXY_CHECKS
 from conformance.proxy.cli import main as proxy_main
+from conformance.proxy.clients import HTML_NAME, JSON_NAME, ClientTraffic
 from conformance.proxy.lru import BoundedLRU
 from conformance.proxy.options import ProxyOptions
 from conformance.proxy.request import read_request
@@ -532,3 +535,93 @@ def test_a_gzipped_answer_is_judged_and_passed_on_still_compressed() -> None:
     assert response.headers["content-length"] == str(len(packed))
     assert response.json() == body
     assert "envelope_request_id: " in response.headers[HEADER]
+
+
+def test_the_client_verdict_closes_the_reports(tmp_path: Path) -> None:
+    # Issue 20: a client reading offset as an index, seen through the proxy, is named at exit.
+    app = proxy_app(create_app(Settings(log_level="warning")))
+    walk = [("GET", f"{RECORDS}?annotationRequestId={DOCUMENTED}&offset={o}&limit=100")
+            for o in (1, 101, 201)]  # fmt: skip
+
+    async def session() -> None:
+        # An answer too large to judge takes a number and is not kept: it leaves a gap.
+        app.options = ProxyOptions(upstream=UPSTREAM, max_judged_bytes=100)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://proxy.test") as http:
+            await http.get(f"{RECORDS}?annotationRequestId={DOCUMENTED}")
+            app.options = ProxyOptions(upstream=UPSTREAM)
+            for method, path in [*walk, ("GET", "/openapi.json")]:
+                await http.request(method, path)
+        await app.client.aclose()
+
+    asyncio.run(session())
+    verdict, text = app.tally.write(tmp_path)
+    assert verdict.failures == []
+    assert "Client verdict: 3 requests; findings: 1 error" in text
+    assert f"#3 ?annotationRequestId={DOCUMENTED}&offset=101&limit=100" in text
+    assert (tmp_path / "summary.txt").read_text(encoding="utf-8") == text + "\n"
+    document = json.loads((tmp_path / JSON_NAME).read_text(encoding="utf-8"))
+    assert (document["requests"], document["seen"], document["dropped"]) == (3, 3, 0)
+    assert [(f["rule"], f["requests"]) for f in document["findings"]] == [
+        ("paging-offset-as-index", [2, 3, 4])
+    ]
+    assert "paging-offset-as-index" in (tmp_path / HTML_NAME).read_text(encoding="utf-8")
+
+
+def test_a_clean_client_and_no_client_through_the_proxy(tmp_path: Path) -> None:
+    app = proxy_app(create_app(Settings(log_level="warning")))
+    send_all(app, [("GET", f"{RECORDS}?annotationRequestId={DOCUMENTED}&offset={o}&limit=1000")
+                   for o in (1, 2, 3)])  # fmt: skip
+    _, text = app.tally.write(tmp_path / "clean")
+    assert "Client verdict: 3 requests; no finding" in text
+    idle = proxy_app(create_app(Settings(log_level="warning")))
+    _, text = idle.tally.write(tmp_path / "idle")
+    assert "Client verdict" not in text and not (tmp_path / "idle" / JSON_NAME).exists()
+
+
+def _signed_page(n: int) -> Exchange:
+    record = {
+        "id": n,
+        "annotationRequestId": DOCUMENTED,
+        "taskId": "t" * 24,
+        "poolId": n,
+        "poolName": "CO 041401CO2-Distribution Pool",
+        "createdTime": "2026-12-06 10:00:00",
+    }
+    body = {
+        "code": 2000,
+        "message": "ok",
+        "data": {"count": 1930, "data": [{**record, "id": n * 10 + i} for i in range(10)]},
+    }
+    url = f"{UPSTREAM}/rosetta-open{RECORDS}?annotationRequestId={DOCUMENTED}&offset={n}&limit=10"
+    headers = {"X-STARDUST-KEY": "helix", "X-TS": str(1_800_000_000_000 + n),
+               "X-SIGN": f"{n:032x}"}  # fmt: skip
+    return Exchange.build("GET", url, 200, {**body}, request_headers=headers, received_at=1e9 + n)
+
+
+def test_the_client_traffic_stays_bounded_without_bodies() -> None:
+    traffic = ClientTraffic(max_kept=400)
+    for _ in range(1200):
+        seq = traffic.arrive()
+        traffic.add(_signed_page(seq), seq, "127.0.0.1:5", 1e9 + seq)
+    assert (len(traffic.kept), traffic.seen, traffic.dropped) == (400, 1200, 800)
+    assert [e.seq for e in (traffic.kept[0], traffic.kept[-1])] == [801, 1200]
+    assert all(e.body is None for e in traffic.kept)
+    kept = traffic.kept[-1]
+    assert (kept.answer_code, kept.answer_count, kept.answer_returned) == (2000, 1930, 10)
+    assert "newest 400 of 1200 requests" in traffic.text(traffic.verdict())
+
+
+def test_a_kept_exchange_costs_what_the_docs_say() -> None:
+    traffic = ClientTraffic(max_kept=300)
+    tracemalloc.start()
+    try:
+        for _ in range(300):
+            seq = traffic.arrive()
+            traffic.add(_signed_page(seq), seq, "127.0.0.1:5", 1e9 + seq)
+        per_entry = tracemalloc.get_traced_memory()[0] / len(traffic.kept)
+    finally:
+        tracemalloc.stop()
+    # conformance/proxy/clients.py and C41 state 1.7 KB (measured); a kept body of 10 records
+    # would add 3.4 KB.
+    assert per_entry < 2500, per_entry

@@ -18,6 +18,7 @@ from conformance.exchange import Exchange
 from conformance.failures import Failure
 from conformance.proxy import tally as tally_module
 from conformance.proxy.asgi import Receive, Scope, Send, answer, read_up_to, request_body, stream
+from conformance.proxy.clients import ClientTraffic
 from conformance.proxy.judging import PHASE, Hiccups, judge
 from conformance.proxy.options import ProxyOptions
 from conformance.proxy.recording import observed_exchange, reproducing_headers
@@ -37,6 +38,12 @@ log = logging.getLogger("conformance.proxy")
 _OPERATION = OPERATION_PATH.encode()
 
 
+def _client(scope: Scope) -> str:
+    """`host:port` of the client, as the mock's journal writes it."""
+    client = scope.get("client")
+    return f"{client[0]}:{client[1]}" if client else ""
+
+
 class ProxyApp:
     """One per session: the upstream client, the state across exchanges, the tally."""
 
@@ -52,6 +59,8 @@ class ProxyApp:
         self.traffic = Traffic(options.max_id_sets, options.max_page_records)
         self.hiccups = Hiccups()
         self.tally.growth = self.traffic.grown.values
+        self.clients = ClientTraffic(options.max_client_exchanges)
+        self.tally.clients = self.clients
         # No pool limit: concurrent clients must not queue behind each other in the proxy.
         self.client = httpx.AsyncClient(
             timeout=options.upstream_timeout,
@@ -84,6 +93,8 @@ class ProxyApp:
         headers: list[tuple[bytes, bytes]] = scope["headers"]
         url = upstream_url(self.upstream, raw_path, query)
         judged = raw_path.endswith(_OPERATION)
+        arrived = time.time()
+        seq = self.clients.arrive() if judged else 0
         # HEAD answers carry no body to judge: only GET is read as the operation's request.
         request = read_request(query) if judged and method == "GET" else None
         if self.options.errors and request is not None and request.problem is not None:
@@ -131,6 +142,7 @@ class ProxyApp:
             await stream(response, chunks, out_headers, content, send_)
             return
         exchange = observed_exchange(method, url, headers, response, content)
+        self.clients.add(exchange, seq, _client(scope), arrived)
         failures = self._judge(exchange, request)
         if failures:
             value = header_value(failures, self.options.header_limit)

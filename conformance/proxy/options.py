@@ -27,6 +27,8 @@ class ProxyOptions:
     # of the pages remembered (each record costs its id and an 8-byte digest).
     max_id_sets: int = 10_000
     max_page_records: int = 200_000
+    # Requests whose summaries (no body) the client rules judge at exit: the newest ones.
+    max_client_exchanges: int = 10_000
     # A response larger than this is streamed through unjudged: judging needs it whole.
     max_judged_bytes: int = 16 * 1024 * 1024
     # Length bound of the X-Contract-Violations header value.

@@ -17,6 +17,7 @@ from pathlib import Path
 from conformance.exchange import Exchange
 from conformance.failures import Failure
 from conformance.proxy.checks import NOT_RUN_HINTS, PROXY_CHECKS
+from conformance.proxy.clients import ClientTraffic
 from conformance.report import Verdict, summary, write_junit
 
 # As in the suite's reports: a broken rule repeats on every page; five reproductions suffice.
@@ -69,6 +70,8 @@ class Tally:
     hiccups: int = 0
     # The growth the traffic recognised, read when the reports are written.
     growth: Callable[[], list[str]] = list
+    # How the client used the API (clientjudge/), judged over the session at exit.
+    clients: ClientTraffic | None = None
 
     def record(
         self, exchange: Exchange, judged: set[str], failures: list[Failure], hiccup: bool = False
@@ -131,6 +134,11 @@ class Tally:
         verdict = self.verdict()
         text = self.summary(verdict)
         report_dir.mkdir(parents=True, exist_ok=True)
+        if self.clients is not None and self.clients.seen:
+            # The client's verdict follows the server's; it never changes the exit status.
+            client_verdict = self.clients.verdict()
+            text += "\n" + self.clients.text(client_verdict)
+            self.clients.write(client_verdict, report_dir)
         write_junit(verdict, report_dir / JUNIT_NAME)
         (report_dir / SUMMARY_NAME).write_text(text + "\n", encoding="utf-8")
         return verdict, text

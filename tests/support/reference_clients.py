@@ -128,6 +128,9 @@ class Flaky(httpx.BaseTransport):
         self.attempts: dict[str, int] = {}
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if "prefer" in request.headers:
+            # The client forces an outcome itself: its own test, left alone.
+            return self.inner.handle_request(request)
         seen = self.attempts.get(str(request.url), 0)
         self.attempts[str(request.url)] = seen + 1
         if seen < self.failures:
@@ -265,6 +268,19 @@ def read_all_with_backoff(
         offset += 1
 
 
+def error_handling_suite(
+    http: httpx.Client, ids: Sequence[str], sleep: Callable[[float], None]
+) -> list[int]:
+    """A client's own tests of its error handling: each outcome forced once with `Prefer`,
+    a 5000 retried with back-off until the forced failures stop, nothing else retried."""
+    codes = []
+    for code in (53003, 401, 402, 403):
+        answer = http.get(PATH, params=_ids(ids, "comma"), headers={"Prefer": f"code={code}"})
+        codes.append(answer.json()["code"])
+    codes.append(get_with_backoff(http, _ids(ids, "comma"), sleep)["code"])
+    return codes
+
+
 def signer(
     clock: FakeClock, secret: str = SECRET_KEY, skew: float = 0.0
 ) -> Callable[[], dict[str, str]]:
@@ -308,6 +324,18 @@ def peek_then_read(http: httpx.Client, ids: Sequence[str], limit: int) -> list[A
         if not _page(http, params)["data"]:
             return records
         records += _page(http, params)["data"]
+        offset += 1
+
+
+def switch_limit(http: httpx.Client, ids: Sequence[str]) -> list[Any]:
+    """Reads page 1 small for a quick first screen, then the rest with a larger limit."""
+    records = _page(http, [*_ids(ids, "comma"), ("offset", 1), ("limit", 10)])["data"]
+    offset = 2
+    while True:
+        page = _page(http, [*_ids(ids, "comma"), ("offset", offset), ("limit", 50)])
+        if not page["data"]:
+            return list(records)
+        records += page["data"]
         offset += 1
 
 
