@@ -53,6 +53,53 @@ _ENTRY = {
 }  # fmt: skip
 
 
+_SCENARIO = {
+    "type": "object",
+    "required": ["name"],
+    "additionalProperties": False,
+    "properties": {
+        "name": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"},
+        "match": {
+            "description": "'any' (or left out), or the fields a request must have",
+            "oneOf": [
+                {"const": "any"},
+                {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        "annotationRequestId": {"type": "string", "minLength": 1},
+                        "offset": {"type": "integer", "minimum": 1},
+                        "limit": {"type": "integer", "minimum": 1},
+                    },
+                },
+            ],
+        },
+        "answer": {"enum": [5000, 53003, 401, 402, 403, 4005]},
+        "delay_ms": {"type": "integer", "minimum": 0, "maximum": 60000},
+        "drill": {
+            "oneOf": [
+                {"const": True},
+                {"type": "array", "items": {"enum": ["unknown-enums", "extra-fields"]}},
+            ]
+        },
+        "first": {"type": "integer", "minimum": 1, "description": "fire on the first K matching"},
+        "from": {"type": "integer", "minimum": 1, "description": "fire from the N-th matching on"},
+        "rate": {"type": "number", "minimum": 0, "maximum": 1},
+        "seed": {"type": "integer", "minimum": 0, "description": "the rate form's seed"},
+    },
+}
+_SCENARIO_BODY = {
+    "oneOf": [
+        _SCENARIO,
+        {
+            "type": "object",
+            "required": ["scenarios"],
+            "properties": {"scenarios": {"type": "array", "items": _SCENARIO}},
+        },
+    ]
+}
+
+
 def _format(*choices: str) -> dict[str, Any]:
     return {
         "name": "format",
@@ -143,6 +190,57 @@ ADMIN_SPEC: dict[str, Any] = {
                         },
                     },
                     "400": _BAD,
+                    "403": _REFUSED,
+                },
+            }
+        },
+        "/__mock/scenarios": {
+            "get": {
+                "operationId": "listScenarios",
+                "summary": "The scenarios set, in order, each with its matched and fired counts",
+                "responses": {"200": {"description": "{scenarios: [...]}"}, "403": _REFUSED},
+            },
+            "post": {
+                "operationId": "addScenarios",
+                "summary": "Set one scenario, or {scenarios: [...]}; a name set before is replaced "
+                "and its count starts again (D67)",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": _SCENARIO_BODY,
+                            "example": {
+                                "name": "example",
+                                "match": {"offset": 2},
+                                "answer": 5000,
+                                "first": 2,
+                            },
+                        }
+                    },
+                },
+                "responses": {
+                    "201": {"description": "Set; the scenarios now set"},
+                    "400": _BAD,
+                    "403": _REFUSED,
+                    "409": {**_MESSAGE, "description": "The mock runs several workers (D68)"},
+                },
+            },
+            "delete": {
+                "operationId": "clearScenarios",
+                "summary": "Remove every scenario",
+                "responses": {"204": {"description": "Removed"}, "403": _REFUSED},
+            },
+        },
+        "/__mock/scenarios/{name}": {
+            "delete": {
+                "operationId": "deleteScenario",
+                "summary": "Remove one scenario",
+                "parameters": [
+                    {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+                "responses": {
+                    "204": {"description": "Removed"},
+                    "404": {**_MESSAGE, "description": "No scenario of that name"},
                     "403": _REFUSED,
                 },
             }

@@ -39,6 +39,8 @@ from mockserver.handlers import (
 )
 from mockserver.journal import Journal, RingJournal
 from mockserver.pages import PageHeads
+from mockserver.provocations import ScenarioBook
+from mockserver.provocations import load_files as load_scenarios
 from mockserver.recording import JournalDoor
 from mockserver.scenarios import FaultInjector
 from mockserver.signatures import SignatureVerifier
@@ -79,7 +81,7 @@ def create_app(
     now_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
     journal: Journal | None = None,
 ) -> AsyncApp:
-    """The mock as an ASGI app; raises FixtureError if a fixture file is wrong.
+    """The mock as an ASGI app; raises FixtureError or ScenarioError if a file is wrong.
 
     With the journal on (D47), requests are recorded in `journal`, or in a new in-memory one:
     `python -m mockserver` passes the journal it reads at exit, or the shared one of its
@@ -97,7 +99,10 @@ def create_app(
     faults = FaultInjector(settings.fault_rate, settings.latency_ms)
     stamp = DateStamp(clock, time_zone)
     drill = Drill(settings.seed, settings.drills) if settings.drills else None
-    handler = make_record_handler(store, PageHeads(store), faults, stamp, request_ids, drill)
+    book = ScenarioBook(load_scenarios(settings.scenarios))
+    handler = make_record_handler(
+        store, PageHeads(store), faults, stamp, request_ids, drill, book, settings.seed
+    )
     rules = compile_rules(operation()["parameters"])
 
     def validate(scope: MutableMapping[str, Any]) -> None:
@@ -137,7 +142,9 @@ def create_app(
             JournalDoor,
             position=MiddlewarePosition.BEFORE_EXCEPTION,
             journal=journal,
-            admin=AdminApi(journal, networks(settings.admin_from)),
+            admin=AdminApi(
+                journal, networks(settings.admin_from), book, single=settings.workers == 1
+            ),
         )
         app.stardust_journal = journal
     if settings.cors_origins:

@@ -13,8 +13,9 @@ from mockserver.connexion_door import ConnexionRequest, ConnexionResponse
 from mockserver.drill import Drill
 from mockserver.envelope import error_body, success_body, success_tail
 from mockserver.errors import BusinessError, InvalidParameter, ServiceHiccup
-from mockserver.journal import CODE, COUNT, LIMIT, NOTE, RETURNED, Note
+from mockserver.journal import CODE, COUNT, LIMIT, NOTE, RETURNED, SCENARIO, Note
 from mockserver.pages import PageHeads
+from mockserver.provocations import ScenarioBook
 from mockserver.scenarios import FaultInjector, parse_prefer
 from mockserver.store import MAX_PAGE_SIZE, RecordStore
 from mockserver.timefmt import format_time
@@ -107,6 +108,8 @@ def make_record_handler(
     stamp: DateStamp,
     request_ids: RequestIds,
     drill: Drill | None = None,
+    book: ScenarioBook | None = None,
+    seed: int = 1,
 ) -> Handler:
     """The handler of `getStatisticsRecord`, closed over its collaborators; it takes the scope."""
 
@@ -125,9 +128,22 @@ def make_record_handler(
             raise InvalidParameter("Prefer", "forced the outcome code=4005")
         if scenario.forced is not None:
             raise scenario.forced()
-        faults.maybe_fail()
         ids, offset, limit = query["annotationRequestId"], query["offset"], query["limit"]
-        if drill is None:
+        # Scenarios set by the test (D67): none set, nothing to look at (the suite's traffic).
+        page_drill = drill
+        provoked = book.choose(ids, offset, limit) if book else None
+        if provoked is not None:
+            if note is not None:
+                note[SCENARIO] = provoked.name
+            if provoked.delay_ms:
+                await asyncio.sleep(provoked.delay_ms / 1000)
+            error = provoked.error()
+            if error is not None:
+                raise error
+            if provoked.drill:
+                page_drill = Drill(seed, provoked.drill)
+        faults.maybe_fail()
+        if page_drill is None:
             head, count = heads.head_and_count(ids, offset, limit)
             if note is not None:
                 note_page(note, count, offset, limit)
@@ -135,8 +151,8 @@ def make_record_handler(
         page = store.page(ids, offset, limit)
         if note is not None:
             note_page(note, page.count, offset, limit)
-        records = drill.records(page.records)
-        body = drill.envelope(success_body(page.count, records, stamp(), request_ids()))
+        records = page_drill.records(page.records)
+        body = page_drill.envelope(success_body(page.count, records, stamp(), request_ids()))
         return Response(body, status_code=200, media_type=JSON)
 
     return get_statistics_record

@@ -24,16 +24,16 @@ REDACTED = b"[REDACTED]"
 # Request headers whose values are credentials: their names stay, their values never do (D49).
 SECRET_HEADERS = frozenset({b"x-sign", b"authorization", b"cookie"})
 # What the handler and the error handler learn about an answer, in a list the recording puts
-# in the ASGI scope: [business code, count, records returned, limit served]. A list survives
-# the shallow copies of the scope that the middlewares make.
+# in the ASGI scope: [business code, count, records returned, limit served, scenario's name].
+# A list survives the shallow copies of the scope that the middlewares make.
 NOTE = "stardust.journal"
-CODE, COUNT, RETURNED, LIMIT = range(4)
-Note = list[int | None]
+CODE, COUNT, RETURNED, LIMIT, SCENARIO = range(5)
+Note = list[Any]
 Headers = Sequence[tuple[bytes, bytes]]
 
 
 def new_note() -> Note:
-    return [None, None, None, None]
+    return [None, None, None, None, None]
 
 
 def redacted(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
@@ -74,8 +74,8 @@ class Recorded(NamedTuple):
             "count": note[COUNT],
             "returned": note[RETURNED],
             "limit": note[LIMIT],
-            # Reserved for the scenario a request ran under (issue 26).
-            "scenario": None,
+            # The scenario that shaped the answer (D67), so a verdict tells a provoked 5000.
+            "scenario": note[SCENARIO],
         }
 
 

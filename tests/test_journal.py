@@ -7,7 +7,7 @@ from mockserver.journal import REDACTED, Recorded, RingJournal, new_note, redact
 
 def recorded(number: int, headers: list[tuple[bytes, bytes]] | None = None) -> Recorded:
     note = new_note()
-    note[:] = [2000, 1930, 10, 10]
+    note[:] = [2000, 1930, 10, 10, None]
     return Recorded(
         at=1_700_000_000.0 + number,
         elapsed_ms=1.23456,
