@@ -49,6 +49,8 @@ PAGE10_SHARE = 0.6
 DEEP_PAGING_SHARE = 0.9
 STEP_COST_LIMIT = 1.5
 PAGE1000_SHARE = 0.5
+# Issue 20: the request journal (on by default) keeps this share of the 10-record page's rate.
+JOURNAL_SHARE = 0.95
 
 
 @dataclass(frozen=True)
@@ -438,7 +440,33 @@ def _targets(
         _page1000_target(by_name),
         *_deep_page_targets(compared),
         _memory_target(memory),
+        *_journal_target(extras),
     ]
+
+
+def _journal_target(extras: Extras) -> list[str]:
+    if "journal" not in extras.pairs:
+        return []
+    with_journal, without = extras.pairs["journal"]
+    return [
+        target(
+            f"10-record page with the request journal at >= {JOURNAL_SHARE} of the same with "
+            f"--no-journal ({with_journal:,.0f} and {without:,.0f} req/s in {SLICES} "
+            f"alternating slices of {SLICE_SECONDS:g} s)",
+            with_journal / without,
+            JOURNAL_SHARE,
+        )
+    ]
+
+
+def measure_journal_cost(mock_port: int, run: dict[str, Any]) -> tuple[float, float]:
+    """The 10-record page on the mock (journal on) and on one started with --no-journal, in
+    alternating slices: (with, without) requests per second."""
+    print("bench: the journal's cost, in alternating slices ...", file=sys.stderr, flush=True)
+    path = SCENARIOS[0].path
+    with server("mockserver", "--no-journal", probe=path, pin=run["pin"]) as (bare_port, _):
+        with_journal, without = alternating([(mock_port, path), (bare_port, path)], run)
+    return with_journal, without
 
 
 def _page10_target(extras: Extras) -> str:
@@ -643,6 +671,8 @@ def main(arguments: Sequence[str] | None = None) -> int:
     }
     with server("mockserver", probe=SCENARIOS[0].path, pin=pinned) as (mock_port, mock_pid):
         rows, pairs = measure_scenarios(options, scenarios, mock_port, run)
+        if not options.only:
+            pairs["journal"] = measure_journal_cost(mock_port, run)
         compared = compare_pages(mock_port, run) if not options.only else []
         memory = measure_memory(options, mock_port, mock_pid, pinned)
     if options.only:

@@ -13,15 +13,14 @@ from mockserver.connexion_door import ConnexionRequest, ConnexionResponse
 from mockserver.drill import Drill
 from mockserver.envelope import error_body, success_body, success_tail
 from mockserver.errors import BusinessError, InvalidParameter, ServiceHiccup
-from mockserver.journal import CODE, COUNT, LIMIT, NOTE, RETURNED, SCENARIO, Note
+from mockserver.journal import CODE, COUNT, NOTE, SCENARIO, STATUS, Note
 from mockserver.pages import PageHeads
 from mockserver.provocations import ScenarioBook
 from mockserver.scenarios import FaultInjector, parse_prefer
-from mockserver.store import MAX_PAGE_SIZE, RecordStore
+from mockserver.store import RecordStore
 from mockserver.timefmt import format_time
 
 PARSED_QUERY = "stardust.query"
-SUCCESS = 2000
 JSON = "application/json"
 JSON_BYTES = JSON.encode()
 
@@ -93,14 +92,6 @@ def header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-def note_page(note: Note, count: int, offset: int, limit: int) -> None:
-    """What the journal records of a page served (D47): its code, count, size and limit."""
-    served = min(limit, MAX_PAGE_SIZE)
-    note[CODE] = SUCCESS
-    note[COUNT] = count
-    note[RETURNED] = max(0, min(served, count - (offset - 1) * served))
-
-
 def make_record_handler(
     store: RecordStore,
     heads: PageHeads,
@@ -116,10 +107,6 @@ def make_record_handler(
     async def get_statistics_record(scope: Scope) -> Answer:
         # The contract-driven validator has already parsed the query (see contract/parameters.py).
         query = scope[PARSED_QUERY]
-        # Set by the journal's recording (recording.py); absent with --no-journal.
-        note: Note | None = scope.get(NOTE)
-        if note is not None:
-            note[LIMIT] = min(query["limit"], MAX_PAGE_SIZE)
         scenario = parse_prefer(header(scope, b"prefer"))
         delay_ms = scenario.delay_ms + faults.latency_ms
         if delay_ms:
@@ -133,8 +120,9 @@ def make_record_handler(
         page_drill = drill
         provoked = book.choose(ids, offset, limit) if book else None
         if provoked is not None:
-            if note is not None:
-                note[SCENARIO] = provoked.name
+            noted: Note | None = scope.get(NOTE)
+            if noted is not None:
+                noted[SCENARIO] = provoked.name
             if provoked.delay_ms:
                 await asyncio.sleep(provoked.delay_ms / 1000)
             error = provoked.error()
@@ -145,12 +133,15 @@ def make_record_handler(
         faults.maybe_fail()
         if page_drill is None:
             head, count = heads.head_and_count(ids, offset, limit)
+            # The journal's note (recording.py; absent with --no-journal): a page's count.
+            note: Note | None = scope.get(NOTE)
             if note is not None:
-                note_page(note, count, offset, limit)
+                note[COUNT] = count
             return JsonAnswer(head, success_tail(stamp(), request_ids()))
         page = store.page(ids, offset, limit)
-        if note is not None:
-            note_page(note, page.count, offset, limit)
+        drilled: Note | None = scope.get(NOTE)
+        if drilled is not None:
+            drilled[COUNT] = page.count
         records = page_drill.records(page.records)
         body = page_drill.envelope(success_body(page.count, records, stamp(), request_ids()))
         return Response(body, status_code=200, media_type=JSON)
@@ -165,11 +156,13 @@ def make_error_handler(
 
     def handle(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
         outcome = error if isinstance(error, BusinessError) else ServiceHiccup()
+        status = 200 if http_200_errors else outcome.http_status
         note: Note | None = request.scope.get(NOTE)
         if note is not None:
+            note[STATUS] = status
             note[CODE] = outcome.code
         return ConnexionResponse(
-            status_code=200 if http_200_errors else outcome.http_status,
+            status_code=status,
             mimetype=JSON,
             content_type=JSON,
             body=error_body(outcome, stamp(), request_ids()),

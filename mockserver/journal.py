@@ -10,73 +10,115 @@ answered; the admin API (`admin.py`) reads the journal and judges the client wit
   processes: one journal and one sequence across them.
 
 A recorded request is kept as a tuple of what the request already holds (the scope's header
-list, its query bytes); the JSON entry is built only when someone reads the journal. Secrets
-never enter it: `X-SIGN`, `Authorization` and `Cookie` values are replaced on the way in (D49).
+pairs, its query bytes); the JSON entry is built only when someone reads the journal, and that
+is where `X-SIGN`, `Authorization` and `Cookie` values are replaced (D49): no answer, export or
+file ever holds them (the shared journal writes entries already built).
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
+from functools import cache
+from itertools import chain
 from typing import Any, NamedTuple, Protocol
+
+from contract import operation
+from contract.parameters import compile_rules, parse_query
+from mockserver.store import MAX_PAGE_SIZE
 
 REDACTED = b"[REDACTED]"
 # Request headers whose values are credentials: their names stay, their values never do (D49).
 SECRET_HEADERS = frozenset({b"x-sign", b"authorization", b"cookie"})
 # What the handler and the error handler learn about an answer, in a list the recording puts
-# in the ASGI scope: [business code, count, records returned, limit served, scenario's name].
-# A list survives the shallow copies of the scope that the middlewares make.
+# in the ASGI scope: [HTTP status, business code, count]. The handler of a page only writes
+# its `count` (the page's status and code follow); the records it returned and the limit it
+# served are read from the query when an entry is built, not on the request's path. The last
+# slot is the name of the scenario that shaped the answer (D67). A list survives the shallow
+# copies of the scope that the middlewares make.
 NOTE = "stardust.journal"
-CODE, COUNT, RETURNED, LIMIT, SCENARIO = range(5)
+STATUS, CODE, COUNT, SCENARIO = range(4)
 Note = list[Any]
-Headers = Sequence[tuple[bytes, bytes]]
+# The request's headers, packed (see `packed`).
+Headers = bytes
+SUCCESS = 2000
+
+# A recorded request: (at, elapsed_ms, client, method, path, query, headers, status, code,
+# count, scenario). A plain tuple of strings, numbers and bytes: the garbage collector stops
+# tracking such a tuple once it has seen its members, so ten thousand of them kept cost no
+# collection time (a NamedTuple or a list would be scanned at every full collection).
+Recorded = tuple[
+    float, float, "tuple[str, int] | None", str, str, bytes, Headers, int, "int | None",
+    "int | None", "str | None",
+]  # fmt: skip
+
+
+def packed(headers: Iterable[tuple[bytes, bytes]]) -> bytes:
+    """The header pairs as one bytes object, names and values separated by NUL (which HTTP
+    forbids in both). Kept as the request's own pairs, thousands of small objects would be
+    freed long after they were made, each a cache miss when the ring drops them (D47's cost).
+    """
+    return b"\0".join(chain.from_iterable(headers))
+
+
+def unpacked(headers: bytes) -> list[tuple[bytes, bytes]]:
+    if not headers:
+        return []
+    parts = headers.split(b"\0")
+    return list(zip(parts[::2], parts[1::2], strict=True))
 
 
 def new_note() -> Note:
-    return [None, None, None, None, None]
+    return [None, None, None, None]
+
+
+@cache
+def _rules() -> Any:
+    return compile_rules(operation()["parameters"])
+
+
+def page_size(query: bytes, count: int) -> tuple[int, int]:
+    """(records returned, limit served) of a page the mock served for this query.
+
+    The query was valid (the page was served), so the contract's own parser reads it as the
+    mock did; the cap is the store's.
+    """
+    parsed = parse_query(_rules(), query)
+    offset, served = parsed["offset"], min(parsed["limit"], MAX_PAGE_SIZE)
+    return max(0, min(served, count - (offset - 1) * served)), served
 
 
 def redacted(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     """The headers with the values of the secret ones replaced."""
-    return [
-        (name, REDACTED) if name in SECRET_HEADERS else (name, value) for name, value in headers
-    ]
+    return [(n, REDACTED) if n in SECRET_HEADERS else (n, v) for n, v in headers]
 
 
-class Recorded(NamedTuple):
-    """One request and its answer, as the recording saw it (D47)."""
-
-    at: float
-    elapsed_ms: float
-    client: tuple[str, int] | None
-    method: str
-    path: str
-    query: bytes
-    headers: Headers
-    status: int
-    note: Note
-
-    def entry(self, seq: int) -> dict[str, Any]:
-        """The journal entry as the admin API and `clientjudge.exchanges.from_entry` read it."""
-        note = self.note
-        client = self.client
-        return {
-            "seq": seq,
-            "at": self.at,
-            "elapsed_ms": round(self.elapsed_ms, 3),
-            "client": f"{client[0]}:{client[1]}" if client else "",
-            "method": self.method,
-            "path": self.path,
-            "query": self.query.decode("latin-1"),
-            "headers": [[n.decode("latin-1"), v.decode("latin-1")] for n, v in self.headers],
-            "status": self.status,
-            "code": note[CODE],
-            "count": note[COUNT],
-            "returned": note[RETURNED],
-            "limit": note[LIMIT],
-            # The scenario that shaped the answer (D67), so a verdict tells a provoked 5000.
-            "scenario": note[SCENARIO],
-        }
+def entry(seq: int, request: Recorded) -> dict[str, Any]:
+    """The journal entry as the admin API and `clientjudge.exchanges.from_entry` read it; the
+    secret headers' values replaced (D49)."""
+    at, elapsed_ms, client, method, path, query, headers, status, code, count, scenario = request
+    returned, limit = page_size(query, count) if code == SUCCESS and count is not None else (
+        None, None,
+    )  # fmt: skip
+    return {
+        "seq": seq,
+        "at": at,
+        "elapsed_ms": round(elapsed_ms, 3),
+        "client": f"{client[0]}:{client[1]}" if client else "",
+        "method": method,
+        "path": path,
+        "query": query.decode("latin-1"),
+        "headers": [
+            [n.decode("latin-1"), v.decode("latin-1")] for n, v in redacted(unpacked(headers))
+        ],
+        "status": status,
+        "code": code,
+        "count": count,
+        "returned": returned,
+        "limit": limit,
+        # The scenario that shaped the answer (D67), so a verdict tells a provoked 5000.
+        "scenario": scenario,
+    }
 
 
 class Page(NamedTuple):
@@ -89,6 +131,10 @@ class Page(NamedTuple):
 
 class Journal(Protocol):
     """What the recording writes to and the admin API reads from."""
+
+    # Read by other processes than the one that records: the entry must be written before
+    # the answer's last byte leaves, or another worker could be asked for it first.
+    across_processes: bool
 
     def record(self, request: Recorded) -> None: ...
 
@@ -104,21 +150,24 @@ class Journal(Protocol):
 
 
 class RingJournal:
-    """The newest `size` requests in memory; `total` and `dropped` exact (D48)."""
+    """The newest `size` requests in memory; `total` and `dropped` exact (D49)."""
+
+    across_processes = False
 
     def __init__(self, size: int) -> None:
         self._entries: deque[tuple[int, Recorded]] = deque(maxlen=size)
+        self._append = self._entries.append
         # The last sequence number given, and its value at the last reset.
         self._seq = 0
         self._base = 0
 
     def record(self, request: Recorded) -> None:
         # One process, one event loop: nothing runs between these two lines.
-        self._seq += 1
-        self._entries.append((self._seq, request))
+        self._seq = seq = self._seq + 1
+        self._append((seq, request))
 
     def read(self, since: int = 0, limit: int | None = None) -> Page:
-        chosen = [entry.entry(seq) for seq, entry in self._entries if seq > since]
+        chosen = [entry(seq, request) for seq, request in self._entries if seq > since]
         total = self._seq - self._base
         return Page(chosen if limit is None else chosen[:limit], total, total - len(self._entries))
 

@@ -2,14 +2,21 @@
 
 The outermost middleware of the mock (outside CORS and Connexion's exception handling), so it
 sees every answer to the operation's paths: pages, the error envelopes (4005, 401/402/403,
-53003, 5000) and Connexion's own 404 and 405. It records the request when the answer's last
-body message goes out, before the server sends it: when the client has its answer, the entry is
-in the journal, and a test reads it without sleeping (D47).
+53003, 5000) and Connexion's own 404 and 405. `/__mock/` goes to the admin API, which no other
+middleware sees (no CORS headers there, D48); every other path is passed on untouched.
 
-The handler and the error handler fill a `Note` the recording puts in the scope (code, count,
-records returned, limit served), so nothing parses a body again. `/__mock/...` goes to the
-admin API, which no other middleware sees (no CORS headers there, D48); every other path is
-passed on untouched.
+The handler and the error handler fill a `Note` the door puts in the scope (a page's count;
+an error's status and code), so nothing parses a body again. When is a request
+recorded, so that a client that has its answer finds it in the journal (D47)?
+
+- In-memory journal, a GET or HEAD of the operation's path: right after the app returns. Its
+  last `send` has written the answer's end to the socket without yielding to the event loop,
+  and the recording follows before this process handles anything else, a request for the
+  journal included. Wrapping `send` to record before that write would cost a coroutine per
+  message: measured in-process (bench/profile.py's harness), a third of the journal's cost.
+- A shared journal (workers read it from other processes), and the rare answers no handler of
+  ours notes (Connexion's 404 below the path, 405 for other methods): `send` is watched, and
+  the entry is written before the last body message goes out.
 """
 
 from __future__ import annotations
@@ -19,16 +26,29 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contract import OPERATION_PATH, PRODUCTION_PREFIX
-from mockserver.journal import NOTE, Journal, Recorded, new_note, redacted
+from mockserver.journal import (
+    CODE,
+    COUNT,
+    NOTE,
+    SCENARIO,
+    STATUS,
+    SUCCESS,
+    Journal,
+    Note,
+    new_note,
+    packed,
+)
 
 ADMIN_PREFIX = "/__mock/"
 OPERATION_PATHS = frozenset({OPERATION_PATH, PRODUCTION_PREFIX + OPERATION_PATH})
+# The methods the operation's handler answers (HEAD as GET): their status is noted.
+NOTED_METHODS = frozenset({"GET", "HEAD"})
+# An answer that no handler of ours noted and that never started: Starlette's last-resort 500.
+UNANSWERED = 500
 
 
-def is_operation_path(path: str) -> bool:
-    """The operation's path under either prefix, or below it (Connexion's 404 there)."""
-    if path in OPERATION_PATHS:
-        return True
+def is_below_operation_path(path: str) -> bool:
+    """Below the operation's path under either prefix (Connexion answers 404 there)."""
     return any(path.startswith(known + "/") for known in OPERATION_PATHS)
 
 
@@ -39,59 +59,83 @@ class JournalDoor:
         self._app = app
         self._journal = journal
         self._admin = admin
+        self._after_return = not journal.across_processes
+        self._record_now = journal.record
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
         path: str = scope["path"]
-        if path in OPERATION_PATHS or is_operation_path(path):
-            await self._record(scope, receive, send)
-        elif path.startswith(ADMIN_PREFIX) or path == ADMIN_PREFIX[:-1]:
+        if path in OPERATION_PATHS:
+            if self._after_return and scope["method"] in NOTED_METHODS:
+                # The common case, inline: no coroutine or function of its own (D47's cost).
+                at = time.time()
+                scope[NOTE] = note = [None, None, None, None]
+                try:
+                    await self._app(scope, receive, send)
+                finally:
+                    count = note[COUNT]
+                    self._record_now(
+                        (
+                            at,
+                            (time.time() - at) * 1000,
+                            scope.get("client"),
+                            scope["method"],
+                            path,
+                            scope["query_string"],
+                            packed(scope["headers"]),
+                            # A page's handler notes only its count.
+                            200 if count is not None else note[STATUS] or UNANSWERED,
+                            SUCCESS if count is not None else note[CODE],
+                            count,
+                            note[SCENARIO],
+                        )
+                    )
+            else:
+                await self._record_watching(scope, receive, send)
+        elif path.startswith(ADMIN_PREFIX):
             await self._admin(scope, receive, send)
+        elif is_below_operation_path(path):
+            await self._record_watching(scope, receive, send)
         else:
             await self._app(scope, receive, send)
 
-    async def _record(self, scope: Scope, receive: Receive, send: Send) -> None:
-        at = time.time()
-        started = time.perf_counter()
-        note = new_note()
-        scope[NOTE] = note
-        status = 0
-        recorded = False
-        journal = self._journal
-
-        def record() -> None:
-            nonlocal recorded
-            recorded = True
-            journal.record(
-                Recorded(
-                    at,
-                    (time.perf_counter() - started) * 1000,
-                    scope.get("client"),
-                    scope["method"],
-                    scope["path"],
-                    scope["query_string"],
-                    redacted(scope["headers"]),
-                    status,
-                    note,
-                )
+    def _record(self, scope: Scope, at: float, note: Note) -> None:
+        self._record_now(
+            (
+                at,
+                (time.time() - at) * 1000,
+                scope.get("client"),
+                scope["method"],
+                scope["path"],
+                scope["query_string"],
+                packed(scope["headers"]),
+                note[STATUS] or UNANSWERED,
+                SUCCESS if note[COUNT] is not None else note[CODE],
+                note[COUNT],
+                note[SCENARIO],
             )
+        )
+
+    async def _record_watching(self, scope: Scope, receive: Receive, send: Send) -> None:
+        at = time.time()
+        scope[NOTE] = note = new_note()
+        recorded = False
 
         async def watched(message: Message) -> None:
-            nonlocal status
+            nonlocal recorded
             if message["type"] == "http.response.start":
-                status = message["status"]
+                note[STATUS] = message["status"]
             elif not message.get("more_body", False):
-                record()
+                recorded = True
+                self._record(scope, at, note)
             await send(message)
 
         try:
             await self._app(scope, receive, watched)
         finally:
             # An answer that never finished (the client went away, or an error escaped every
-            # handler, which the server then answers 500) is recorded all the same.
+            # handler) is recorded all the same.
             if not recorded:
-                if status == 0:
-                    status = 500
-                record()
+                self._record(scope, at, note)

@@ -25,7 +25,7 @@ from typing import Any
 
 import orjson
 
-from mockserver.journal import Page, Recorded
+from mockserver.journal import Page, Recorded, entry
 
 FILE_NAME = "journal.sqlite3"
 # Milliseconds a worker waits for another's write to finish; a write takes microseconds.
@@ -53,6 +53,8 @@ def _connect(path: Path) -> sqlite3.Connection:
 class SharedJournal:
     """The journal in an SQLite file that several processes write and read."""
 
+    across_processes = True
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self._db = _connect(path)
@@ -69,9 +71,9 @@ class SharedJournal:
         return cls(path)
 
     def record(self, request: Recorded) -> None:
-        entry = request.entry(0)
-        del entry["seq"]
-        self._db.execute("INSERT INTO entries (entry) VALUES (?)", (orjson.dumps(entry),))
+        built = entry(0, request)
+        del built["seq"]
+        self._db.execute("INSERT INTO entries (entry) VALUES (?)", (orjson.dumps(built),))
 
     def read(self, since: int = 0, limit: int | None = None) -> Page:
         db = self._db

@@ -129,3 +129,18 @@ def test_load_paths_write_out_shifted_page_numbers() -> None:
         "/a?offset=2",
         "/b?offset=100002",
     ]
+
+
+def test_the_journals_cost_is_a_target_when_measured() -> None:
+    def journal_line(pair: tuple[float, float]) -> str:
+        measured = extras(pairs={"ceiling": (1000.0, 2000.0), "journal": pair})
+        text = render(rows(), COMPARED, MEMORY, BenchOptions(), True, measured)
+        (line,) = [line for line in text.splitlines() if "request journal" in line]
+        return line
+
+    assert journal_line((960.0, 1000.0)).endswith(
+        "(960 and 1,000 req/s in 5 alternating slices of 2 s): 0.96 (met)"
+    )
+    assert journal_line((940.0, 1000.0)).endswith(": 0.94 (MISSED)")
+    # A partial run (`--only`) measures no pair: no line rather than a made-up one.
+    assert "request journal" not in render(rows(), COMPARED, MEMORY, BenchOptions(), True, extras())

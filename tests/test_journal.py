@@ -2,35 +2,45 @@
 
 from __future__ import annotations
 
-from mockserver.journal import REDACTED, Recorded, RingJournal, new_note, redacted
+import gc
+
+from mockserver.journal import (
+    REDACTED,
+    Recorded,
+    RingJournal,
+    entry,
+    packed,
+    redacted,
+    unpacked,
+)
 
 
-def recorded(number: int, headers: list[tuple[bytes, bytes]] | None = None) -> Recorded:
-    note = new_note()
-    note[:] = [2000, 1930, 10, 10, None]
-    return Recorded(
-        at=1_700_000_000.0 + number,
-        elapsed_ms=1.23456,
-        client=("127.0.0.1", 40000 + number),
-        method="GET",
-        path="/statistics/record",
-        query=f"annotationRequestId=a&offset={number}".encode(),
-        headers=headers or [(b"host", b"mock")],
-        status=200,
-        note=note,
+def recorded(number: int, headers: tuple[tuple[bytes, bytes], ...] = ()) -> Recorded:
+    return (
+        1_700_000_000.0 + number,
+        1.23456,
+        ("127.0.0.1", 40000 + number),
+        "GET",
+        "/statistics/record",
+        f"annotationRequestId=a&limit=10&offset={number}".encode(),
+        packed(headers or ((b"host", b"mock"),)),
+        200,
+        2000,
+        1930,
+        None,
     )
 
 
 def test_the_entry_has_every_field_in_the_agreed_form() -> None:
-    entry = recorded(3, [(b"host", b"mock"), (b"x-ts", b"17")]).entry(7)
-    assert entry == {
+    built = entry(7, recorded(3, ((b"host", b"mock"), (b"x-ts", b"17"))))
+    assert built == {
         "seq": 7,
         "at": 1_700_000_003.0,
         "elapsed_ms": 1.235,
         "client": "127.0.0.1:40003",
         "method": "GET",
         "path": "/statistics/record",
-        "query": "annotationRequestId=a&offset=3",
+        "query": "annotationRequestId=a&limit=10&offset=3",
         "headers": [["host", "mock"], ["x-ts", "17"]],
         "status": 200,
         "code": 2000,
@@ -39,6 +49,41 @@ def test_the_entry_has_every_field_in_the_agreed_form() -> None:
         "limit": 10,
         "scenario": None,
     }
+
+
+def test_records_and_limit_are_read_from_a_pages_query() -> None:
+    # What the handler noted is the count; the rest is the query as the mock parsed it.
+    last = (*recorded(1)[:5], b"annotationRequestId=a&limit=5000&offset=2", *recorded(1)[6:])
+    assert (entry(1, last)["returned"], entry(1, last)["limit"]) == (930, 1000)
+    default = (*recorded(1)[:5], b"annotationRequestId=a", *recorded(1)[6:])
+    assert (entry(1, default)["returned"], entry(1, default)["limit"]) == (10, 10)
+    refused = (*recorded(1)[:7], 400, 4005, None, "outage")
+    assert (entry(1, refused)["count"], entry(1, refused)["limit"]) == (None, None)
+    # The scenario that shaped the answer is the entry's (D67).
+    assert (entry(1, refused)["scenario"], entry(1, default)["scenario"]) == ("outage", None)
+
+
+def test_headers_are_packed_and_unpacked_as_they_came() -> None:
+    pairs = [(b"host", b"mock"), (b"x-empty", b""), (b"accept", b"*/*")]
+    assert unpacked(packed(pairs)) == pairs
+    assert unpacked(packed([])) == []
+
+
+def test_an_entry_never_shows_a_secret_value() -> None:
+    built = entry(1, recorded(1, ((b"x-sign", b"deadbeef"), (b"cookie", b"s=hunter2"))))
+    assert built["headers"] == [["x-sign", "[REDACTED]"], ["cookie", "[REDACTED]"]]
+
+
+def test_kept_requests_cost_the_garbage_collector_nothing() -> None:
+    # What the door records is a plain tuple of strings, numbers and bytes: the collector
+    # stops tracking such a tuple once it has seen its members untracked (a pass per level of
+    # nesting), so a full journal adds nothing to scan at each full collection.
+    journal = RingJournal(size=10)
+    request = recorded(1, ((b"host", b"mock"), (b"accept", b"*/*")))
+    journal.record(request)
+    for _ in range(3):
+        gc.collect()
+    assert not gc.is_tracked(request)
 
 
 def test_secret_header_values_are_replaced_and_their_names_kept() -> None:
@@ -66,7 +111,7 @@ def test_the_ring_keeps_the_newest_and_counts_exactly() -> None:
     assert [entry["seq"] for entry in page.entries] == [5, 6, 7]
     assert (page.total, page.dropped) == (7, 4)
     # The entry is the request recorded with that number, not the last one's.
-    assert page.entries[0]["query"].endswith("offset=5")
+    assert page.entries[0]["query"].endswith("&offset=5")
 
 
 def test_since_and_limit_choose_entries_oldest_first() -> None:

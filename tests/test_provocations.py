@@ -238,3 +238,21 @@ def test_the_admin_document_describes_the_scenario_paths(http: httpx.Client) -> 
         assert http.request(method, SCENARIOS).status_code in {200, 204}
     assert http.put(SCENARIOS, json={}).status_code == 405
     assert http.get(SCENARIOS + "/x").status_code == 405
+
+
+def test_the_verdicts_exchanges_know_a_provoked_answer(http: httpx.Client, tmp_path: Path) -> None:
+    from clientjudge.exchanges import from_entry
+    from conformance.har import read_har
+
+    http.post(SCENARIOS, json={"name": "outage", "answer": 5000, "first": 1})
+    codes(http, [1, 1])
+    exchanges = [from_entry(entry) for entry in journal(http)]
+    assert [(e.answer_code, e.summary and e.summary.scenario) for e in exchanges] == [
+        (5000, "outage"),
+        (2000, None),
+    ]
+    # The HAR export keeps it, so an offline verdict tells them apart too.
+    path = tmp_path / "j.har"
+    path.write_bytes(http.get("/__mock/requests", params={"format": "har"}).content)
+    back = read_har([path])
+    assert [e.summary and e.summary.scenario for e in back] == ["outage", None]

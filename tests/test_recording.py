@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 from conformance.signing import signature_headers
 from mockserver.app import create_app, journal_of
 from mockserver.config import Settings
+from mockserver.shared_journal import SharedJournal
 from tests.support.inprocess import ClientFactory
 
 DOC_ID = "7d44b43b-3bbd-4f53-9f95-b7c0217d8d5b"  # 1930 records (fixtures/)
@@ -40,8 +42,8 @@ def test_every_answer_to_the_operation_is_recorded_with_what_it_served(
         ("GET", RECORDS, 200, 2000, 1930, 930, 1000),
         ("GET", PREFIXED, 200, 2000, 1930, 7, 7),
         ("GET", PREFIXED, 400, 4005, None, None, None),
-        ("GET", RECORDS, 404, 53003, None, None, 20),
-        ("GET", RECORDS, 500, 5000, None, None, 10),
+        ("GET", RECORDS, 404, 53003, None, None, None),
+        ("GET", RECORDS, 500, 5000, None, None, None),
         ("POST", RECORDS, 405, None, None, None, None),
         ("GET", RECORDS + "/extra", 404, None, None, None, None),
     ]
@@ -50,9 +52,10 @@ def test_every_answer_to_the_operation_is_recorded_with_what_it_served(
 def test_an_entry_holds_the_raw_query_client_time_and_headers(make_client: ClientFactory) -> None:
     http = make_client(client=("127.0.0.1", 4321))
     # The query exactly as sent: repeated IDs, a literal comma, an unknown parameter.
-    http.get(f"{RECORDS}?annotationRequestId=a,b&annotationRequestId=c&x=%20")
+    http.get(f"{RECORDS}?annotationRequestId=a,b&annotationRequestId=c&limit=%37")
     (entry,) = journal(http)
-    assert entry["query"] == "annotationRequestId=a,b&annotationRequestId=c&x=%20"
+    assert entry["query"] == "annotationRequestId=a,b&annotationRequestId=c&limit=%37"
+    assert (entry["status"], entry["returned"], entry["limit"]) == (200, 7, 7)
     assert entry["client"] == "127.0.0.1:4321" and entry["seq"] == 1
     assert entry["at"] > 1.7e9 and entry["elapsed_ms"] > 0
     assert ["user-agent", http.headers["user-agent"]] in entry["headers"]
@@ -101,11 +104,9 @@ def test_other_paths_are_not_recorded(make_client: ClientFactory) -> None:
     assert http.get("/__mock/requests").json()["total"] == 0
 
 
-def test_the_entry_is_in_the_journal_before_the_answer_ends() -> None:
-    # The ASGI messages as the server receives them: when the last body part is handed to
-    # the server, the entry is already there, so a client never waits for the journal.
-    app = create_app(Settings())
-    found_at_the_end: list[int] = []
+def asgi_get(app: Any, on_message: Any) -> None:
+    """One GET of a page through the app as a server calls it; `on_message` sees each message
+    the app sends, then is called with None once the app has returned."""
 
     async def ask() -> None:
         scope = {
@@ -127,15 +128,44 @@ def test_the_entry_is_in_the_journal_before_the_answer_ends() -> None:
             return {"type": "http.request", "body": b"", "more_body": False}
 
         async def send(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.body" and not message.get("more_body"):
-                recorded = journal_of(app)
-                assert recorded is not None
-                found_at_the_end.append(recorded.read().total)
+            on_message(message)
 
         await app(scope, receive, send)
+        # Nothing else runs in between: no other request is handled before this point.
+        on_message(None)
 
     asyncio.run(ask())
-    assert found_at_the_end == [1]
+
+
+def test_the_entry_is_in_the_journal_before_anything_else_is_handled() -> None:
+    # In memory (one process), the door records as soon as the app has returned: before the
+    # event loop can run anything else, such as the client's request for the journal.
+    app = create_app(Settings())
+    journal = journal_of(app)
+    assert journal is not None
+    seen: list[tuple[str, int]] = []
+    asgi_get(app, lambda m: seen.append((m["type"] if m else "returned", journal.read().total)))
+    assert seen == [
+        ("http.response.start", 0),
+        ("http.response.body", 0),
+        ("returned", 1),
+    ]
+
+
+def test_a_shared_journal_has_the_entry_before_the_answer_ends(tmp_path: Path) -> None:
+    # Across workers, another process may be asked next: the entry is written before the
+    # answer's last body message goes to the server.
+    journal = SharedJournal.create(tmp_path, 10)
+    app = create_app(Settings(), journal=journal)
+    seen: list[tuple[str, int]] = []
+    asgi_get(app, lambda m: seen.append((m["type"] if m else "returned", journal.read().total)))
+    assert seen == [
+        ("http.response.start", 0),
+        ("http.response.body", 1),
+        ("returned", 1),
+    ]
+    (entry,) = journal.read().entries
+    assert (entry["status"], entry["code"], entry["count"]) == (200, 2000, 1930)
 
 
 def test_no_journal_records_nothing_and_has_no_admin_api(make_client: ClientFactory) -> None:

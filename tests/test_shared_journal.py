@@ -8,23 +8,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mockserver.journal import Recorded, new_note
+from mockserver.journal import Recorded, entry, packed
 from mockserver.shared_journal import SharedJournal
 
 
 def recorded(worker: int, number: int) -> Recorded:
-    note = new_note()
-    note[:] = [2000, 1930, 10, 10]
-    return Recorded(
-        at=1_700_000_000.0 + number,
-        elapsed_ms=0.5,
-        client=("127.0.0.1", 50000 + worker),
-        method="GET",
-        path="/statistics/record",
-        query=f"worker={worker}&n={number}".encode(),
-        headers=[(b"host", b"mock"), (b"x-sign", b"[REDACTED]")],
-        status=200,
-        note=note,
+    return (
+        1_700_000_000.0 + number,
+        0.5,
+        ("127.0.0.1", 50000 + worker),
+        "GET",
+        "/statistics/record",
+        f"annotationRequestId=w{worker}&offset={number + 1}".encode(),
+        packed(((b"host", b"mock"), (b"x-sign", b"secret-signature"))),
+        200,
+        2000,
+        1930,
+        None,
     )
 
 
@@ -37,9 +37,14 @@ def test_two_workers_share_one_sequence_and_one_journal(tmp_path: Path) -> None:
     for reader in (first, second):
         page = reader.read()
         assert [e["seq"] for e in page.entries] == [1, 2, 3, 4, 5, 6]
-        assert [e["query"] for e in page.entries[:2]] == ["worker=1&n=0", "worker=2&n=0"]
+        assert [e["query"] for e in page.entries[:2]] == [
+            "annotationRequestId=w1&offset=1",
+            "annotationRequestId=w2&offset=1",
+        ]
         assert (page.total, page.dropped) == (6, 0)
-    assert page.entries[0] == recorded(1, 0).entry(1)
+    assert page.entries[0] == entry(1, recorded(1, 0))
+    # The file holds entries already built: no secret is written to disk (D49).
+    assert b"secret-signature" not in first.path.read_bytes()
 
 
 def test_the_shared_journal_keeps_the_newest_and_counts_exactly(tmp_path: Path) -> None:
