@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
@@ -25,6 +26,7 @@ from clientjudge.verdict import Verdict, judge, render_html, render_text
 from conformance.har import to_har
 from mockserver.admin_spec import ADMIN_SPEC
 from mockserver.journal import Journal
+from mockserver.mock_clock import ClockError, MockClock
 from mockserver.provocations import ScenarioBook, ScenarioError, parse_many
 
 logger = logging.getLogger("mockserver")
@@ -35,6 +37,7 @@ REQUESTS = "/__mock/requests"
 VERDICT = "/__mock/verdict"
 SPEC = "/__mock/openapi.json"
 SCENARIOS = "/__mock/scenarios"
+CLOCK = "/__mock/clock"
 # An admin body is a few scenarios or a clock setting: anything larger is a mistake.
 MAX_BODY = 256 * 1024
 
@@ -169,15 +172,18 @@ class AdminApi:
         allowed: Sequence[Network] = (),
         book: ScenarioBook | None = None,
         single: bool = True,
+        clock: MockClock | None = None,
     ) -> None:
         self._journal = journal
         self._allowed = tuple(allowed)
         self._book = book if book is not None else ScenarioBook()
         self._single = single
+        self._clock = clock if clock is not None else MockClock(time.time)
         self._routes: dict[str, dict[str, Route]] = {
             REQUESTS: {"GET": self._requests, "DELETE": self._clear},
             VERDICT: {"GET": self._verdict},
             SPEC: {"GET": self._spec},
+            CLOCK: {"GET": self._get_clock, "PUT": self._set_clock},
             SCENARIOS: {
                 "GET": self._scenarios,
                 "POST": self._add_scenarios,
@@ -271,8 +277,22 @@ class AdminApi:
             return problem(404, f"no scenario named {name!r}; GET {SCENARIOS} lists them")
         return Response(status_code=204)
 
+    def _get_clock(self, scope: Scope, body: bytes) -> Response:
+        query_of(scope, ())
+        return json_answer(self._clock.to_json())
+
+    def _set_clock(self, scope: Scope, body: bytes) -> Response:
+        query_of(scope, ())
+        self._refuse_workers()
+        try:
+            self._clock.apply(json_body(body))
+        except ClockError as error:
+            raise BadInput(str(error)) from None
+        return json_answer(self._clock.to_json())
+
     def _refuse_workers(self) -> None:
         if not self._single:
             raise Conflict(
-                "scenarios need --workers 1: each worker process would count them apart (D68)"
+                "scenarios and the clock need --workers 1: each worker process would keep "
+                "its own (D68)"
             )

@@ -194,6 +194,43 @@ ADMIN_SPEC: dict[str, Any] = {
                 },
             }
         },
+        "/__mock/clock": {
+            "get": {
+                "operationId": "getClock",
+                "summary": "The mock's clock: now, frozen or not, its offset from real time (D69)",
+                "responses": {"200": {"description": "The clock"}, "403": _REFUSED},
+            },
+            "put": {
+                "operationId": "setClock",
+                "summary": "Applied in this order: reset, freeze (true/false), set (epoch "
+                "seconds or ISO 8601 with offset), advance (seconds)",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "additionalProperties": False,
+                                "minProperties": 1,
+                                "properties": {
+                                    "reset": {"type": "boolean"},
+                                    "freeze": {"type": "boolean"},
+                                    "set": {"type": ["number", "string"]},
+                                    "advance": {"type": "number"},
+                                },
+                            },
+                            "example": {"advance": 60},
+                        }
+                    },
+                },
+                "responses": {
+                    "200": {"description": "The clock after the change"},
+                    "400": _BAD,
+                    "403": _REFUSED,
+                    "409": {**_MESSAGE, "description": "The mock runs several workers (D68)"},
+                },
+            },
+        },
         "/__mock/scenarios": {
             "get": {
                 "operationId": "listScenarios",

@@ -38,6 +38,7 @@ from mockserver.handlers import (
     make_record_handler,
 )
 from mockserver.journal import Journal, RingJournal
+from mockserver.mock_clock import MockClock
 from mockserver.pages import PageHeads
 from mockserver.provocations import ScenarioBook
 from mockserver.provocations import load_files as load_scenarios
@@ -97,7 +98,9 @@ def create_app(
         zone=time_zone,
     )
     faults = FaultInjector(settings.fault_rate, settings.latency_ms)
-    stamp = DateStamp(clock, time_zone)
+    # The clock a test may freeze, set or advance (D69): `date`, signatures, growing data.
+    mock_clock = MockClock(clock)
+    stamp = DateStamp(mock_clock.now, time_zone)
     drill = Drill(settings.seed, settings.drills) if settings.drills else None
     book = ScenarioBook(load_scenarios(settings.scenarios))
     handler = make_record_handler(
@@ -129,7 +132,9 @@ def create_app(
     app.add_error_handler(Exception, error_handler)
     if settings.signature_keys:
         verifier = SignatureVerifier(
-            settings.signature_keys, settings.signature_skew_seconds, now_ms
+            settings.signature_keys,
+            settings.signature_skew_seconds,
+            lambda: round(mock_clock.at(now_ms() / 1000) * 1000),
         )
         app.add_middleware(
             SignatureMiddleware, position=MiddlewarePosition.BEFORE_VALIDATION, verifier=verifier
@@ -143,7 +148,11 @@ def create_app(
             position=MiddlewarePosition.BEFORE_EXCEPTION,
             journal=journal,
             admin=AdminApi(
-                journal, networks(settings.admin_from), book, single=settings.workers == 1
+                journal,
+                networks(settings.admin_from),
+                book,
+                single=settings.workers == 1,
+                clock=mock_clock,
             ),
         )
         app.stardust_journal = journal
