@@ -14,6 +14,7 @@ import ipaddress
 import logging
 import time
 from collections.abc import Callable, Sequence
+from datetime import UTC
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -25,9 +26,11 @@ from clientjudge.exchanges import from_entry
 from clientjudge.verdict import Verdict, judge, render_html, render_text
 from conformance.har import to_har
 from mockserver.admin_spec import ADMIN_SPEC
-from mockserver.journal import Journal
+from mockserver.handlers import DateStamp
+from mockserver.journal import SESSION, Journal, Page
 from mockserver.mock_clock import ClockError, MockClock
 from mockserver.provocations import ScenarioBook, ScenarioError, parse_many
+from mockserver.sessions import Session, Sessions
 
 logger = logging.getLogger("mockserver")
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -170,15 +173,16 @@ class AdminApi:
         self,
         journal: Journal,
         allowed: Sequence[Network] = (),
-        book: ScenarioBook | None = None,
+        sessions: Sessions | None = None,
         single: bool = True,
-        clock: MockClock | None = None,
     ) -> None:
         self._journal = journal
         self._allowed = tuple(allowed)
-        self._book = book if book is not None else ScenarioBook()
+        if sessions is None:
+            clock = MockClock(time.time)
+            sessions = Sessions(ScenarioBook(), clock, DateStamp(clock.now), UTC)
+        self._sessions = sessions
         self._single = single
-        self._clock = clock if clock is not None else MockClock(time.time)
         self._routes: dict[str, dict[str, Route]] = {
             REQUESTS: {"GET": self._requests, "DELETE": self._clear},
             VERDICT: {"GET": self._verdict},
@@ -223,12 +227,32 @@ class AdminApi:
             logger.exception("admin API: %s %s failed", scope["method"], scope["path"])
             return problem(500, f"the admin API failed: {type(error).__name__}: {error}")
 
+    def _page(self, scope: Scope, since: int = 0, limit: int | None = None) -> Page:
+        """The journal as this path sees it: all of it, or one session's since its reset.
+
+        A session's `dropped` counts the entries of any session the journal dropped after the
+        session's reset: exact when the journal kept everything, an upper bound otherwise.
+        """
+        name: str | None = scope.get(SESSION)
+        if name is None:
+            return self._journal.read(since, limit)
+        start = self._sessions.named(name).since
+        every = self._journal.read(max(since, start))
+        mine = [entry for entry in every.entries if entry.get("session") == name]
+        oldest = self._journal.read(0, 1).entries
+        lost = max(0, oldest[0]["seq"] - 1 - start) if oldest else 0
+        dropped = min(every.dropped, lost)
+        return Page(mine if limit is None else mine[:limit], len(mine) + dropped, dropped)
+
+    def _session(self, scope: Scope) -> Session:
+        return self._sessions.of(scope)
+
     def _requests(self, scope: Scope, body: bytes) -> Response:
         query = query_of(scope, ("since", "limit", "format"))
         since = whole_number(query, "since", 0) or 0
         limit = whole_number(query, "limit", 1)
         form = choice(query, "format", ("json", "har"))
-        page = self._journal.read(since, limit)
+        page = self._page(scope, since, limit)
         if form == "har":
             # HAR 1.2 of the same entries, secrets redacted, each with its `_seq` (D48).
             return json_answer(to_har([from_entry(entry) for entry in page.entries]))
@@ -236,12 +260,17 @@ class AdminApi:
 
     def _clear(self, scope: Scope, body: bytes) -> Response:
         query_of(scope, ())
-        self._journal.clear()
+        if scope.get(SESSION) is None:
+            self._journal.clear()
+        else:
+            # A session's view starts after the newest entry; the others' entries stay (D70).
+            self._refuse_workers()
+            self._session(scope).since = self._journal.last_seq()
         return Response(status_code=204)
 
     def _verdict(self, scope: Scope, body: bytes) -> Response:
         form = choice(query_of(scope, ("format",)), "format", ("json", "html"))
-        verdict = verdict_of(self._journal)
+        verdict = judge([from_entry(entry) for entry in self._page(scope).entries])
         if form == "html":
             return HTMLResponse(render_html(verdict))
         return json_answer(verdict.to_json())
@@ -252,7 +281,7 @@ class AdminApi:
 
     def _scenarios(self, scope: Scope, body: bytes) -> Response:
         query_of(scope, ())
-        return json_answer({"scenarios": self._book.listing()})
+        return json_answer({"scenarios": self._session(scope).book.listing()})
 
     def _add_scenarios(self, scope: Scope, body: bytes) -> Response:
         query_of(scope, ())
@@ -262,33 +291,33 @@ class AdminApi:
         except ScenarioError as error:
             raise BadInput(str(error)) from None
         for scenario in scenarios:
-            self._book.add(scenario)
-        return json_answer({"scenarios": self._book.listing()}, 201)
+            self._session(scope).book.add(scenario)
+        return json_answer({"scenarios": self._session(scope).book.listing()}, 201)
 
     def _clear_scenarios(self, scope: Scope, body: bytes) -> Response:
         query_of(scope, ())
-        self._book.clear()
+        self._session(scope).book.clear()
         return Response(status_code=204)
 
     def _delete_scenario(self, scope: Scope, body: bytes) -> Response:
         query_of(scope, ())
         name = scope["path"][len(SCENARIOS) + 1 :]
-        if not self._book.delete(name):
+        if not self._session(scope).book.delete(name):
             return problem(404, f"no scenario named {name!r}; GET {SCENARIOS} lists them")
         return Response(status_code=204)
 
     def _get_clock(self, scope: Scope, body: bytes) -> Response:
         query_of(scope, ())
-        return json_answer(self._clock.to_json())
+        return json_answer(self._session(scope).clock.to_json())
 
     def _set_clock(self, scope: Scope, body: bytes) -> Response:
         query_of(scope, ())
         self._refuse_workers()
         try:
-            self._clock.apply(json_body(body))
+            self._session(scope).clock.apply(json_body(body))
         except ClockError as error:
             raise BadInput(str(error)) from None
-        return json_answer(self._clock.to_json())
+        return json_answer(self._session(scope).clock.to_json())
 
     def _refuse_workers(self) -> None:
         if not self._single:

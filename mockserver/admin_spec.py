@@ -28,7 +28,7 @@ _ENTRY = {
     "type": "object",
     "required": [
         "seq", "at", "elapsed_ms", "client", "method", "path", "query", "headers", "status",
-        "code", "count", "returned", "limit", "scenario",
+        "code", "count", "returned", "limit", "scenario", "session",
     ],
     "properties": {
         "seq": {"type": "integer", "minimum": 1, "description": "1-based, across workers"},
@@ -48,7 +48,8 @@ _ENTRY = {
         "count": {"type": ["integer", "null"]},
         "returned": {"type": ["integer", "null"], "description": "records in the page"},
         "limit": {"type": ["integer", "null"], "description": "limit served, after the cap"},
-        "scenario": {"type": ["string", "null"]},
+        "scenario": {"type": ["string", "null"], "description": "the scenario that shaped it"},
+        "session": {"type": ["string", "null"], "description": "of /__session/NAME/"},
     },
 }  # fmt: skip
 
@@ -114,8 +115,10 @@ ADMIN_SPEC: dict[str, Any] = {
     "info": {
         "title": "Stardust mock admin API",
         "version": "1",
-        "description": "The mock's request journal and its verdict on the client (D47, D48). "
-        "Answers loopback clients only, unless --admin-from allows others.",
+        "description": "The mock's request journal and its verdict on the client (D47, D48), "
+        "scenarios (D67) and clock (D69). Answers loopback clients only, unless --admin-from "
+        "allows others. Every path also exists under /__session/NAME/, scoped to that "
+        "session (D70).",
     },
     "paths": {
         "/__mock/requests": {

@@ -44,6 +44,7 @@ from mockserver.provocations import ScenarioBook
 from mockserver.provocations import load_files as load_scenarios
 from mockserver.recording import JournalDoor
 from mockserver.scenarios import FaultInjector
+from mockserver.sessions import Sessions
 from mockserver.signatures import SignatureVerifier
 from mockserver.store import RecordStore
 from mockserver.zones import zone
@@ -62,16 +63,20 @@ def new_request_id() -> str:
 class SignatureMiddleware:
     """Verifies signatures on the API's path before validation, when keys are configured."""
 
-    def __init__(self, app: ASGIApp, verifier: SignatureVerifier) -> None:
+    def __init__(
+        self, app: ASGIApp, verifier: SignatureVerifier, now_ms: Callable[[Scope], int]
+    ) -> None:
         self._app = app
         self._verifier = verifier
+        # The mock's clock, or the request's session's (D69, D70).
+        self._now_ms = now_ms
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].endswith(OPERATION_PATH):
             headers = {
                 name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]
             }
-            self._verifier.verify(headers)
+            self._verifier.verify(headers, self._now_ms(scope))
         await self._app(scope, receive, send)
 
 
@@ -103,8 +108,9 @@ def create_app(
     stamp = DateStamp(mock_clock.now, time_zone)
     drill = Drill(settings.seed, settings.drills) if settings.drills else None
     book = ScenarioBook(load_scenarios(settings.scenarios))
+    sessions = Sessions(book, mock_clock, stamp, time_zone)
     handler = make_record_handler(
-        store, PageHeads(store), faults, stamp, request_ids, drill, book, settings.seed
+        store, PageHeads(store), faults, stamp, request_ids, drill, sessions, settings.seed
     )
     rules = compile_rules(operation()["parameters"])
 
@@ -127,17 +133,20 @@ def create_app(
     specification = http_200_variant(load_spec()) if settings.http_200_errors else load_spec()
     for base_path in ("", PRODUCTION_PREFIX):
         app.add_api(dict(specification), base_path=base_path, resolver=resolver)
-    error_handler = make_error_handler(stamp, request_ids, settings.http_200_errors)
+    error_handler = make_error_handler(stamp, request_ids, settings.http_200_errors, sessions)
     app.add_error_handler(BusinessError, error_handler)
     app.add_error_handler(Exception, error_handler)
     if settings.signature_keys:
         verifier = SignatureVerifier(
             settings.signature_keys,
             settings.signature_skew_seconds,
-            lambda: round(mock_clock.at(now_ms() / 1000) * 1000),
+            now_ms,
         )
         app.add_middleware(
-            SignatureMiddleware, position=MiddlewarePosition.BEFORE_VALIDATION, verifier=verifier
+            SignatureMiddleware,
+            position=MiddlewarePosition.BEFORE_VALIDATION,
+            verifier=verifier,
+            now_ms=lambda scope: sessions.now_ms(scope, now_ms()),
         )
     if settings.journal:
         # Outermost but for Starlette's last-resort 500: it sees every answer, the error
@@ -150,9 +159,8 @@ def create_app(
             admin=AdminApi(
                 journal,
                 networks(settings.admin_from),
-                book,
+                sessions,
                 single=settings.workers == 1,
-                clock=mock_clock,
             ),
         )
         app.stardust_journal = journal

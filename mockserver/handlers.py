@@ -5,17 +5,20 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, tzinfo
+from typing import TYPE_CHECKING
 
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from mockserver.sessions import Sessions
 
 from mockserver.connexion_door import ConnexionRequest, ConnexionResponse
 from mockserver.drill import Drill
 from mockserver.envelope import error_body, success_body, success_tail
 from mockserver.errors import BusinessError, InvalidParameter, ServiceHiccup
-from mockserver.journal import CODE, COUNT, NOTE, SCENARIO, STATUS, Note
+from mockserver.journal import CODE, COUNT, NOTE, SCENARIO, SESSION, STATUS, Note
 from mockserver.pages import PageHeads
-from mockserver.provocations import ScenarioBook
 from mockserver.scenarios import FaultInjector, parse_prefer
 from mockserver.store import RecordStore
 from mockserver.timefmt import format_time
@@ -99,7 +102,7 @@ def make_record_handler(
     stamp: DateStamp,
     request_ids: RequestIds,
     drill: Drill | None = None,
-    book: ScenarioBook | None = None,
+    sessions: Sessions | None = None,
     seed: int = 1,
 ) -> Handler:
     """The handler of `getStatisticsRecord`, closed over its collaborators; it takes the scope."""
@@ -118,7 +121,16 @@ def make_record_handler(
         ids, offset, limit = query["annotationRequestId"], query["offset"], query["limit"]
         # Scenarios set by the test (D67): none set, nothing to look at (the suite's traffic).
         page_drill = drill
-        provoked = book.choose(ids, offset, limit) if book else None
+        page_stamp = stamp
+        provoked = None
+        if sessions is not None:
+            # Set by the door for `/__session/NAME/...` (D70): that session's scenarios and clock.
+            session_name: str | None = scope.get(SESSION)
+            if session_name is not None:
+                page_stamp = sessions.named(session_name).stamp
+                provoked = sessions.choose(scope, ids, offset, limit)
+            elif sessions.root.book:
+                provoked = sessions.root.book.choose(ids, offset, limit)
         if provoked is not None:
             noted: Note | None = scope.get(NOTE)
             if noted is not None:
@@ -137,22 +149,29 @@ def make_record_handler(
             note: Note | None = scope.get(NOTE)
             if note is not None:
                 note[COUNT] = count
-            return JsonAnswer(head, success_tail(stamp(), request_ids()))
+            return JsonAnswer(head, success_tail(page_stamp(), request_ids()))
         page = store.page(ids, offset, limit)
         drilled: Note | None = scope.get(NOTE)
         if drilled is not None:
             drilled[COUNT] = page.count
         records = page_drill.records(page.records)
-        body = page_drill.envelope(success_body(page.count, records, stamp(), request_ids()))
+        body = page_drill.envelope(success_body(page.count, records, page_stamp(), request_ids()))
         return Response(body, status_code=200, media_type=JSON)
 
     return get_statistics_record
 
 
 def make_error_handler(
-    stamp: DateStamp, request_ids: RequestIds, http_200_errors: bool
+    stamp: DateStamp,
+    request_ids: RequestIds,
+    http_200_errors: bool,
+    sessions: Sessions | None = None,
 ) -> Callable[[ConnexionRequest, Exception], ConnexionResponse]:
     """Every failure, expected or not, as the API's envelope; a bug never shows a traceback."""
+
+    def session_stamp(scope: Scope) -> DateStamp:
+        name: str | None = scope.get(SESSION)
+        return stamp if name is None or sessions is None else sessions.named(name).stamp
 
     def handle(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
         outcome = error if isinstance(error, BusinessError) else ServiceHiccup()
@@ -165,7 +184,7 @@ def make_error_handler(
             status_code=status,
             mimetype=JSON,
             content_type=JSON,
-            body=error_body(outcome, stamp(), request_ids()),
+            body=error_body(outcome, session_stamp(request.scope)(), request_ids()),
         )
 
     return handle

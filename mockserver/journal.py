@@ -37,6 +37,8 @@ SECRET_HEADERS = frozenset({b"x-sign", b"authorization", b"cookie"})
 # slot is the name of the scenario that shaped the answer (D67). A list survives the shallow
 # copies of the scope that the middlewares make.
 NOTE = "stardust.journal"
+# The session a request belongs to (`/__session/NAME/`, D70), put in the scope by the door.
+SESSION = "stardust.session"
 STATUS, CODE, COUNT, SCENARIO = range(4)
 Note = list[Any]
 # The request's headers, packed (see `packed`).
@@ -44,12 +46,12 @@ Headers = bytes
 SUCCESS = 2000
 
 # A recorded request: (at, elapsed_ms, client, method, path, query, headers, status, code,
-# count, scenario). A plain tuple of strings, numbers and bytes: the garbage collector stops
-# tracking such a tuple once it has seen its members, so ten thousand of them kept cost no
-# collection time (a NamedTuple or a list would be scanned at every full collection).
+# count, scenario, session). A plain tuple of strings, numbers and bytes: the garbage
+# collector stops tracking such a tuple once it has seen its members, so ten thousand of them
+# kept cost no collection time (a NamedTuple or a list would be scanned at every full collection).
 Recorded = tuple[
     float, float, "tuple[str, int] | None", str, str, bytes, Headers, int, "int | None",
-    "int | None", "str | None",
+    "int | None", "str | None", "str | None",
 ]  # fmt: skip
 
 
@@ -96,7 +98,9 @@ def redacted(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]
 def entry(seq: int, request: Recorded) -> dict[str, Any]:
     """The journal entry as the admin API and `clientjudge.exchanges.from_entry` read it; the
     secret headers' values replaced (D49)."""
-    at, elapsed_ms, client, method, path, query, headers, status, code, count, scenario = request
+    at, elapsed_ms, client, method, path, query, headers, status, code, count, scenario, session = (
+        request
+    )
     returned, limit = page_size(query, count) if code == SUCCESS and count is not None else (
         None, None,
     )  # fmt: skip
@@ -118,6 +122,8 @@ def entry(seq: int, request: Recorded) -> dict[str, Any]:
         "limit": limit,
         # The scenario that shaped the answer (D67), so a verdict tells a provoked 5000.
         "scenario": scenario,
+        # The session of `/__session/NAME/...` (D70), else null.
+        "session": session,
     }
 
 
@@ -144,6 +150,10 @@ class Journal(Protocol):
 
     def clear(self) -> None:
         """Forget every entry; `total` and `dropped` start again from 0, `seq` goes on."""
+        ...
+
+    def last_seq(self) -> int:
+        """The sequence number given last (0 before any); a session's reset starts after it."""
         ...
 
     def close(self) -> None: ...
@@ -174,6 +184,9 @@ class RingJournal:
     def clear(self) -> None:
         self._entries.clear()
         self._base = self._seq
+
+    def last_seq(self) -> int:
+        return self._seq
 
     def close(self) -> None:
         pass

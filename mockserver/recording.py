@@ -31,6 +31,7 @@ from mockserver.journal import (
     COUNT,
     NOTE,
     SCENARIO,
+    SESSION,
     STATUS,
     SUCCESS,
     Journal,
@@ -38,8 +39,10 @@ from mockserver.journal import (
     new_note,
     packed,
 )
+from mockserver.sessions import split
 
 ADMIN_PREFIX = "/__mock/"
+SESSION_PREFIX = "/__session/"
 OPERATION_PATHS = frozenset({OPERATION_PATH, PRODUCTION_PREFIX + OPERATION_PATH})
 # The methods the operation's handler answers (HEAD as GET): their status is noted.
 NOTED_METHODS = frozenset({"GET", "HEAD"})
@@ -90,12 +93,15 @@ class JournalDoor:
                             SUCCESS if count is not None else note[CODE],
                             count,
                             note[SCENARIO],
+                            None,
                         )
                     )
             else:
                 await self._record_watching(scope, receive, send)
         elif path.startswith(ADMIN_PREFIX):
             await self._admin(scope, receive, send)
+        elif path.startswith(SESSION_PREFIX):
+            await self._session(scope, receive, send, path)
         elif is_below_operation_path(path):
             await self._record_watching(scope, receive, send)
         else:
@@ -115,8 +121,25 @@ class JournalDoor:
                 SUCCESS if note[COUNT] is not None else note[CODE],
                 note[COUNT],
                 note[SCENARIO],
+                scope.get(SESSION),
             )
         )
+
+    async def _session(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
+        """`/__session/NAME/rest`: `rest` served as usual, as that session's (D70)."""
+        found = split(path)
+        if found is None:
+            # Not a session's path after all: Connexion answers it (404), unrecorded.
+            await self._app(scope, receive, send)
+            return
+        name, rest = found
+        scope = {**scope, "path": rest, "raw_path": rest.encode(), SESSION: name}
+        if rest in OPERATION_PATHS or is_below_operation_path(rest):
+            await self._record_watching(scope, receive, send)
+        elif rest.startswith(ADMIN_PREFIX):
+            await self._admin(scope, receive, send)
+        else:
+            await self._app(scope, receive, send)
 
     async def _record_watching(self, scope: Scope, receive: Receive, send: Send) -> None:
         at = time.time()

@@ -25,6 +25,7 @@ def recorded(worker: int, number: int) -> Recorded:
         2000,
         1930,
         None,
+        None,
     )
 
 

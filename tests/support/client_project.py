@@ -126,6 +126,25 @@ def test_a_factory_mock_keeps_its_own_journal(stardust_mock_factory, stardust_mo
         other.assert_client_behaved()
     other.reset()
     assert other.requests == [] and other.verdict()["requests"] == 0
+
+
+def test_each_test_gets_a_session_of_its_own(stardust_session, stardust_mock):
+    neighbour = stardust_mock.session("neighbour")
+    page(neighbour.url, offset=1)
+    stardust_session.add_scenario({"name": "hiccup", "answer": 5000, "first": 1})
+    first = httpx.get(
+        f"{stardust_session.url}/statistics/record", params={"annotationRequestId": DOC_ID}
+    )
+    assert first.status_code == 500 and first.json()["code"] == 5000
+    assert len(page(stardust_session.url, limit=5000)) == 1000
+    assert [e["scenario"] for e in stardust_session.requests] == ["hiccup", None]
+    assert stardust_session.url.startswith(stardust_mock.url + "/__session/t")
+    with pytest.raises(AssertionError, match="paging-short-page-as-end"):
+        stardust_session.assert_client_behaved()
+    neighbour.assert_client_behaved()
+    assert [e["session"] for e in neighbour.requests] == ["neighbour"]
+    stardust_session.reset()
+    assert stardust_session.requests == [] and stardust_session.verdict()["requests"] == 0
 """
 
 
