@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import time
 from collections.abc import Callable, Sequence
-from datetime import UTC
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -26,10 +24,9 @@ from clientjudge.exchanges import from_entry
 from clientjudge.verdict import Verdict, judge, render_html, render_text
 from conformance.har import to_har
 from mockserver.admin_spec import ADMIN_SPEC
-from mockserver.handlers import DateStamp
 from mockserver.journal import SESSION, Journal, Page
-from mockserver.mock_clock import ClockError, MockClock
-from mockserver.provocations import ScenarioBook, ScenarioError, parse_many
+from mockserver.mock_clock import ClockError
+from mockserver.provocations import ScenarioError, parse_many
 from mockserver.sessions import Session, Sessions
 
 logger = logging.getLogger("mockserver")
@@ -172,15 +169,12 @@ class AdminApi:
     def __init__(
         self,
         journal: Journal,
-        allowed: Sequence[Network] = (),
-        sessions: Sessions | None = None,
+        allowed: Sequence[Network],
+        sessions: Sessions,
         single: bool = True,
     ) -> None:
         self._journal = journal
         self._allowed = tuple(allowed)
-        if sessions is None:
-            clock = MockClock(time.time)
-            sessions = Sessions(ScenarioBook(), clock, DateStamp(clock.now), UTC)
         self._sessions = sessions
         self._single = single
         self._routes: dict[str, dict[str, Route]] = {

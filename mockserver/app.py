@@ -108,7 +108,7 @@ def create_app(
     stamp = DateStamp(mock_clock.now, time_zone)
     drill = Drill(settings.seed, settings.drills) if settings.drills else None
     book = ScenarioBook(load_scenarios(settings.scenarios))
-    sessions = Sessions(book, mock_clock, stamp, time_zone)
+    sessions = Sessions(book, mock_clock, stamp, lambda now: DateStamp(now, time_zone))
     handler = make_record_handler(
         store, PageHeads(store), faults, stamp, request_ids, drill, sessions, settings.seed
     )

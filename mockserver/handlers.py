@@ -121,7 +121,7 @@ def make_record_handler(
         ids, offset, limit = query["annotationRequestId"], query["offset"], query["limit"]
         # Scenarios set by the test (D67): none set, nothing to look at (the suite's traffic).
         page_drill = drill
-        page_stamp = stamp
+        page_stamp: Callable[[], str] = stamp
         provoked = None
         if sessions is not None:
             # Set by the door for `/__session/NAME/...` (D70): that session's scenarios and clock.
@@ -169,7 +169,7 @@ def make_error_handler(
 ) -> Callable[[ConnexionRequest, Exception], ConnexionResponse]:
     """Every failure, expected or not, as the API's envelope; a bug never shows a traceback."""
 
-    def session_stamp(scope: Scope) -> DateStamp:
+    def session_stamp(scope: Scope) -> Callable[[], str]:
         name: str | None = scope.get(SESSION)
         return stamp if name is None or sessions is None else sessions.named(name).stamp
 

@@ -13,14 +13,18 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from datetime import tzinfo
+from collections.abc import Callable
 
 from starlette.types import Scope
 
-from mockserver.handlers import DateStamp
 from mockserver.journal import SESSION
 from mockserver.mock_clock import MockClock
 from mockserver.provocations import Scenario, ScenarioBook
+
+# A `date` stamp (handlers.DateStamp), and what makes one from a clock (composed in app.py,
+# as every DateStamp is).
+Stamp = Callable[[], str]
+StampMaker = Callable[[Callable[[], float]], Stamp]
 
 PREFIX = "/__session/"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -39,10 +43,10 @@ def split(path: str) -> tuple[str, str] | None:
 class Session:
     """One session's scenarios, clock and `date` stamp, and where its journal view starts."""
 
-    def __init__(self, clock: MockClock, zone: tzinfo) -> None:
+    def __init__(self, clock: MockClock, stamp: Stamp) -> None:
         self.book = ScenarioBook()
         self.clock = clock
-        self.stamp = DateStamp(clock.now, zone)
+        self.stamp = stamp
         # The journal's sequence number at the session's last reset: its view starts after it.
         self.since = 0
 
@@ -50,18 +54,20 @@ class Session:
 class Sessions:
     """The mock's own state (no prefix) and every named session's, made on first use."""
 
-    def __init__(self, book: ScenarioBook, clock: MockClock, stamp: DateStamp, zone: tzinfo):
-        self.root = Session(clock, zone)
+    def __init__(
+        self, book: ScenarioBook, clock: MockClock, stamp: Stamp, make_stamp: StampMaker
+    ) -> None:
+        self.root = Session(clock, stamp)
         self.root.book = book
-        self.root.stamp = stamp
-        self._zone = zone
+        self._make_stamp = make_stamp
         self._named: OrderedDict[str, Session] = OrderedDict()
 
     def named(self, name: str) -> Session:
         session = self._named.get(name)
         if session is None:
             # Its clock reads the mock's, so it follows the mock's until set on its own.
-            session = Session(MockClock(self.root.clock.now), self._zone)
+            clock = MockClock(self.root.clock.now)
+            session = Session(clock, self._make_stamp(clock.now))
             self._named[name] = session
             if len(self._named) > MAX_SESSIONS:
                 self._named.popitem(last=False)
