@@ -17,6 +17,7 @@ from mockserver.connexion_door import ConnexionRequest, ConnexionResponse
 from mockserver.drill import Drill
 from mockserver.envelope import error_body, success_body, success_tail
 from mockserver.errors import BusinessError, InvalidParameter, ServiceHiccup
+from mockserver.growing import grown_page
 from mockserver.journal import CODE, COUNT, NOTE, SCENARIO, SESSION, STATUS, Note
 from mockserver.pages import PageHeads
 from mockserver.scenarios import FaultInjector, parse_prefer
@@ -122,16 +123,17 @@ def make_record_handler(
         # Scenarios set by the test (D67): none set, nothing to look at (the suite's traffic).
         page_drill = drill
         page_stamp: Callable[[], str] = stamp
-        provoked = None
+        fired = None
         if sessions is not None:
             # Set by the door for `/__session/NAME/...` (D70): that session's scenarios and clock.
             session_name: str | None = scope.get(SESSION)
             if session_name is not None:
                 page_stamp = sessions.named(session_name).stamp
-                provoked = sessions.choose(scope, ids, offset, limit)
+                fired = sessions.choose(scope, ids, offset, limit)
             elif sessions.root.book:
-                provoked = sessions.root.book.choose(ids, offset, limit)
-        if provoked is not None:
+                fired = sessions.choose(scope, ids, offset, limit)
+        if fired is not None:
+            provoked = fired.scenario
             noted: Note | None = scope.get(NOTE)
             if noted is not None:
                 noted[SCENARIO] = provoked.name
@@ -142,6 +144,17 @@ def make_record_handler(
                 raise error
             if provoked.drill:
                 page_drill = Drill(seed, provoked.drill)
+            if provoked.grow is not None:
+                faults.maybe_fail()
+                # Growth (D71): a prefix of the full order, as the clock or requests go.
+                grown = grown_page(store, ids, offset, limit, fired)
+                noted = scope.get(NOTE)
+                if noted is not None:
+                    noted[COUNT] = grown.count
+                records = page_drill.records(grown.records) if page_drill else grown.records
+                body = success_body(grown.count, records, page_stamp(), request_ids())
+                body = page_drill.envelope(body) if page_drill else body
+                return Response(body, status_code=200, media_type=JSON)
         faults.maybe_fail()
         if page_drill is None:
             head, count = heads.head_and_count(ids, offset, limit)

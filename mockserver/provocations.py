@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -46,7 +46,8 @@ OUTCOMES: dict[int, type[BusinessError]] = {
 INVALID = 4005
 ANSWERS = (*OUTCOMES, INVALID)
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-_KEYS = {"name", "match", "answer", "delay_ms", "drill", "first", "from", "rate", "seed"}
+_KEYS = {"name", "match", "answer", "delay_ms", "drill", "grow", "first", "from", "rate", "seed"}
+_GROW_KEYS = {"records", "step", "every_s", "every_requests"}
 _MATCH_KEYS = {"annotationRequestId", "offset", "limit"}
 # A scenario file's top level.
 _FILE_KEYS = {"scenarios"}
@@ -83,6 +84,40 @@ class Match:
 
 
 @dataclass(frozen=True)
+class Growth:
+    """Records appended to the matching requests' data as the clock or the requests go (D71).
+
+    The request is served as a prefix of its full order: `records` fewer at first, then `step`
+    more every `every_s` seconds of the mock's clock (or every `every_requests` matching
+    requests), until all are there. Appended records come last (ids ascending), a record
+    never changes once served, and every page is a slice of the one order.
+    """
+
+    records: int
+    step: int
+    every_s: float | None = None
+    every_requests: int | None = None
+
+    def visible(self, full: int, nth: int, elapsed: float) -> int:
+        """How many of `full` records exist at the `nth` matching request, `elapsed` seconds
+        of the mock's clock after the first."""
+        held_back = min(self.records, full)
+        if self.every_requests is not None:
+            steps = (nth - 1) // self.every_requests
+        else:
+            steps = int(max(0.0, elapsed) // (self.every_s or 1.0))
+        return full - held_back + min(held_back, steps * self.step)
+
+    def to_json(self) -> dict[str, Any]:
+        found: dict[str, Any] = {"records": self.records, "step": self.step}
+        if self.every_requests is not None:
+            found["every_requests"] = self.every_requests
+        else:
+            found["every_s"] = self.every_s
+        return found
+
+
+@dataclass(frozen=True)
 class Scenario:
     """One provocation: what it matches, what it answers, and when it fires."""
 
@@ -91,6 +126,7 @@ class Scenario:
     answer: int | None = None
     delay_ms: int = 0
     drill: tuple[str, ...] = ()
+    grow: Growth | None = None
     first: int | None = None
     start: int | None = None
     rate: float | None = None
@@ -112,6 +148,8 @@ class Scenario:
             found["delay_ms"] = self.delay_ms
         if self.drill:
             found["drill"] = list(self.drill)
+        if self.grow is not None:
+            found["grow"] = self.grow.to_json()
         if self.first is not None:
             found["first"] = self.first
         if self.start is not None:
@@ -159,8 +197,9 @@ def parse_scenario(raw: Any, where: Where) -> Scenario:
         raise ScenarioError(
             f"{where('drill')}: must be true or a list of {', '.join(DRILLS)}, got {drill!r}"
         )
-    if answer is None and not delay_ms and not drill:
-        raise ScenarioError(f"{where()}: says neither an answer, a delay_ms nor a drill")
+    grow = _parse_grow(raw["grow"], where) if "grow" in raw else None
+    if answer is None and not delay_ms and not drill and grow is None:
+        raise ScenarioError(f"{where()}: says neither an answer, a delay_ms, a drill nor grow")
     forms = [key for key in ("first", "from", "rate") if key in raw]
     if len(forms) > 1:
         raise ScenarioError(f"{where(forms[1])}: give one of first, from and rate, not several")
@@ -175,7 +214,30 @@ def parse_scenario(raw: Any, where: Where) -> Scenario:
     if "seed" in raw and rate is None:
         raise ScenarioError(f"{where('seed')}: only the rate form takes a seed")
     seed = _whole(raw.get("seed", 0), where("seed"), 0)
-    return Scenario(name, match, answer, delay_ms, tuple(drill), first, start, rate, seed)
+    return Scenario(name, match, answer, delay_ms, tuple(drill), grow, first, start, rate, seed)
+
+
+def _parse_grow(raw: Any, where: Where) -> Growth:
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"{where('grow')}: must be a mapping of {sorted(_GROW_KEYS)}")
+    for key in raw:
+        if key not in _GROW_KEYS:
+            raise ScenarioError(
+                f"{where('grow', str(key))}: unknown key; known: {', '.join(sorted(_GROW_KEYS))}"
+            )
+    records = _whole(raw.get("records"), where("grow", "records"), 1, 1_000_000)
+    step = _whole(raw.get("step", 1), where("grow", "step"), 1)
+    if ("every_s" in raw) == ("every_requests" in raw):
+        raise ScenarioError(f"{where('grow')}: give one of every_s and every_requests")
+    if "every_requests" in raw:
+        every = _whole(raw["every_requests"], where("grow", "every_requests"), 1)
+        return Growth(records, step, every_requests=every)
+    seconds = raw["every_s"]
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds > 0:
+        raise ScenarioError(
+            f"{where('grow', 'every_s')}: must be a number of seconds above 0, got {seconds!r}"
+        )
+    return Growth(records, step, every_s=float(seconds))
 
 
 def _parse_match(raw: Any, where: Where) -> Match:
@@ -266,6 +328,15 @@ def load_files(paths: Sequence[Path]) -> list[Scenario]:
     return found
 
 
+class Fired(NamedTuple):
+    """The scenario that shapes a request's answer, the request's place among its matches, and
+    the mock's seconds since the scenario's first match (for growth)."""
+
+    scenario: Scenario
+    nth: int
+    elapsed: float
+
+
 @dataclass
 class _Live:
     """A scenario set, with its own count of matching requests and its seeded stream."""
@@ -274,12 +345,16 @@ class _Live:
     matched: int = 0
     fired: int = 0
     rng: random.Random = field(default_factory=random.Random)
+    # The mock's time at the first matching request.
+    started: float | None = None
 
-    def consider(self, ids: Sequence[str], offset: int, limit: int) -> bool:
+    def consider(self, ids: Sequence[str], offset: int, limit: int, now: float) -> bool:
         scenario = self.scenario
         if not scenario.match.matches(ids, offset, limit):
             return False
         self.matched += 1
+        if self.started is None:
+            self.started = now
         if scenario.first is not None:
             fires = self.matched <= scenario.first
         elif scenario.start is not None:
@@ -320,10 +395,13 @@ class ScenarioBook:
             for live in self._live.values()
         ]
 
-    def choose(self, ids: Sequence[str], offset: int, limit: int) -> Scenario | None:
-        """The scenario that shapes this request's answer, if any; every match is counted."""
-        chosen: Scenario | None = None
+    def choose(self, ids: Sequence[str], offset: int, limit: int, now: float = 0.0) -> Fired | None:
+        """The scenario that shapes this request's answer, if any; every match is counted.
+
+        `now` is the mock's clock (the session's), which growth reads.
+        """
+        chosen: Fired | None = None
         for live in self._live.values():
-            if live.consider(ids, offset, limit) and chosen is None:
-                chosen = live.scenario
+            if live.consider(ids, offset, limit, now) and chosen is None:
+                chosen = Fired(live.scenario, live.matched, now - (live.started or now))
         return chosen

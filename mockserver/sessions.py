@@ -19,7 +19,7 @@ from starlette.types import Scope
 
 from mockserver.journal import SESSION
 from mockserver.mock_clock import MockClock
-from mockserver.provocations import Scenario, ScenarioBook
+from mockserver.provocations import Fired, ScenarioBook
 
 # A `date` stamp (handlers.DateStamp), and what makes one from a clock (composed in app.py,
 # as every DateStamp is).
@@ -85,10 +85,12 @@ class Sessions:
         name: str | None = scope.get(SESSION)
         return round((mock if name is None else self.named(name).clock.at(mock)) * 1000)
 
-    def choose(self, scope: Scope, ids: list[str], offset: int, limit: int) -> Scenario | None:
+    def choose(self, scope: Scope, ids: list[str], offset: int, limit: int) -> Fired | None:
         """The scenario that shapes the answer: the session's own first, then the mock's."""
         name: str | None = scope.get(SESSION)
-        own = self.named(name).book.choose(ids, offset, limit) if name is not None else None
+        session = self.root if name is None else self.named(name)
+        now = session.clock.now()
+        own = session.book.choose(ids, offset, limit, now) if name is not None else None
         root = self.root.book
-        shared = root.choose(ids, offset, limit) if root else None
+        shared = root.choose(ids, offset, limit, now) if root else None
         return own or shared

@@ -225,8 +225,9 @@ def test_every_match_is_counted_even_when_another_scenario_fires() -> None:
         {"name": "third", "answer": 401, "from": 2},
     ]}, ""))  # fmt: skip
     chosen = [book.choose([DOC_ID], 1, 10) for _ in range(3)]
-    assert [s.name if s else None for s in chosen] == ["all", "third", "third"]
-    assert isinstance(chosen[0], Scenario)
+    assert [f.scenario.name if f else None for f in chosen] == ["all", "third", "third"]
+    assert [f.nth if f else None for f in chosen] == [1, 2, 3]
+    assert chosen[0] is not None and isinstance(chosen[0].scenario, Scenario)
 
 
 def test_the_admin_document_describes_the_scenario_paths(http: httpx.Client) -> None:
