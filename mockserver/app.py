@@ -86,6 +86,7 @@ def create_app(
     request_ids: RequestIds = new_request_id,
     now_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
     journal: Journal | None = None,
+    journal_clock: Clock = time.time,
 ) -> AsyncApp:
     """The mock as an ASGI app; raises FixtureError or ScenarioError if a file is wrong.
 
@@ -156,6 +157,7 @@ def create_app(
             JournalDoor,
             position=MiddlewarePosition.BEFORE_EXCEPTION,
             journal=journal,
+            now=journal_clock,
             admin=AdminApi(
                 journal,
                 networks(settings.admin_from),
