@@ -28,7 +28,7 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,6 +133,32 @@ class StardustMock:
         # pytest shows the client's test, not this frame.
         __tracebackhide__ = True
         assert_behaved(self.verdict(), self.url)
+
+    def exam(
+        self,
+        run: Callable[[str], object],
+        lessons: Sequence[str] | None = None,
+        max_attempts: int | None = None,
+    ) -> dict[str, Any]:
+        """Examine a client as `stardust-exam` does (D72, C69): `run(base_url)` once per lesson,
+        each in a session of its own; returning is success (or the int it returns is the exit
+        status), raising is the client reporting failure. Returns the grades as JSON when every
+        lesson passed; raises AssertionError with the grade table otherwise."""
+        __tracebackhide__ = True
+        from clientjudge.exam import Examiner, choose
+        from clientjudge.grades import render_text
+        from clientjudge.lessons import MAX_ATTEMPTS
+
+        def exit_status(url: str) -> int:
+            result = run(url)
+            return result if isinstance(result, int) and not isinstance(result, bool) else 0
+
+        with httpx.Client(base_url=self.url, timeout=60) as http:
+            examiner = Examiner(http, self.url, max_attempts or MAX_ATTEMPTS)
+            report = examiner.exam(choose(lessons), exit_status).to_json()
+        if report["failed"]:
+            raise AssertionError("the client failed the exam:\n" + render_text(report))
+        return report
 
     def session(self, name: str) -> MockSession:
         """The mock under `/__session/NAME/` (D70): a journal, verdict, scenarios and clock of

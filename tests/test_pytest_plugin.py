@@ -62,7 +62,7 @@ def test_assert_client_behaved_fails_a_bad_clients_test_naming_the_rule(tmp_path
     done = run_pytest(sys.executable, write_judged(tmp_path / "client"))
     output = done.stdout + done.stderr
     assert done.returncode == 1, output
-    assert "1 failed, 3 passed" in output, output
+    assert "1 failed, 4 passed" in output, output
     failed = re.findall(r"^FAILED (\S+)", output, re.MULTILINE)
     assert failed == ["test_judged_client.py::test_a_client_that_takes_a_capped_page_for_the_last"]
     assert "AssertionError: the client misused the API (1 request(s) judged;" in output

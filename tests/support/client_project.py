@@ -145,6 +145,25 @@ def test_each_test_gets_a_session_of_its_own(stardust_session, stardust_mock):
     assert [e["session"] for e in neighbour.requests] == ["neighbour"]
     stardust_session.reset()
     assert stardust_session.requests == [] and stardust_session.verdict()["requests"] == 0
+
+
+def read_all(url):
+    offset = 1
+    while True:
+        body = httpx.get(f"{url}/statistics/record",
+                         params={"annotationRequestId": "helix-7", "offset": offset}).json()
+        if body["code"] != 2000:
+            raise RuntimeError(f"could not read page {offset}: {body['code']}")
+        if offset * 10 >= body["data"]["count"]:
+            return
+        offset += 1
+
+
+def test_the_exam_in_a_test(stardust_mock):
+    report = stardust_mock.exam(read_all, lessons=["walk", "unknown-id", "new-values"])
+    assert (report["passed"], report["failed"]) == (3, 0)
+    with pytest.raises(AssertionError, match="unknown-id +FAILED +0"):
+        stardust_mock.exam(lambda url: None, lessons=["unknown-id"])
 """
 
 
