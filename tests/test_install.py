@@ -31,7 +31,7 @@ import yaml
 from conformance.catalog import ALL_CHECKS
 from conformance.launch import HOST, ROOT, free_port, stop, wait_until_serving
 from conformance.signing import signature_headers
-from tests.support.client_project import run_pytest, write
+from tests.support.client_project import JUDGED_FAILURE, run_pytest, write
 
 pytestmark = pytest.mark.slow
 
@@ -248,5 +248,12 @@ def test_the_ci_recipe_runs_against_a_mock_with_signature_keys(
 def test_a_client_project_uses_the_installed_plugin(installed: Installed, tmp_path: Path) -> None:
     project = write(tmp_path / "client")
     done = run_pytest(installed.bin / "python", project)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "5 passed" in done.stdout, done.stdout
+    output = done.stdout + done.stderr
+    # Every test passes but the bad client's: assert_client_behaved() fails it, naming the
+    # rule it broke and its fix, and pointing at the client's test, not the plugin (C43).
+    assert done.returncode == 1, output
+    assert "1 failed, 8 passed" in done.stdout, output
+    assert re.findall(r"^FAILED (\S+)", done.stdout, re.MULTILINE) == [JUDGED_FAILURE]
+    assert "AssertionError: the client misused the API (1 request(s) judged;" in output
+    assert re.search(r"^E +error paging-short-page-as-end: .+\n^E +fix: \S", output, re.M)
+    assert "def assert_client_behaved" not in output

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from pathlib import Path
 from typing import Any
 
 from conformance.signing import signature_headers
 from mockserver.app import create_app, journal_of
 from mockserver.config import Settings
+from mockserver.journal import RingJournal
 from mockserver.shared_journal import SharedJournal
 from tests.support.inprocess import ClientFactory
 
@@ -93,6 +95,24 @@ def test_a_drilled_page_is_recorded_too(make_client: ClientFactory) -> None:
     http = make_client(drills=("extra-fields",))
     http.get(RECORDS, params={"annotationRequestId": DOC_ID, "offset": 194, "limit": 10})
     assert [(e["count"], e["returned"]) for e in journal(http)] == [(1930, 0)]
+
+
+def test_kept_requests_cost_the_garbage_collector_nothing(make_client: ClientFactory) -> None:
+    # What the door keeps is a flat tuple of strings, numbers and bytes: the collector stops
+    # tracking such a tuple once it has seen its members (a pass per level of nesting), so a
+    # full journal adds nothing to scan at each full collection (D47's cost).
+    app = create_app(Settings())
+    ring = journal_of(app)
+    assert isinstance(ring, RingJournal)
+    kept: list[tuple[Any, ...]] = []
+    append = ring.append
+    ring.append = lambda item: (kept.append(item), append(item))[1]  # type: ignore[method-assign]
+    asgi_get(app, lambda _message: None)
+    (item,) = kept
+    assert item[0] == 1 and ring.read().total == 1
+    for _ in range(3):
+        gc.collect()
+    assert not gc.is_tracked(item)
 
 
 def test_other_paths_are_not_recorded(make_client: ClientFactory) -> None:

@@ -21,6 +21,7 @@ OPTIONS_TEST = """
 import asyncio
 
 import httpx
+import pytest
 
 from conformance.pytest_plugin import MockOptions
 from conformance.signing import signature_headers
@@ -72,8 +73,9 @@ def test_the_app_in_process(stardust_mock_app):
 """
 
 
-# A client project's tests that judge its client (D47, D48): a bad client, whose test must fail
-# naming the rule it broke, a good one, and a mock of the factory with its own journal.
+# A client project's tests that judge its client (D47, D48, C43): a bad client, whose test must
+# fail naming the rule it broke, and a good one (the factory's mocks: OPTIONS_TEST).
+JUDGED_FAILURE = "test_judged_client.py::test_a_client_that_takes_a_capped_page_for_the_last"
 JUDGED_TEST = """
 import httpx
 import pytest
@@ -115,19 +117,6 @@ def test_a_client_that_reads_every_page(stardust_mock):
     stardust_mock.assert_client_behaved()
 
 
-def test_a_factory_mock_keeps_its_own_journal(stardust_mock_factory, stardust_mock):
-    other = stardust_mock_factory(MockOptions(arguments=("--journal-size", "1")))
-    page(other.url, offset=1)
-    page(other.url, offset=2)
-    assert [entry["seq"] for entry in other.requests] == [2]
-    assert stardust_mock.requests == []
-    with pytest.raises(AssertionError, match="paging-short-page-as-end"):
-        page(other.url, limit=5000)
-        other.assert_client_behaved()
-    other.reset()
-    assert other.requests == [] and other.verdict()["requests"] == 0
-
-
 def test_each_test_gets_a_session_of_its_own(stardust_session, stardust_mock):
     neighbour = stardust_mock.session("neighbour")
     page(neighbour.url, offset=1)
@@ -167,24 +156,19 @@ def test_the_exam_in_a_test(stardust_mock):
 """
 
 
-def write_judged(project: Path) -> Path:
-    """A client's project whose tests judge its client through the plugin."""
-    project.mkdir(parents=True, exist_ok=True)
-    (project / "test_judged_client.py").write_text(JUDGED_TEST)
-    return project
-
-
 def readme_files() -> dict[str, str]:
     """The README's named example files, by name."""
     return {name: body for name, body in _NAMED_BLOCK.findall(README.read_text())}
 
 
 def write(project: Path) -> Path:
-    """The client's project: the README's conftest and test, and the options test."""
+    """The client's project: the README's conftest and test, the options test, and the tests
+    that judge a bad and a good client (the bad one's test must fail: JUDGED_FAILURE)."""
     project.mkdir(parents=True, exist_ok=True)
     for name, body in readme_files().items():
         (project / name).write_text(body)
     (project / "test_options.py").write_text(OPTIONS_TEST)
+    (project / "test_judged_client.py").write_text(JUDGED_TEST)
     return project
 
 
