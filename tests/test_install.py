@@ -167,6 +167,7 @@ def test_both_scripts_run_from_another_folder(installed: Installed) -> None:
         ["stardust-conformance", "proxy"],
         ["stardust-conformance", "client-verdict"],
         ["stardust-client-verdict"],
+        ["stardust-exam"],
     )
     for command in commands:
         helped = run([str(installed.bin / command[0]), *command[1:], "--help"], installed.elsewhere)
@@ -184,6 +185,37 @@ def test_both_scripts_run_from_another_folder(installed: Installed) -> None:
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert (installed.elsewhere / "reports" / "conformance" / "junit.xml").is_file()
+
+
+# A client of the exam (D72): reads one request to the end, reports any failure with exit 1.
+EXAMINED_CLIENT = """
+import sys, httpx
+offset = 1
+while True:
+    body = httpx.get(sys.argv[1] + "/statistics/record",
+                     params={"annotationRequestId": "helix-39", "offset": offset}).json()
+    if body["code"] != 2000:
+        sys.exit(1)
+    if offset * 10 >= body["data"]["count"]:
+        break
+    offset += 1
+"""
+
+
+def test_the_exam_runs_from_another_folder(installed: Installed) -> None:
+    # `stardust-exam` starts the installed mock of its own and writes its page (package data).
+    client = installed.elsewhere / "examined_client.py"
+    client.write_text(EXAMINED_CLIENT)
+    report = installed.elsewhere / "exam-report"
+    done = run(
+        [str(installed.bin / "stardust-exam"), "--lessons", "walk,unknown-id,new-values",
+         "--report-dir", str(report), "--", str(installed.bin / "python"), str(client), "{url}"],
+        installed.elsewhere,
+        env=installed.environment(),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Exam: passed every lesson (3)" in done.stdout
+    assert "unknown-id" in (report / "exam.html").read_text()
 
 
 def ci_job() -> list[dict[str, Any]]:
