@@ -69,6 +69,9 @@ LONGEST_FIRST = (
     "test_server.py",
     "test_store.py",
     "test_clientjudge_reference_clients.py",
+    # Issue 20's in-process journal and admin tests, about 1.5 s each (2026-12-06, -n 0).
+    "test_admin.py",
+    "test_recording.py",
 )
 
 

@@ -7,9 +7,11 @@ from the installed wheel: `test_a_client_project_uses_the_installed_plugin` in
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from conformance.pytest_plugin import MockOptions
+from conformance.pytest_plugin import MockOptions, StardustMock
 from conformance.pytest_plugin import mock_settings as plugin_settings
 from contract import DEFAULT_FIXTURES
 from tests.support.client_project import readme_files
@@ -49,3 +51,11 @@ def test_every_option_reaches_the_settings() -> None:
 def test_a_bad_option_stops_the_session_naming_it() -> None:
     with pytest.raises(pytest.UsageError, match="stardust_mock_options: --fault-rate: 2"):
         plugin_settings(MockOptions(fault_rate=2.0), 1)
+
+
+def test_without_a_journal_the_judging_methods_say_so() -> None:
+    settings = plugin_settings(MockOptions(arguments=("--no-journal",)), 1)
+    mock = StardustMock("http://127.0.0.1:9", "http://127.0.0.1:9/rosetta-open", settings, Path())
+    for call in (lambda: mock.requests, mock.reset, mock.verdict, mock.assert_client_behaved):
+        with pytest.raises(RuntimeError, match="started with --no-journal"):
+            call()
