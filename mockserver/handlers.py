@@ -107,6 +107,8 @@ def make_record_handler(
     seed: int = 1,
 ) -> Handler:
     """The handler of `getStatisticsRecord`, closed over its collaborators; it takes the scope."""
+    # The mock's own scenarios (set without a session), a dict the book changes in place.
+    root_scenarios = sessions.root.book.live if sessions is not None else {}
 
     async def get_statistics_record(scope: Scope) -> Answer:
         # The contract-driven validator has already parsed the query (see contract/parameters.py).
@@ -120,42 +122,21 @@ def make_record_handler(
         if scenario.forced is not None:
             raise scenario.forced()
         ids, offset, limit = query["annotationRequestId"], query["offset"], query["limit"]
-        # Scenarios set by the test (D67): none set, nothing to look at (the suite's traffic).
-        page_drill = drill
-        page_stamp: Callable[[], str] = stamp
-        fired = None
-        if sessions is not None:
-            # Set by the door for `/__session/NAME/...` (D70): that session's scenarios and clock.
-            session_name: str | None = scope.get(SESSION)
-            if session_name is not None:
-                page_stamp = sessions.named(session_name).stamp
-                fired = sessions.choose(scope, ids, offset, limit)
-            elif sessions.root.book:
-                fired = sessions.choose(scope, ids, offset, limit)
-        if fired is not None:
-            provoked = fired.scenario
-            noted: Note | None = scope.get(NOTE)
-            if noted is not None:
-                noted[SCENARIO] = provoked.name
-            if provoked.delay_ms:
-                await asyncio.sleep(provoked.delay_ms / 1000)
-            error = provoked.error()
-            if error is not None:
-                raise error
-            if provoked.drill:
-                page_drill = Drill(seed, provoked.drill)
-            if provoked.grow is not None:
-                faults.maybe_fail()
-                # Growth (D71): a prefix of the full order, as the clock or requests go.
-                grown = grown_page(store, ids, offset, limit, fired)
-                noted = scope.get(NOTE)
-                if noted is not None:
-                    noted[COUNT] = grown.count
-                records = page_drill.records(grown.records) if page_drill else grown.records
-                body = success_body(grown.count, records, page_stamp(), request_ids())
-                body = page_drill.envelope(body) if page_drill else body
-                return Response(body, status_code=200, media_type=JSON)
+        # Scenarios set by the test (D67), or a session's request (D70): the provoked path.
+        # Neither (the suite's traffic, D47's cost): two C-level tests, then the plain page.
+        if root_scenarios or (sessions is not None and SESSION in scope):
+            return await provoked(scope, ids, offset, limit)
         faults.maybe_fail()
+        return page_answer(scope, ids, offset, limit, drill, stamp)
+
+    def page_answer(
+        scope: Scope,
+        ids: list[str],
+        offset: int,
+        limit: int,
+        page_drill: Drill | None,
+        page_stamp: Callable[[], str],
+    ) -> Answer:
         if page_drill is None:
             head, count = heads.head_and_count(ids, offset, limit)
             # The journal's note (recording.py; absent with --no-journal): a page's count.
@@ -170,6 +151,40 @@ def make_record_handler(
         records = page_drill.records(page.records)
         body = page_drill.envelope(success_body(page.count, records, page_stamp(), request_ids()))
         return Response(body, status_code=200, media_type=JSON)
+
+    async def provoked(scope: Scope, ids: list[str], offset: int, limit: int) -> Answer:
+        """The answer as the scenarios of the request's session (or the mock's) shape it."""
+        assert sessions is not None
+        page_drill = drill
+        page_stamp: Callable[[], str] = stamp
+        session_name: str | None = scope.get(SESSION)
+        if session_name is not None:
+            page_stamp = sessions.named(session_name).stamp
+        fired = sessions.choose(scope, ids, offset, limit)
+        if fired is not None:
+            scenario = fired.scenario
+            noted: Note | None = scope.get(NOTE)
+            if noted is not None:
+                noted[SCENARIO] = scenario.name
+            if scenario.delay_ms:
+                await asyncio.sleep(scenario.delay_ms / 1000)
+            error = scenario.error()
+            if error is not None:
+                raise error
+            if scenario.drill:
+                page_drill = Drill(seed, scenario.drill)
+            if scenario.grow is not None:
+                faults.maybe_fail()
+                # Growth (D71): a prefix of the full order, as the clock or requests go.
+                grown = grown_page(store, ids, offset, limit, fired)
+                if noted is not None:
+                    noted[COUNT] = grown.count
+                records = page_drill.records(grown.records) if page_drill else grown.records
+                body = success_body(grown.count, records, page_stamp(), request_ids())
+                body = page_drill.envelope(body) if page_drill else body
+                return Response(body, status_code=200, media_type=JSON)
+        faults.maybe_fail()
+        return page_answer(scope, ids, offset, limit, page_drill, page_stamp)
 
     return get_statistics_record
 

@@ -372,6 +372,8 @@ class ScenarioBook:
 
     def __init__(self, scenarios: Sequence[Scenario] = ()) -> None:
         self._live: dict[str, _Live] = {}
+        # The same dict, read by the handler on every request: empty is falsy in one C call.
+        self.live: dict[str, Any] = self._live
         for scenario in scenarios:
             self.add(scenario)
 
