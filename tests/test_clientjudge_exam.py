@@ -87,3 +87,14 @@ def test_an_exception_is_the_client_reporting_failure() -> None:
 def test_unknown_lessons_are_refused() -> None:
     with pytest.raises(ValueError, match="lunch: choose from walk, hiccup, outage"):
         choose(["walk", "lunch"])
+
+
+def test_the_documented_lessons_are_the_lessons() -> None:
+    from clientjudge.lessons import LESSON_NAMES
+    from conformance.launch import ROOT
+
+    text = (ROOT / "docs" / "client-developers.md").read_text()
+    table = text[text.index("| lesson | what the mock does |") :]
+    documented = [line.split("`")[1] for line in table.splitlines()[2:] if line.startswith("| `")]
+    assert tuple(documented) == LESSON_NAMES
+    assert (ROOT / "docs" / "examples" / "exam_client.py").is_file()
