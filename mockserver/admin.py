@@ -1,4 +1,5 @@
-"""The admin API under `/__mock/`: the journal read, emptied and judged (decision D48).
+"""The admin API under `/__mock/`: the journal read, emptied and judged (decision D48), the
+scenarios (D67) and the clock (D69) set; under `/__session/NAME/` all of it that session's (D70).
 
 Described by an OpenAPI document of its own (`admin_spec.py`, served at
 `/__mock/openapi.json`), not by `openapi.yaml`: it is the mock's, not the API's, and the
@@ -21,7 +22,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from clientjudge.exchanges import from_entry
-from clientjudge.verdict import Verdict, judge, render_html, render_text
+from clientjudge.verdict import judge, render_html, render_text
 from conformance.har import to_har
 from mockserver.admin_spec import ADMIN_SPEC
 from mockserver.journal import SESSION, Journal, Page
@@ -107,11 +108,6 @@ def choice(query: dict[str, str], name: str, choices: Sequence[str]) -> str:
     if value not in choices:
         raise BadInput(f"{name}: {value!r} is not one of {', '.join(choices)}")
     return value
-
-
-def verdict_of(journal: Journal) -> Verdict:
-    """The client judged over every entry the journal keeps (clientjudge's rules)."""
-    return judge([from_entry(entry) for entry in journal.read().entries])
 
 
 def exit_verdict(journal: Journal) -> str | None:
