@@ -58,6 +58,13 @@ def headers_of(pairs: Any) -> dict[str, str]:
     return headers
 
 
+def _scenario(entry: Mapping[str, Any]) -> str | None:
+    value = entry.get("scenario")
+    if value is not None and not isinstance(value, str):
+        raise EntryError(f"scenario: {value!r} is not a string or null")
+    return value
+
+
 def from_entry(entry: Mapping[str, Any]) -> Exchange:
     """A journal entry of the mock as the suite's `Exchange` (D44: the entry's format)."""
     status = _int_or_none(entry, "status")
@@ -84,6 +91,7 @@ def from_entry(entry: Mapping[str, Any]) -> Exchange:
             count=_int_or_none(entry, "count"),
             returned=_int_or_none(entry, "returned"),
             limit=_int_or_none(entry, "limit"),
+            scenario=_scenario(entry),
         ),
     )
 

@@ -38,6 +38,8 @@ class Summary:
     count: int | None = None
     returned: int | None = None
     limit: int | None = None
+    # The mock's scenario that shaped this answer (D67): a provoked outcome, not a real one.
+    scenario: str | None = None
 
 
 @dataclass(frozen=True)

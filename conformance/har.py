@@ -67,7 +67,7 @@ def _content(exchange: Exchange) -> dict[str, Any]:
 
 
 def _entry(exchange: Exchange) -> dict[str, Any]:
-    return {
+    entry: dict[str, Any] = {
         "startedDateTime": _iso(exchange.started_at),
         "time": round(exchange.elapsed * 1000, 3),
         "request": {
@@ -102,6 +102,11 @@ def _entry(exchange: Exchange) -> dict[str, Any]:
             "limit": exchange.served_limit,
         },
     }
+    scenario = exchange.summary.scenario if exchange.summary else None
+    if scenario is not None:
+        # The mock's scenario that shaped the answer (D67), so a provoked 5000 stays one.
+        entry["_stardust"]["scenario"] = scenario
+    return entry
 
 
 def to_har(
@@ -179,7 +184,11 @@ def _summary(node: Any) -> tuple[Summary | None, str]:
     if not isinstance(node, Mapping):
         return None, ""
     client = node.get("client")
-    summary = Summary(*(_int(node, name) for name in ("code", "count", "returned", "limit")))
+    code, count, returned, limit = (
+        _int(node, name) for name in ("code", "count", "returned", "limit")
+    )
+    scenario = node.get("scenario")
+    summary = Summary(code, count, returned, limit, scenario if isinstance(scenario, str) else None)
     return summary, client if isinstance(client, str) else ""
 
 

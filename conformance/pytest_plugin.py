@@ -27,9 +27,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
     from conformance.sync_asgi import ThreadedASGITransport
     from mockserver.config import Settings
 
-__all__ = ["IN_PROCESS_URL", "MockOptions", "StardustMock"]
+__all__ = ["IN_PROCESS_URL", "MockOptions", "MockSession", "StardustMock"]
 
 KEYS_VARIABLE = "MOCKSERVER_SIGNATURE_KEYS"
 # The root of the in-process mock: any host works, no request leaves the process.
@@ -57,6 +58,9 @@ IN_PROCESS_URL = "http://stardust-mock"
 ADMIN_REQUESTS = "/__mock/requests"
 ADMIN_VERDICT = "/__mock/verdict"
 ADMIN_SPEC = "/__mock/openapi.json"
+ADMIN_SCENARIOS = "/__mock/scenarios"
+ADMIN_CLOCK = "/__mock/clock"
+SESSION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 PROBLEMS = ("error", "warning")
 
 
@@ -135,25 +139,115 @@ class StardustMock:
         """Raise AssertionError listing every error and warning, with its rule and its fix."""
         # pytest shows the client's test, not this frame.
         __tracebackhide__ = True
-        verdict = self.verdict()
-        if verdict["requests"] == 0:
-            # No request, no PASS (C45): a client test that never reached the mock (a wrong
-            # base URL, a mocked-out transport) must not pass as "behaved".
-            raise AssertionError(
-                "no request reached the mock: nothing to judge (is the client pointed at "
-                f"{self.url}?)"
-            )
-        problems = [f for f in verdict["findings"] if f["severity"] in PROBLEMS]
-        if not problems:
-            return
-        lines = [
-            f"the client misused the API ({verdict['requests']} request(s) judged; "
-            f"{self.url}{ADMIN_VERDICT}?format=html shows the verdict):"
-        ]
-        for finding in problems:
-            lines.append(f"  {finding['severity']} {finding['rule']}: {finding['message']}")
-            lines.append(f"    fix: {finding['fix']} (see {finding.get('see', '')})")
-        raise AssertionError("\n".join(lines))
+        assert_behaved(self.verdict(), self.url)
+
+    def exam(
+        self,
+        run: Callable[[str], object],
+        lessons: Sequence[str] | None = None,
+        max_attempts: int | None = None,
+    ) -> dict[str, Any]:
+        """Examine a client as `stardust-exam` does (D72, C69): `run(base_url)` once per lesson,
+        each in a session of its own; returning is success (or the int it returns is the exit
+        status), raising is the client reporting failure. Returns the grades as JSON when every
+        lesson passed; raises AssertionError with the grade table otherwise."""
+        __tracebackhide__ = True
+        from clientjudge.exam import Examiner, choose
+        from clientjudge.grades import render_text
+        from clientjudge.lessons import MAX_ATTEMPTS
+
+        def exit_status(url: str) -> int:
+            result = run(url)
+            return result if isinstance(result, int) and not isinstance(result, bool) else 0
+
+        with httpx.Client(base_url=self.url, timeout=60) as http:
+            examiner = Examiner(http, self.url, max_attempts or MAX_ATTEMPTS)
+            report = examiner.exam(choose(lessons), exit_status).to_json()
+        if report["failed"]:
+            raise AssertionError("the client failed the exam:\n" + render_text(report))
+        return report
+
+    def session(self, name: str) -> MockSession:
+        """The mock under `/__session/NAME/` (D70): a journal, verdict, scenarios and clock of
+        its own, for one test among many sharing this mock."""
+        if not SESSION_NAME.fullmatch(name):
+            raise ValueError(f"session name {name!r}: 1-64 letters, digits, '.', '_' or '-'")
+        return MockSession(self, name)
+
+
+@dataclass(frozen=True)
+class MockSession:
+    """One session of a running mock; give the client `.url` as its base URL."""
+
+    mock: StardustMock
+    name: str
+
+    @property
+    def url(self) -> str:
+        return f"{self.mock.url}/__session/{self.name}"
+
+    @property
+    def prefix_url(self) -> str:
+        return self.url + PRODUCTION_PREFIX
+
+    def _admin(self, method: str, path: str, body: Any = None) -> httpx.Response:
+        if not self.mock.settings.journal:
+            raise RuntimeError("stardust_mock: this mock was started with --no-journal")
+        response = httpx.request(method, self.url + path, json=body, timeout=30)
+        if response.status_code >= 400:
+            raise RuntimeError(f"stardust_mock: {method} {path}: {response.text}")
+        return response
+
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        """This session's journal entries, oldest first."""
+        entries: list[dict[str, Any]] = self._admin("GET", ADMIN_REQUESTS).json()["requests"]
+        return entries
+
+    def reset(self) -> None:
+        """A fresh session: its journal view emptied, its scenarios removed, its clock real."""
+        self._admin("DELETE", ADMIN_REQUESTS)
+        self._admin("DELETE", ADMIN_SCENARIOS)
+        self._admin("PUT", ADMIN_CLOCK, {"reset": True})
+
+    def verdict(self) -> dict[str, Any]:
+        verdict: dict[str, Any] = self._admin("GET", ADMIN_VERDICT).json()
+        return verdict
+
+    def assert_client_behaved(self) -> None:
+        __tracebackhide__ = True
+        assert_behaved(self.verdict(), self.url)
+
+    def add_scenario(self, scenario: Mapping[str, Any]) -> None:
+        """Set a scenario for this session (D67), e.g. `{"name": "x", "answer": 5000}`."""
+        self._admin("POST", ADMIN_SCENARIOS, dict(scenario))
+
+    def set_clock(self, setting: Mapping[str, Any]) -> dict[str, Any]:
+        """`PUT /__mock/clock` for this session (D69): reset, freeze, set, advance."""
+        clock: dict[str, Any] = self._admin("PUT", ADMIN_CLOCK, dict(setting)).json()
+        return clock
+
+
+def assert_behaved(verdict: Mapping[str, Any], url: str) -> None:
+    """Raise AssertionError listing every error and warning of a verdict, with its fix."""
+    __tracebackhide__ = True
+    if verdict["requests"] == 0:
+        # No request, no PASS (C45): a client test that never reached the mock (a wrong base
+        # URL, a mocked-out transport) must not pass as "behaved".
+        raise AssertionError(
+            f"no request reached the mock: nothing to judge (is the client pointed at {url}?)"
+        )
+    problems = [f for f in verdict["findings"] if f["severity"] in PROBLEMS]
+    if not problems:
+        return
+    lines = [
+        f"the client misused the API ({verdict['requests']} request(s) judged; "
+        f"{url}{ADMIN_VERDICT}?format=html shows the verdict):"
+    ]
+    for finding in problems:
+        lines.append(f"  {finding['severity']} {finding['rule']}: {finding['message']}")
+        lines.append(f"    fix: {finding['fix']} (see {finding.get('see', '')})")
+    raise AssertionError("\n".join(lines))
 
 
 def mock_settings(options: MockOptions, port: int) -> Settings:
@@ -259,3 +353,21 @@ def stardust_mock_client(
 
     with httpx.Client(transport=stardust_mock_transport, base_url=IN_PROCESS_URL) as client:
         yield client
+
+
+def session_name(node_name: str, counter: int) -> str:
+    """A session name from a test's name: its letters and digits, made unique by a number."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", node_name).strip("-.")[:48] or "test"
+    return f"t{counter}-{cleaned}"
+
+
+_SESSIONS_GIVEN = [0]
+
+
+@pytest.fixture
+def stardust_session(stardust_mock: StardustMock, request: pytest.FixtureRequest) -> MockSession:
+    """This test's own session of the shared mock (D70, C67): its `.url` is the client's base
+    URL, and its journal, verdict, scenarios and clock are this test's alone, even when tests
+    run at once in threads against one mock."""
+    _SESSIONS_GIVEN[0] += 1
+    return stardust_mock.session(session_name(request.node.name, _SESSIONS_GIVEN[0]))

@@ -33,6 +33,7 @@ from mockserver.fixtures import FixtureError
 from mockserver.http_limits import HeadLimitedProtocol
 from mockserver.journal import Journal
 from mockserver.listen import CannotListen, listen
+from mockserver.provocations import ScenarioError
 from mockserver.shared_journal import SharedJournal
 
 # uvicorn's exit code when the app failed to start (its lifespan failed).
@@ -124,7 +125,7 @@ def main(arguments: Sequence[str] | None = None) -> int:
         settings = settings_from_arguments(arguments)
         # Built once here even with several workers, so a bad fixture stops start-up at once.
         app = create_app(settings)
-    except (OptionError, FixtureError) as error:
+    except (OptionError, FixtureError, ScenarioError) as error:
         print(f"mockserver: error: {error}", file=sys.stderr)
         return 2
     with ExitStack() as stack:

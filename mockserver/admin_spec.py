@@ -28,7 +28,7 @@ _ENTRY = {
     "type": "object",
     "required": [
         "seq", "at", "elapsed_ms", "client", "method", "path", "query", "headers", "status",
-        "code", "count", "returned", "limit", "scenario",
+        "code", "count", "returned", "limit", "scenario", "session",
     ],
     "properties": {
         "seq": {"type": "integer", "minimum": 1, "description": "1-based, across workers"},
@@ -48,9 +48,57 @@ _ENTRY = {
         "count": {"type": ["integer", "null"]},
         "returned": {"type": ["integer", "null"], "description": "records in the page"},
         "limit": {"type": ["integer", "null"], "description": "limit served, after the cap"},
-        "scenario": {"type": ["string", "null"]},
+        "scenario": {"type": ["string", "null"], "description": "the scenario that shaped it"},
+        "session": {"type": ["string", "null"], "description": "of /__session/NAME/"},
     },
 }  # fmt: skip
+
+
+_SCENARIO = {
+    "type": "object",
+    "required": ["name"],
+    "additionalProperties": False,
+    "properties": {
+        "name": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"},
+        "match": {
+            "description": "'any' (or left out), or the fields a request must have",
+            "oneOf": [
+                {"const": "any"},
+                {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        "annotationRequestId": {"type": "string", "minLength": 1},
+                        "offset": {"type": "integer", "minimum": 1},
+                        "limit": {"type": "integer", "minimum": 1},
+                    },
+                },
+            ],
+        },
+        "answer": {"enum": [5000, 53003, 401, 402, 403, 4005]},
+        "delay_ms": {"type": "integer", "minimum": 0, "maximum": 60000},
+        "drill": {
+            "oneOf": [
+                {"const": True},
+                {"type": "array", "items": {"enum": ["unknown-enums", "extra-fields"]}},
+            ]
+        },
+        "first": {"type": "integer", "minimum": 1, "description": "fire on the first K matching"},
+        "from": {"type": "integer", "minimum": 1, "description": "fire from the N-th matching on"},
+        "rate": {"type": "number", "minimum": 0, "maximum": 1},
+        "seed": {"type": "integer", "minimum": 0, "description": "the rate form's seed"},
+    },
+}
+_SCENARIO_BODY = {
+    "oneOf": [
+        _SCENARIO,
+        {
+            "type": "object",
+            "required": ["scenarios"],
+            "properties": {"scenarios": {"type": "array", "items": _SCENARIO}},
+        },
+    ]
+}
 
 
 def _format(*choices: str) -> dict[str, Any]:
@@ -67,8 +115,10 @@ ADMIN_SPEC: dict[str, Any] = {
     "info": {
         "title": "Stardust mock admin API",
         "version": "1",
-        "description": "The mock's request journal and its verdict on the client (D47, D48). "
-        "Answers loopback clients only, unless --admin-from allows others.",
+        "description": "The mock's request journal and its verdict on the client (D47, D48), "
+        "scenarios (D67) and clock (D69). Answers loopback clients only, unless --admin-from "
+        "allows others. Every path also exists under /__session/NAME/, scoped to that "
+        "session (D70).",
     },
     "paths": {
         "/__mock/requests": {
@@ -143,6 +193,94 @@ ADMIN_SPEC: dict[str, Any] = {
                         },
                     },
                     "400": _BAD,
+                    "403": _REFUSED,
+                },
+            }
+        },
+        "/__mock/clock": {
+            "get": {
+                "operationId": "getClock",
+                "summary": "The mock's clock: now, frozen or not, its offset from real time (D69)",
+                "responses": {"200": {"description": "The clock"}, "403": _REFUSED},
+            },
+            "put": {
+                "operationId": "setClock",
+                "summary": "Applied in this order: reset, freeze (true/false), set (epoch "
+                "seconds or ISO 8601 with offset), advance (seconds)",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "additionalProperties": False,
+                                "minProperties": 1,
+                                "properties": {
+                                    "reset": {"type": "boolean"},
+                                    "freeze": {"type": "boolean"},
+                                    "set": {"type": ["number", "string"]},
+                                    "advance": {"type": "number"},
+                                },
+                            },
+                            "example": {"advance": 60},
+                        }
+                    },
+                },
+                "responses": {
+                    "200": {"description": "The clock after the change"},
+                    "400": _BAD,
+                    "403": _REFUSED,
+                    "409": {**_MESSAGE, "description": "The mock runs several workers (D68)"},
+                },
+            },
+        },
+        "/__mock/scenarios": {
+            "get": {
+                "operationId": "listScenarios",
+                "summary": "The scenarios set, in order, each with its matched and fired counts",
+                "responses": {"200": {"description": "{scenarios: [...]}"}, "403": _REFUSED},
+            },
+            "post": {
+                "operationId": "addScenarios",
+                "summary": "Set one scenario, or {scenarios: [...]}; a name set before is replaced "
+                "and its count starts again (D67)",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": _SCENARIO_BODY,
+                            "example": {
+                                "name": "example",
+                                "match": {"offset": 2},
+                                "answer": 5000,
+                                "first": 2,
+                            },
+                        }
+                    },
+                },
+                "responses": {
+                    "201": {"description": "Set; the scenarios now set"},
+                    "400": _BAD,
+                    "403": _REFUSED,
+                    "409": {**_MESSAGE, "description": "The mock runs several workers (D68)"},
+                },
+            },
+            "delete": {
+                "operationId": "clearScenarios",
+                "summary": "Remove every scenario",
+                "responses": {"204": {"description": "Removed"}, "403": _REFUSED},
+            },
+        },
+        "/__mock/scenarios/{name}": {
+            "delete": {
+                "operationId": "deleteScenario",
+                "summary": "Remove one scenario",
+                "parameters": [
+                    {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+                "responses": {
+                    "204": {"description": "Removed"},
+                    "404": {**_MESSAGE, "description": "No scenario of that name"},
                     "403": _REFUSED,
                 },
             }

@@ -39,9 +39,13 @@ from mockserver.handlers import (
 )
 from mockserver.index import Index
 from mockserver.journal import Journal, RingJournal
+from mockserver.mock_clock import MockClock
 from mockserver.pages import PageHeads
+from mockserver.provocations import ScenarioBook
+from mockserver.provocations import load_files as load_scenarios
 from mockserver.recording import JournalDoor
 from mockserver.scenarios import FaultInjector
+from mockserver.sessions import Sessions
 from mockserver.signatures import SignatureVerifier
 from mockserver.store import RecordStore
 from mockserver.zones import zone
@@ -60,16 +64,20 @@ def new_request_id() -> str:
 class SignatureMiddleware:
     """Verifies signatures on the API's path before validation, when keys are configured."""
 
-    def __init__(self, app: ASGIApp, verifier: SignatureVerifier) -> None:
+    def __init__(
+        self, app: ASGIApp, verifier: SignatureVerifier, now_ms: Callable[[Scope], int]
+    ) -> None:
         self._app = app
         self._verifier = verifier
+        # The mock's clock, or the request's session's (D69, D70).
+        self._now_ms = now_ms
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].endswith(OPERATION_PATH):
             headers = {
                 name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]
             }
-            self._verifier.verify(headers)
+            self._verifier.verify(headers, self._now_ms(scope))
         await self._app(scope, receive, send)
 
 
@@ -79,8 +87,9 @@ def create_app(
     request_ids: RequestIds = new_request_id,
     now_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
     journal: Journal | None = None,
+    journal_clock: Clock = time.time,
 ) -> AsyncApp:
-    """The mock as an ASGI app; raises FixtureError if a fixture file is wrong.
+    """The mock as an ASGI app; raises FixtureError or ScenarioError if a file is wrong.
 
     With the journal on (D47), requests are recorded in `journal`, or in a new in-memory one:
     `python -m mockserver` passes the journal it reads at exit, or the shared one of its
@@ -96,9 +105,15 @@ def create_app(
         zone=time_zone,
     )
     faults = FaultInjector(settings.fault_rate, settings.latency_ms)
-    stamp = DateStamp(clock, time_zone)
+    # The clock a test may freeze, set or advance (D69): `date`, signatures, growing data.
+    mock_clock = MockClock(clock)
+    stamp = DateStamp(mock_clock.now, time_zone)
     drill = Drill(settings.seed, settings.drills) if settings.drills else None
-    handler = make_record_handler(store, PageHeads(store), faults, stamp, request_ids, drill)
+    book = ScenarioBook(load_scenarios(settings.scenarios))
+    sessions = Sessions(book, mock_clock, stamp, lambda now: DateStamp(now, time_zone))
+    handler = make_record_handler(
+        store, PageHeads(store), faults, stamp, request_ids, drill, sessions, settings.seed
+    )
     rules = compile_rules(operation()["parameters"])
 
     def validate(scope: MutableMapping[str, Any]) -> None:
@@ -120,15 +135,20 @@ def create_app(
     specification = http_200_variant(load_spec()) if settings.http_200_errors else load_spec()
     for base_path in ("", PRODUCTION_PREFIX):
         app.add_api(dict(specification), base_path=base_path, resolver=resolver)
-    error_handler = make_error_handler(stamp, request_ids, settings.http_200_errors)
+    error_handler = make_error_handler(stamp, request_ids, settings.http_200_errors, sessions)
     app.add_error_handler(BusinessError, error_handler)
     app.add_error_handler(Exception, error_handler)
     if settings.signature_keys:
         verifier = SignatureVerifier(
-            settings.signature_keys, settings.signature_skew_seconds, now_ms
+            settings.signature_keys,
+            settings.signature_skew_seconds,
+            now_ms,
         )
         app.add_middleware(
-            SignatureMiddleware, position=MiddlewarePosition.BEFORE_VALIDATION, verifier=verifier
+            SignatureMiddleware,
+            position=MiddlewarePosition.BEFORE_VALIDATION,
+            verifier=verifier,
+            now_ms=lambda scope: sessions.now_ms(scope, now_ms()),
         )
     if settings.journal:
         # Outermost but for Starlette's last-resort 500: it sees every answer, the error
@@ -138,7 +158,13 @@ def create_app(
             JournalDoor,
             position=MiddlewarePosition.BEFORE_EXCEPTION,
             journal=journal,
-            admin=AdminApi(journal, networks(settings.admin_from)),
+            now=journal_clock,
+            admin=AdminApi(
+                journal,
+                networks(settings.admin_from),
+                sessions,
+                single=settings.workers == 1,
+            ),
         )
         app.stardust_journal = journal
     if settings.cors_origins:

@@ -172,6 +172,13 @@ def build_parser(defaults: Settings = DEFAULTS) -> argparse.ArgumentParser:
         help="record no request: no journal, no admin API, no verdict at exit",
     )
     add(
+        "--scenario",
+        action="append",
+        type=Path,
+        metavar="FILE",
+        help="provocations to set at start-up, YAML (repeatable; see docs/client-developers.md)",
+    )
+    add(
         "--admin-from",
         action="append",
         metavar="CIDR",
@@ -292,6 +299,9 @@ def settings_from_arguments(
         raise OptionError(f"--drill: {error}") from None
     if options.fixtures_only and fixtures is None:
         raise OptionError("--fixtures-only: needs fixtures, but --no-fixtures was given")
+    if options.scenario and options.workers > 1:
+        # Scenario counts live in one process (D68): "the first 2" per worker would be 2 x N.
+        raise OptionError("--scenario: needs --workers 1 (scenarios count in one process)")
     return Settings(
         host=options.host,
         port=options.port,
@@ -315,6 +325,7 @@ def settings_from_arguments(
         drills=drills,
         journal=not options.no_journal,
         journal_size=options.journal_size,
+        scenarios=tuple(options.scenario or defaults.scenarios),
         admin_from=_admin_networks(options.admin_from, defaults.admin_from),
     )
 
@@ -324,6 +335,7 @@ def settings_to_environment(settings: Settings) -> str:
     data: dict[str, Any] = asdict(settings)
     data["fixtures"] = str(settings.fixtures) if settings.fixtures else None
     data["signature_keys"] = dict(settings.signature_keys)
+    data["scenarios"] = [str(path) for path in settings.scenarios]
     return json.dumps(data)
 
 
@@ -334,4 +346,5 @@ def settings_from_environment(text: str) -> Settings:
     for key in ("cors_origins", "drills", "admin_from"):
         if key in data:
             data[key] = tuple(data[key])
+    data["scenarios"] = tuple(Path(path) for path in data.get("scenarios", ()))
     return replace(Settings(**{**data, "fixtures": None}), fixtures=fixtures)

@@ -44,3 +44,5 @@ class Settings:
     journal_size: int = 10_000
     # Networks (CIDR) besides loopback whose clients the admin API answers (D48).
     admin_from: tuple[str, ...] = ()
+    # Scenario files set at start-up (D67); none: nothing is provoked unless the admin API sets it.
+    scenarios: tuple[Path, ...] = ()

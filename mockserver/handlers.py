@@ -5,15 +5,20 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, tzinfo
+from typing import TYPE_CHECKING
 
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from mockserver.sessions import Sessions
 
 from mockserver.connexion_door import ConnexionRequest, ConnexionResponse
 from mockserver.drill import Drill
 from mockserver.envelope import error_body, success_body, success_tail
 from mockserver.errors import BusinessError, InvalidParameter, ServiceHiccup
-from mockserver.journal import CODE, COUNT, NOTE, STATUS, Note
+from mockserver.growing import grown_page
+from mockserver.journal import CODE, COUNT, NOTE, SCENARIO, SESSION, STATUS, Note
 from mockserver.pages import PageHeads
 from mockserver.scenarios import FaultInjector, parse_prefer
 from mockserver.store import RecordStore
@@ -98,8 +103,12 @@ def make_record_handler(
     stamp: DateStamp,
     request_ids: RequestIds,
     drill: Drill | None = None,
+    sessions: Sessions | None = None,
+    seed: int = 1,
 ) -> Handler:
     """The handler of `getStatisticsRecord`, closed over its collaborators; it takes the scope."""
+    # The mock's own scenarios (set without a session), a dict the book changes in place.
+    root_scenarios = sessions.root.book.live if sessions is not None else {}
 
     async def get_statistics_record(scope: Scope) -> Answer:
         # The contract-driven validator has already parsed the query (see contract/parameters.py).
@@ -112,30 +121,85 @@ def make_record_handler(
             raise InvalidParameter("Prefer", "forced the outcome code=4005")
         if scenario.forced is not None:
             raise scenario.forced()
-        faults.maybe_fail()
         ids, offset, limit = query["annotationRequestId"], query["offset"], query["limit"]
-        if drill is None:
+        # Scenarios set by the test (D67), or a session's request (D70): the provoked path.
+        # Neither (the suite's traffic, D47's cost): two C-level tests, then the plain page.
+        if root_scenarios or (sessions is not None and SESSION in scope):
+            return await provoked(scope, ids, offset, limit)
+        faults.maybe_fail()
+        return page_answer(scope, ids, offset, limit, drill, stamp)
+
+    def page_answer(
+        scope: Scope,
+        ids: list[str],
+        offset: int,
+        limit: int,
+        page_drill: Drill | None,
+        page_stamp: Callable[[], str],
+    ) -> Answer:
+        if page_drill is None:
             head, count = heads.head_and_count(ids, offset, limit)
             # The journal's note (recording.py; absent with --no-journal): a page's count.
             note: Note | None = scope.get(NOTE)
             if note is not None:
                 note[COUNT] = count
-            return JsonAnswer(head, success_tail(stamp(), request_ids()))
+            return JsonAnswer(head, success_tail(page_stamp(), request_ids()))
         page = store.page(ids, offset, limit)
         drilled: Note | None = scope.get(NOTE)
         if drilled is not None:
             drilled[COUNT] = page.count
-        records = drill.records(page.records)
-        body = drill.envelope(success_body(page.count, records, stamp(), request_ids()))
+        records = page_drill.records(page.records)
+        body = page_drill.envelope(success_body(page.count, records, page_stamp(), request_ids()))
         return Response(body, status_code=200, media_type=JSON)
+
+    async def provoked(scope: Scope, ids: list[str], offset: int, limit: int) -> Answer:
+        """The answer as the scenarios of the request's session (or the mock's) shape it."""
+        assert sessions is not None
+        page_drill = drill
+        page_stamp: Callable[[], str] = stamp
+        session_name: str | None = scope.get(SESSION)
+        if session_name is not None:
+            page_stamp = sessions.named(session_name).stamp
+        fired = sessions.choose(scope, ids, offset, limit)
+        if fired is not None:
+            scenario = fired.scenario
+            noted: Note | None = scope.get(NOTE)
+            if noted is not None:
+                noted[SCENARIO] = scenario.name
+            if scenario.delay_ms:
+                await asyncio.sleep(scenario.delay_ms / 1000)
+            error = scenario.error()
+            if error is not None:
+                raise error
+            if scenario.drill:
+                page_drill = Drill(seed, scenario.drill)
+            if scenario.grow is not None:
+                faults.maybe_fail()
+                # Growth (D71): a prefix of the full order, as the clock or requests go.
+                grown = grown_page(store, ids, offset, limit, fired)
+                if noted is not None:
+                    noted[COUNT] = grown.count
+                records = page_drill.records(grown.records) if page_drill else grown.records
+                body = success_body(grown.count, records, page_stamp(), request_ids())
+                body = page_drill.envelope(body) if page_drill else body
+                return Response(body, status_code=200, media_type=JSON)
+        faults.maybe_fail()
+        return page_answer(scope, ids, offset, limit, page_drill, page_stamp)
 
     return get_statistics_record
 
 
 def make_error_handler(
-    stamp: DateStamp, request_ids: RequestIds, http_200_errors: bool
+    stamp: DateStamp,
+    request_ids: RequestIds,
+    http_200_errors: bool,
+    sessions: Sessions | None = None,
 ) -> Callable[[ConnexionRequest, Exception], ConnexionResponse]:
     """Every failure, expected or not, as the API's envelope; a bug never shows a traceback."""
+
+    def session_stamp(scope: Scope) -> Callable[[], str]:
+        name: str | None = scope.get(SESSION)
+        return stamp if name is None or sessions is None else sessions.named(name).stamp
 
     def handle(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
         outcome = error if isinstance(error, BusinessError) else ServiceHiccup()
@@ -148,7 +212,7 @@ def make_error_handler(
             status_code=status,
             mimetype=JSON,
             content_type=JSON,
-            body=error_body(outcome, stamp(), request_ids()),
+            body=error_body(outcome, session_stamp(request.scope)(), request_ids()),
         )
 
     return handle

@@ -33,22 +33,25 @@ SECRET_HEADERS = frozenset({b"x-sign", b"authorization", b"cookie"})
 # What the handler and the error handler learn about an answer, in a list the recording puts
 # in the ASGI scope: [HTTP status, business code, count]. The handler of a page only writes
 # its `count` (the page's status and code follow); the records it returned and the limit it
-# served are read from the query when an entry is built, not on the request's path. A list
-# survives the shallow copies of the scope that the middlewares make.
+# served are read from the query when an entry is built, not on the request's path. The last
+# slot is the name of the scenario that shaped the answer (D67). A list survives the shallow
+# copies of the scope that the middlewares make.
 NOTE = "stardust.journal"
-STATUS, CODE, COUNT = range(3)
-Note = list[int | None]
+# The session a request belongs to (`/__session/NAME/`, D70), put in the scope by the door.
+SESSION = "stardust.session"
+STATUS, CODE, COUNT, SCENARIO = range(4)
+Note = list[Any]
 # The request's headers, packed (see `packed`).
 Headers = bytes
 SUCCESS = 2000
 
 # A recorded request: (at, elapsed_ms, client, method, path, query, headers, status, code,
-# count). A plain tuple of strings, numbers and bytes: the garbage collector stops tracking
-# such a tuple once it has seen its members, so ten thousand of them kept cost no collection
-# time (a NamedTuple or a list would be scanned at every full collection).
+# count, scenario, session). A plain tuple of strings, numbers and bytes: the garbage
+# collector stops tracking such a tuple once it has seen its members, so ten thousand of them
+# kept cost no collection time (a NamedTuple or a list would be scanned at every full collection).
 Recorded = tuple[
     float, float, "tuple[str, int] | None", str, str, bytes, Headers, int, "int | None",
-    "int | None",
+    "int | None", "str | None", "str | None",
 ]  # fmt: skip
 
 
@@ -68,7 +71,7 @@ def unpacked(headers: bytes) -> list[tuple[bytes, bytes]]:
 
 
 def new_note() -> Note:
-    return [None, None, None]
+    return [None, None, None, None]
 
 
 @cache
@@ -95,7 +98,9 @@ def redacted(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]
 def entry(seq: int, request: Recorded) -> dict[str, Any]:
     """The journal entry as the admin API and `clientjudge.exchanges.from_entry` read it; the
     secret headers' values replaced (D49)."""
-    at, elapsed_ms, client, method, path, query, headers, status, code, count = request
+    at, elapsed_ms, client, method, path, query, headers, status, code, count, scenario, session = (
+        request
+    )
     returned, limit = page_size(query, count) if code == SUCCESS and count is not None else (
         None, None,
     )  # fmt: skip
@@ -115,8 +120,10 @@ def entry(seq: int, request: Recorded) -> dict[str, Any]:
         "count": count,
         "returned": returned,
         "limit": limit,
-        # Reserved for the scenario a request ran under (issue 26).
-        "scenario": None,
+        # The scenario that shaped the answer (D67), so a verdict tells a provoked 5000.
+        "scenario": scenario,
+        # The session of `/__session/NAME/...` (D70), else null.
+        "session": session,
     }
 
 
@@ -143,6 +150,10 @@ class Journal(Protocol):
 
     def clear(self) -> None:
         """Forget every entry; `total` and `dropped` start again from 0, `seq` goes on."""
+        ...
+
+    def last_seq(self) -> int:
+        """The sequence number given last (0 before any); a session's reset starts after it."""
         ...
 
     def close(self) -> None: ...
@@ -183,6 +194,9 @@ class RingJournal:
         # One process, one event loop: no request is recorded between these two lines.
         self._base = self._last()
         self._entries.clear()
+
+    def last_seq(self) -> int:
+        return self._last()
 
     def close(self) -> None:
         pass

@@ -22,6 +22,7 @@ recorded, so that a client that has its answer finds it in the journal (D47)?
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from itertools import chain
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -31,6 +32,8 @@ from mockserver.journal import (
     CODE,
     COUNT,
     NOTE,
+    SCENARIO,
+    SESSION,
     STATUS,
     SUCCESS,
     Journal,
@@ -39,8 +42,10 @@ from mockserver.journal import (
     new_note,
     packed,
 )
+from mockserver.sessions import split
 
 ADMIN_PREFIX = "/__mock/"
+SESSION_PREFIX = "/__session/"
 OPERATION_PATHS = frozenset({OPERATION_PATH, PRODUCTION_PREFIX + OPERATION_PATH})
 # The methods the operation's handler answers (HEAD as GET): their status is noted.
 NOTED_METHODS = frozenset({"GET", "HEAD"})
@@ -56,7 +61,15 @@ def is_below_operation_path(path: str) -> bool:
 class JournalDoor:
     """Records the operation's requests in `journal`; hands `/__mock/` to `admin`."""
 
-    def __init__(self, app: ASGIApp, journal: Journal, admin: ASGIApp) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        journal: Journal,
+        admin: ASGIApp,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        # Real time by default; tests of the exam give a fake clock their clients sleep on.
+        self._now = now
         self._app = app
         self._journal = journal
         self._admin = admin
@@ -75,8 +88,8 @@ class JournalDoor:
             if ring is not None and scope["method"] in NOTED_METHODS:
                 # The common case, inline: no coroutine or Python function of its own, only
                 # C calls (D47's cost). The tuple is RingJournal's: its number, then Recorded.
-                at = time.time()
-                scope[NOTE] = note = [None, None, None]
+                at = self._now()
+                scope[NOTE] = note = [None, None, None, None]
                 try:
                     await self._app(scope, receive, send)
                 finally:
@@ -85,7 +98,7 @@ class JournalDoor:
                         (
                             next(ring.numbers),
                             at,
-                            (time.time() - at) * 1000,
+                            (self._now() - at) * 1000,
                             scope.get("client"),
                             scope["method"],
                             path,
@@ -95,12 +108,16 @@ class JournalDoor:
                             200 if count is not None else note[STATUS] or UNANSWERED,
                             SUCCESS if count is not None else note[CODE],
                             count,
+                            note[SCENARIO],
+                            None,
                         )
                     )
             else:
                 await self._record_watching(scope, receive, send)
         elif path.startswith(ADMIN_PREFIX):
             await self._admin(scope, receive, send)
+        elif path.startswith(SESSION_PREFIX):
+            await self._session(scope, receive, send, path)
         elif is_below_operation_path(path):
             await self._record_watching(scope, receive, send)
         else:
@@ -110,7 +127,7 @@ class JournalDoor:
         self._record_now(
             (
                 at,
-                (time.time() - at) * 1000,
+                (self._now() - at) * 1000,
                 scope.get("client"),
                 scope["method"],
                 scope["path"],
@@ -119,11 +136,29 @@ class JournalDoor:
                 note[STATUS] or UNANSWERED,
                 SUCCESS if note[COUNT] is not None else note[CODE],
                 note[COUNT],
+                note[SCENARIO],
+                scope.get(SESSION),
             )
         )
 
+    async def _session(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
+        """`/__session/NAME/rest`: `rest` served as usual, as that session's (D70)."""
+        found = split(path)
+        if found is None:
+            # Not a session's path after all: Connexion answers it (404), unrecorded.
+            await self._app(scope, receive, send)
+            return
+        name, rest = found
+        scope = {**scope, "path": rest, "raw_path": rest.encode(), SESSION: name}
+        if rest in OPERATION_PATHS or is_below_operation_path(rest):
+            await self._record_watching(scope, receive, send)
+        elif rest.startswith(ADMIN_PREFIX):
+            await self._admin(scope, receive, send)
+        else:
+            await self._app(scope, receive, send)
+
     async def _record_watching(self, scope: Scope, receive: Receive, send: Send) -> None:
-        at = time.time()
+        at = self._now()
         scope[NOTE] = note = new_note()
         recorded = False
 

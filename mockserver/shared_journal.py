@@ -102,5 +102,9 @@ class SharedJournal:
         finally:
             db.execute("COMMIT")
 
+    def last_seq(self) -> int:
+        seq: int = self._db.execute(_LAST_SEQ).fetchone()[0]
+        return seq
+
     def close(self) -> None:
         self._db.close()

@@ -36,8 +36,12 @@ class SignatureVerifier:
         self._skew_ms = skew_seconds * 1000
         self._now_ms = now_ms
 
-    def verify(self, headers: Mapping[str, str]) -> None:
-        """Raise the auth failure a request deserves, or return if it is signed correctly."""
+    def verify(self, headers: Mapping[str, str], now_ms: int | None = None) -> None:
+        """Raise the auth failure a request deserves, or return if it is signed correctly.
+
+        `now_ms` is the time to check `X-TS` against, when the caller knows it (a session's
+        clock, D70); else the verifier's own clock.
+        """
         access_key = headers.get(HEADER_KEY, "")
         timestamp = headers.get(HEADER_TS, "")
         signature = headers.get(HEADER_SIGN, "")
@@ -53,5 +57,6 @@ class SignatureVerifier:
             raise WrongSignature()
         if not _TIMESTAMP.fullmatch(timestamp):
             raise WrongSignature()
-        if abs(self._now_ms() - int(timestamp)) > self._skew_ms:
+        now = self._now_ms() if now_ms is None else now_ms
+        if abs(now - int(timestamp)) > self._skew_ms:
             raise SignatureExpired()

@@ -78,6 +78,10 @@ LONGEST_FIRST = (
     # Issue 20's in-process journal and admin tests, about 1.5 s each (2026-12-06, -n 0).
     "test_admin.py",
     "test_recording.py",
+    # Issue 26: the exam CLI's real exam (8 s wall, -n 0, a loaded machine) and the lessons
+    # proven with reference clients (about 3 s of CPU, 2026-12-06).
+    "test_clientjudge_exam_cli.py",
+    "test_clientjudge_exam.py",
 )
 
 

@@ -56,6 +56,10 @@ PURE_SUITE = {
     # The one rule of evidence every verdict applies (C45).
     "conformance.evidence",
 }
+# The exam (issue 26) examines a client through a running mock: it talks HTTP to the admin API
+# and may start a mock of its own (conformance.launch); the rules never import it.
+EXAMINING = {"clientjudge.exam", "clientjudge.exam_cli"}
+EXAM_MAY_REACH = PURE_SUITE | {"conformance.launch"}
 
 
 def module_name(path: Path) -> str:
@@ -149,8 +153,24 @@ def test_the_server_reaches_only_the_pure_suite_through_the_client_judge() -> No
     assert suite <= PURE_SUITE
 
 
+def test_the_exam_reaches_the_mock_only_over_http() -> None:
+    assert set(of("clientjudge")) >= EXAMINING, "an exam module was renamed: update this test"
+    for name in EXAMINING:
+        ours = {target.split(".")[0] for target in graph()[name]}
+        assert ours <= {"clientjudge", "conformance", "contract"}, name
+        suite = {target for target in graph()[name] if target.split(".")[0] == "conformance"}
+        assert suite <= EXAM_MAY_REACH, name
+        assert third_party(name) <= {"httpx"}, name
+    assert not any(
+        name in graph()[pure]
+        for pure in of("clientjudge")
+        for name in EXAMINING
+        if pure not in EXAMINING
+    )
+
+
 def test_the_client_judge_is_pure() -> None:
-    modules = of("clientjudge")
+    modules = [name for name in of("clientjudge") if name not in EXAMINING]
     assert "clientjudge.verdict" in modules, "the package was renamed: update ARCHITECTURE.md"
     for name in modules:
         ours = {target.split(".")[0] for target in graph()[name]}

@@ -80,12 +80,15 @@ def test_every_default_is_read_from_settings() -> None:
         journal=False,
         journal_size=5,
         admin_from=("10.0.0.0/8",),
+        scenarios=(Path("s.yaml"),),
     )
     default = Settings()
     same = [f.name for f in fields(Settings) if getattr(other, f.name) == getattr(default, f.name)]
     assert same == [], f"give these fields a non-default value here: {same}"
     # --fixtures-only needs fixtures: a folder other than the default one.
     other = replace(other, fixtures=Path("fixtures"))
+    # --scenario needs --workers 1 (D68).
+    other = replace(other, workers=1)
     assert settings_from_arguments([], environment={}, defaults=other) == other
 
 
@@ -155,3 +158,21 @@ def test_journal_options_reach_the_settings() -> None:
 def test_bad_journal_options_name_the_option(arguments: list[str], message: str) -> None:
     with pytest.raises(OptionError, match=message):
         settings_from_arguments(arguments, environment={})
+
+
+def test_scenarios_need_one_worker() -> None:
+    with pytest.raises(OptionError, match=r"^--scenario: needs --workers 1"):
+        settings_from_arguments(["--scenario", "s.yaml", "--workers", "2"], environment={})
+
+
+def test_a_bad_scenario_file_stops_start_up_naming_file_and_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from mockserver.__main__ import main
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("scenarios:\n  - {name: x, answer: 200}\n", encoding="utf-8")
+    assert main(["--scenario", str(bad), "--port", "0"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith(f"mockserver: error: {bad}: scenarios[0].answer: must be one of")
+    assert "\n" not in error

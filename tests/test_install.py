@@ -174,6 +174,7 @@ def test_both_scripts_run_from_another_folder(installed: Installed) -> None:
         ["stardust-conformance", "proxy"],
         ["stardust-conformance", "client-verdict"],
         ["stardust-client-verdict"],
+        ["stardust-exam"],
     )
     for command in commands:
         helped = run([str(installed.bin / command[0]), *command[1:], "--help"], installed.elsewhere)
@@ -194,6 +195,37 @@ def test_both_scripts_run_from_another_folder(installed: Installed) -> None:
     # The page's template travels in the wheel as package data.
     page = installed.elsewhere / "reports" / "conformance" / "report.html"
     assert "<title>" in page.read_text(encoding="utf-8")
+
+
+# A client of the exam (D72): reads one request to the end, reports any failure with exit 1.
+EXAMINED_CLIENT = """
+import sys, httpx
+offset = 1
+while True:
+    body = httpx.get(sys.argv[1] + "/statistics/record",
+                     params={"annotationRequestId": "helix-39", "offset": offset}).json()
+    if body["code"] != 2000:
+        sys.exit(1)
+    if offset * 10 >= body["data"]["count"]:
+        break
+    offset += 1
+"""
+
+
+def test_the_exam_runs_from_another_folder(installed: Installed) -> None:
+    # `stardust-exam` starts the installed mock of its own and writes its page (package data).
+    client = installed.elsewhere / "examined_client.py"
+    client.write_text(EXAMINED_CLIENT)
+    report = installed.elsewhere / "exam-report"
+    done = run(
+        [str(installed.bin / "stardust-exam"), "--lessons", "walk,unknown-id,new-values",
+         "--report-dir", str(report), "--", str(installed.bin / "python"), str(client), "{url}"],
+        installed.elsewhere,
+        env=installed.environment(),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Exam: passed every lesson (3)" in done.stdout
+    assert "unknown-id" in (report / "exam.html").read_text()
 
 
 def ci_job() -> list[dict[str, Any]]:
@@ -317,7 +349,7 @@ def test_a_client_project_uses_the_installed_plugin(light: Installed, tmp_path: 
     done = run_pytest(light.bin / "python", project)
     output = done.stdout + done.stderr
     assert done.returncode == 1, output
-    assert "1 failed, 10 passed" in done.stdout, output
+    assert "1 failed, 12 passed" in done.stdout, output
     assert re.findall(r"^FAILED (\S+)", done.stdout, re.MULTILINE) == [JUDGED_FAILURE]
     assert "AssertionError: the client misused the API (1 request(s) judged;" in output
     assert re.search(r"^E +error paging-short-page-as-end: .+\n^E +fix: \S", output, re.M)

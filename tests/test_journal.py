@@ -25,6 +25,8 @@ def recorded(number: int, headers: tuple[tuple[bytes, bytes], ...] = ()) -> Reco
         200,
         2000,
         1930,
+        None,
+        None,
     )
 
 
@@ -45,6 +47,7 @@ def test_the_entry_has_every_field_in_the_agreed_form() -> None:
         "returned": 10,
         "limit": 10,
         "scenario": None,
+        "session": None,
     }
 
 
@@ -54,8 +57,11 @@ def test_records_and_limit_are_read_from_a_pages_query() -> None:
     assert (entry(1, last)["returned"], entry(1, last)["limit"]) == (930, 1000)
     default = (*recorded(1)[:5], b"annotationRequestId=a", *recorded(1)[6:])
     assert (entry(1, default)["returned"], entry(1, default)["limit"]) == (10, 10)
-    refused = (*recorded(1)[:7], 400, 4005, None)
+    refused = (*recorded(1)[:7], 400, 4005, None, "outage", "s1")
     assert (entry(1, refused)["count"], entry(1, refused)["limit"]) == (None, None)
+    # The scenario that shaped the answer is the entry's (D67).
+    assert (entry(1, refused)["scenario"], entry(1, default)["scenario"]) == ("outage", None)
+    assert (entry(1, refused)["session"], entry(1, default)["session"]) == ("s1", None)
 
 
 def test_headers_are_packed_and_unpacked_as_they_came() -> None:

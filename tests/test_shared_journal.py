@@ -24,6 +24,8 @@ def recorded(worker: int, number: int) -> Recorded:
         200,
         2000,
         1930,
+        None,
+        None,
     )
 
 

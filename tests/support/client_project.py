@@ -131,6 +131,43 @@ def test_a_client_that_reads_every_page(stardust_mock):
     assert stardust_mock.verdict() == {"verdict": "PASS", "requests": 2, "findings": []}
     stardust_mock.assert_client_behaved()
 
+
+def test_each_test_gets_a_session_of_its_own(stardust_session, stardust_mock):
+    neighbour = stardust_mock.session("neighbour")
+    page(neighbour.url, offset=1)
+    stardust_session.add_scenario({"name": "hiccup", "answer": 5000, "first": 1})
+    first = httpx.get(
+        f"{stardust_session.url}/statistics/record", params={"annotationRequestId": DOC_ID}
+    )
+    assert first.json()["code"] == 5000
+    assert len(page(stardust_session.url, limit=5000)) == 1000
+    assert [e["scenario"] for e in stardust_session.requests] == ["hiccup", None]
+    assert stardust_session.url.startswith(stardust_mock.url + "/__session/t")
+    with pytest.raises(AssertionError, match="paging-short-page-as-end"):
+        stardust_session.assert_client_behaved()
+    neighbour.assert_client_behaved()
+    assert [e["session"] for e in neighbour.requests] == ["neighbour"]
+    stardust_session.reset()
+    assert stardust_session.requests == [] and stardust_session.verdict()["requests"] == 0
+
+
+def read_all(url):
+    offset = 1
+    while True:
+        params = {"annotationRequestId": DOC_ID, "offset": offset, "limit": 1000}
+        body = httpx.get(f"{url}/statistics/record", params=params).json()
+        if body["code"] != 2000:
+            raise RuntimeError(f"could not read page {offset}: {body['code']}")
+        if offset * 1000 >= body["data"]["count"]:
+            return
+        offset += 1
+
+
+def test_the_exam_in_a_test(stardust_mock):
+    report = stardust_mock.exam(read_all, lessons=["walk", "unknown-id", "new-values"])
+    assert (report["passed"], report["failed"]) == (3, 0)
+    with pytest.raises(AssertionError, match="unknown-id +FAILED +0"):
+        stardust_mock.exam(lambda url: None, lessons=["unknown-id"])
 """
 
 

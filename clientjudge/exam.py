@@ -1,0 +1,100 @@
+"""The exam: a client run once per lesson, each in a fresh session of a mock, then graded (D72).
+
+`Examiner` talks to a running mock's admin API over an `httpx.Client` (a real one for
+`stardust-exam` and the pytest plugin, an in-process one in tests): it sets a lesson's
+scenarios in a session of its own, runs the client with the session's base URL, reads the
+session's journal and grades it (`lessons.grade`). A run is a callable that takes the base
+URL and returns the client's exit status; an exception it raises counts as the client
+reporting failure, as a non-zero exit does.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from clientjudge.lessons import MAX_ATTEMPTS, SLOW_MS, Lesson, LessonResult, all_lessons, grade
+
+# A run of the client: the base URL in, the exit status out (None: it was stopped).
+Run = Callable[[str], "int | None"]
+
+
+class ExamError(RuntimeError):
+    """The exam could not run (no mock, a mock without the admin API); exit 2."""
+
+
+@dataclass(frozen=True)
+class Report:
+    results: tuple[LessonResult, ...]
+
+    @property
+    def passed(self) -> int:
+        return sum(result.passed for result in self.results)
+
+    @property
+    def failed(self) -> int:
+        return len(self.results) - self.passed
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "lessons": [result.to_json() for result in self.results],
+            "passed": self.passed,
+            "failed": self.failed,
+        }
+
+
+def choose(names: Sequence[str] | None, slow_ms: int = SLOW_MS) -> list[Lesson]:
+    """The lessons named (all, in order, when None); an unknown name is a ValueError."""
+    every = all_lessons(slow_ms)
+    if names is None:
+        return list(every.values())
+    unknown = [name for name in names if name not in every]
+    if unknown or not names:
+        raise ValueError(f"{', '.join(unknown) or 'none'}: choose from {', '.join(every)}")
+    return [every[name] for name in names]
+
+
+class Examiner:
+    """Runs lessons against the mock that `http` reaches (its base URL is the mock's)."""
+
+    def __init__(
+        self, http: httpx.Client, public_url: str, max_attempts: int = MAX_ATTEMPTS
+    ) -> None:
+        self._http = http
+        # The mock's URL as the client under test reaches it.
+        self._public_url = public_url.rstrip("/")
+        self._max_attempts = max_attempts
+        self._token = secrets.token_hex(3)
+
+    def _admin(self, method: str, path: str, body: Any = None) -> httpx.Response:
+        try:
+            answer = self._http.request(method, path, json=body)
+        except httpx.HTTPError as error:
+            raise ExamError(f"the mock does not answer at {self._public_url}: {error}") from None
+        if answer.status_code >= 400:
+            raise ExamError(
+                f"the mock refused {method} {path} ({answer.status_code}): {answer.text[:300]}; "
+                "the exam needs its admin API (the journal on, --workers 1)"
+            )
+        return answer
+
+    def lesson(self, lesson: Lesson, run: Run) -> LessonResult:
+        session = f"/__session/exam-{self._token}-{lesson.name}"
+        for scenario in lesson.scenarios:
+            self._admin("POST", f"{session}/__mock/scenarios", dict(scenario))
+        note = ""
+        try:
+            exit_code = run(self._public_url + session)
+        except Exception as error:
+            # An exception is the client reporting failure, as a non-zero exit is.
+            exit_code, note = 1, f"raised {type(error).__name__}: {error}"[:300]
+        entries = self._admin("GET", f"{session}/__mock/requests").json()["requests"]
+        self._admin("DELETE", f"{session}/__mock/scenarios")
+        return grade(lesson, entries, exit_code, self._max_attempts, note)
+
+    def exam(self, lessons: Sequence[Lesson], run: Run) -> Report:
+        return Report(tuple(self.lesson(lesson, run) for lesson in lessons))

@@ -1,0 +1,166 @@
+"""`stardust-exam`: a client command examined lesson by lesson against the mock (D72, C68).
+
+    stardust-exam [--mock URL] [--lessons a,b] [--json FILE] [--report-dir DIR] -- CMD ARG...
+
+Without `--mock` it starts a mock of its own on a free loopback port (`python -m mockserver`),
+stopped at the end. `{url}` in the command's arguments is the lesson's base URL, which is also
+in the environment as `STARDUST_MOCK_URL`. The client's output goes to standard error, the
+grades to standard output. Exit 0: every lesson passed; 1: one failed; 2: the exam could not
+run (the message says why).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shlex
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import httpx
+
+from clientjudge.exam import ExamError, Examiner, Report, choose
+from clientjudge.grades import render_html, render_text
+from clientjudge.lessons import MAX_ATTEMPTS, SLOW_MS
+from conformance.launch import HOST, ServerDidNotStart, free_port, started
+
+PROG = "stardust-exam"
+URL_VARIABLE = "STARDUST_MOCK_URL"
+# Seconds one lesson's run may take before the client is stopped (a client that retries an
+# outage forever must not hang the exam).
+TIMEOUT = 120.0
+
+
+class UsageError(ValueError):
+    """A bad option; one line naming it, exit 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(prog=PROG, description="Examine a client of GET /statistics/record.")
+    parser.add_argument("--mock", metavar="URL", help="a running mock (default: start one)")
+    parser.add_argument("--lessons", metavar="A,B", help="lessons to run (default: all)")
+    parser.add_argument("--json", type=Path, metavar="FILE", help="write the grades as JSON")
+    parser.add_argument(
+        "--report-dir", type=Path, metavar="DIR", help="write exam.html and exam.json there"
+    )
+    parser.add_argument(
+        "--max-attempts",
+        type=int,
+        default=MAX_ATTEMPTS,
+        metavar="N",
+        help="requests allowed for a page that cannot be had (default %(default)s, D72)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=TIMEOUT,
+        metavar="SECONDS",
+        help="time one lesson's run may take (default %(default)g)",
+    )
+    parser.add_argument(
+        "--slow-ms", type=int, default=SLOW_MS, metavar="MS", help=argparse.SUPPRESS
+    )
+    parser.add_argument("command", nargs=argparse.REMAINDER, help="-- CMD ARG... ({url})")
+    return parser
+
+
+def parse(arguments: Sequence[str]) -> argparse.Namespace:
+    options = build_parser().parse_args(arguments)
+    command = list(options.command)
+    if command and command[0] == "--":
+        command = command[1:]
+    if not command:
+        raise UsageError("the client's command is missing: stardust-exam [OPTIONS] -- CMD ARG...")
+    options.command = command
+    if options.max_attempts < 1:
+        raise UsageError(f"--max-attempts: {options.max_attempts} is not a whole number >= 1")
+    if not options.timeout > 0:
+        raise UsageError(f"--timeout: {options.timeout:g} is not a number of seconds above 0")
+    if not 0 <= options.slow_ms <= 60_000:
+        raise UsageError(f"--slow-ms: {options.slow_ms} is not between 0 and 60000")
+    if options.mock is not None and not options.mock.startswith(("http://", "https://")):
+        raise UsageError(f"--mock: {options.mock!r} is not an http:// or https:// URL")
+    try:
+        names = options.lessons.split(",") if options.lessons is not None else None
+        options.chosen = choose([n.strip() for n in names] if names else names, options.slow_ms)
+    except ValueError as error:
+        raise UsageError(f"--lessons: {error}") from None
+    return options
+
+
+@contextlib.contextmanager
+def own_mock() -> Iterator[str]:
+    """A mock of the exam's own on a free loopback port, stopped on exit."""
+    port = free_port()
+    url = f"http://{HOST}:{port}"
+    command = [sys.executable, "-m", "mockserver", "--host", HOST, "--port", str(port)]
+    command += ["--log-level", "warning", "--no-access-log"]
+    try:
+        with started(command, url + "/__mock/openapi.json", stdout=subprocess.DEVNULL):
+            yield url
+    except ServerDidNotStart as error:
+        raise ExamError(f"the exam's own mock did not start: {error}") from None
+
+
+def run_command(command: list[str], timeout: float, url: str) -> int | None:
+    """The client's command with `{url}` replaced; its exit status, None when it was stopped."""
+    line = [part.replace("{url}", url) for part in command]
+    try:
+        done = subprocess.run(
+            line,
+            env={**os.environ, URL_VARIABLE: url},
+            stdout=sys.stderr,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return None
+    except OSError as error:
+        raise ExamError(f"cannot run {line[0]!r}: {error.strerror or error}") from None
+    return done.returncode
+
+
+def write_reports(report: Report, options: argparse.Namespace, command: str) -> None:
+    data = report.to_json()
+    if options.json is not None:
+        options.json.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    if options.report_dir is not None:
+        options.report_dir.mkdir(parents=True, exist_ok=True)
+        (options.report_dir / "exam.json").write_text(json.dumps(data, indent=2) + "\n")
+        (options.report_dir / "exam.html").write_text(render_html(data, command))
+
+
+def main(arguments: Sequence[str] | None = None) -> int:
+    try:
+        options = parse(sys.argv[1:] if arguments is None else arguments)
+    except UsageError as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 2
+    command = shlex.join(options.command)
+    try:
+        with contextlib.ExitStack() as stack:
+            url = options.mock.rstrip("/") if options.mock else stack.enter_context(own_mock())
+            http = stack.enter_context(httpx.Client(base_url=url, timeout=30))
+            examiner = Examiner(http, url, options.max_attempts)
+            report = examiner.exam(
+                options.chosen, lambda base: run_command(options.command, options.timeout, base)
+            )
+            write_reports(report, options, command)
+    except (ExamError, OSError) as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 2
+    print(render_text(report.to_json(), command))
+    return 0 if not report.failed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""clientjudge/exam.py and lessons.py: each lesson proven both ways with reference clients (D72)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import pytest
+
+from clientjudge.exam import Examiner, Report, choose
+from mockserver.app import create_app
+from mockserver.config import Settings
+from tests.support.exam_clients import BAD, GOOD, Client
+from tests.support.inprocess import BASE_URL, InProcessTransport
+from tests.support.journal import T0
+
+# The slow lesson's page takes this long here (3 s by default): real time, in the app.
+SLOW_MS = 30
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def time(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@contextmanager
+def examiner() -> Iterator[tuple[Examiner, httpx.Client, FakeTime]]:
+    clock = FakeTime()
+    app = create_app(Settings(), journal_clock=clock.time)
+    with httpx.Client(transport=InProcessTransport(app), base_url=BASE_URL, timeout=30) as http:
+        yield Examiner(http, BASE_URL), http, clock
+
+
+def sit(client: Client) -> Report:
+    with examiner() as (exam, http, clock):
+        return exam.exam(choose(None, SLOW_MS), lambda url: client(http, url, clock.sleep))
+
+
+@pytest.mark.parametrize("name", sorted(GOOD))
+def test_a_good_client_passes_every_lesson(name: str) -> None:
+    report = sit(GOOD[name])
+    failed = {r.name: r.findings for r in report.results if not r.passed}
+    assert failed == {}
+    assert report.passed == 7 and report.failed == 0
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_a_bad_client_fails_exactly_its_lessons(name: str) -> None:
+    client, expected = BAD[name]
+    report = sit(client)
+    failed = {r.name: {f["rule"] for f in r.findings} for r in report.results if not r.passed}
+    assert failed == expected
+    assert report.failed == len(expected)
+
+
+def test_the_report_as_json() -> None:
+    client, _ = BAD["gives_up_silently"]
+    data = sit(client).to_json()
+    assert set(data) == {"lessons", "passed", "failed"} and (data["passed"], data["failed"]) == (
+        5,
+        2,
+    )
+    outage = next(lesson for lesson in data["lessons"] if lesson["name"] == "outage")
+    assert outage["passed"] is False and outage["exit_code"] == 0
+    assert [f["rule"] for f in outage["findings"]] == ["exam-silent-loss"]
+    assert outage["findings"][0]["fix"]
+
+
+def test_an_exception_is_the_client_reporting_failure() -> None:
+    def raises(url: str) -> int:
+        raise RuntimeError("cannot read")
+
+    with examiner() as (exam, _http, _clock):
+        report = exam.exam(choose(["outage", "walk"]), raises)
+    outage, walk = report.results
+    assert outage.passed and outage.exit_code == 1 and "RuntimeError" in outage.note
+    assert not walk.passed and [f["rule"] for f in walk.findings] == ["exam-exit-status"]
+
+
+def test_unknown_lessons_are_refused() -> None:
+    with pytest.raises(ValueError, match="lunch: choose from walk, hiccup, outage"):
+        choose(["walk", "lunch"])
+
+
+def test_the_documented_lessons_are_the_lessons() -> None:
+    from clientjudge.lessons import LESSON_NAMES
+    from conformance.launch import ROOT
+
+    text = (ROOT / "docs" / "client-developers.md").read_text()
+    table = text[text.index("| lesson | what the mock does |") :]
+    documented = [line.split("`")[1] for line in table.splitlines()[2:] if line.startswith("| `")]
+    assert tuple(documented) == LESSON_NAMES
+    assert (ROOT / "docs" / "examples" / "exam_client.py").is_file()

@@ -1,0 +1,82 @@
+"""clientjudge/exam_cli.py: `stardust-exam` (D72, C68)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from clientjudge.exam_cli import main
+
+# A client as a team would write it: reads one request to the end, gives up at once on a
+# 53003 (exit 1) and, if asked to, hides it (exit 0). Only what Python ships, and httpx.
+CLIENT = """
+import os, sys, httpx
+hide = sys.argv[2] == "hide"
+offset = 1
+while True:
+    body = httpx.get(sys.argv[1] + "/statistics/record",
+                     params={"annotationRequestId": "helix-39", "offset": offset}).json()
+    if body["code"] != 2000:
+        sys.exit(0 if hide else 1)
+    if offset * 10 >= body["data"]["count"]:
+        break
+    offset += 1
+assert os.environ["STARDUST_MOCK_URL"] == sys.argv[1]
+"""
+
+
+@pytest.mark.parametrize(
+    ("arguments", "says"),
+    [
+        ([], "the client's command is missing"),
+        (["--lessons", "walk,nap", "--", "x"], "--lessons: nap: choose from walk, hiccup"),
+        (["--max-attempts", "0", "--", "x"], "--max-attempts: 0 is not a whole number >= 1"),
+        (["--mock", "localhost:8080", "--", "x"], "--mock: 'localhost:8080' is not an http"),
+        (["--timeout", "abc", "--", "x"], "--timeout: invalid float value: 'abc'"),
+    ],
+)
+def test_bad_options_are_one_line_and_exit_2(
+    arguments: list[str], says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(arguments) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("stardust-exam: error: ") and says in error
+    assert "\n" not in error
+
+
+def test_a_mock_that_does_not_answer_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    # Port 9 (discard) on loopback: nothing listens there.
+    assert main(["--mock", "http://127.0.0.1:9", "--lessons", "walk", "--", "true"]) == 2
+    assert "the mock does not answer at http://127.0.0.1:9" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_an_exam_of_a_real_client_with_the_exams_own_mock(tmp_path: Path) -> None:
+    script = tmp_path / "client.py"
+    script.write_text(CLIENT)
+
+    def exam(mode: str) -> tuple[int, str, dict[str, object]]:
+        out = tmp_path / f"{mode}.json"
+        done = subprocess.run(
+            [sys.executable, "-m", "clientjudge.exam_cli", "--lessons", "walk,unknown-id",
+             "--json", str(out), "--report-dir", str(tmp_path / mode), "--",
+             sys.executable, str(script), "{url}", mode],
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        return done.returncode, done.stdout, json.loads(out.read_text())
+
+    code, text, data = exam("report")
+    assert code == 0, text
+    assert (data["passed"], data["failed"]) == (2, 0)
+    assert "Exam: passed every lesson (2)" in text
+    code, text, data = exam("hide")
+    assert code == 1
+    lessons = {lesson["name"]: lesson for lesson in data["lessons"]}  # type: ignore[attr-defined]
+    assert lessons["unknown-id"]["findings"][0]["rule"] == "exam-silent-loss"
+    assert "unknown-id   FAILED  0" in text
+    page = (tmp_path / "hide" / "exam.html").read_text()
+    assert "exam-silent-loss" in page and "<table>" in page
