@@ -29,5 +29,5 @@ def test_the_d_numbers_are_the_docs_table_read_by_check() -> None:
 
 
 def test_sources_are_joined_and_a_phase_error_names_c1() -> None:
-    assert sources("multiple_ids_ordering") == "D7, D16"
+    assert sources("multiple_ids_ordering") == "D7, D16, D58"
     assert sources("schemathesis") == "C1"

@@ -144,4 +144,4 @@ def test_parallel_clients_each_get_their_own_verdict() -> None:
     for name, (entries, verdict) in result["sessions"].items():
         assert [e["query"].split("offset=")[1] for e in entries] == ["1", "2", "3"], name
         assert {e["session"] for e in entries} == {name}
-        assert verdict == {"requests": 3, "findings": []}
+        assert verdict == {"verdict": "PASS", "requests": 3, "findings": []}
