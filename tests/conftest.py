@@ -51,37 +51,33 @@ def pytest_configure(config: pytest.Config) -> None:
 # other core idles. Every file over a second, by its time in a `make test` run (2026-11-29);
 # the rest keep their order.
 LONGEST_FIRST = (
-    "test_conformance.py",
-    "test_install.py",
-    "test_http_limits.py",
-    "test_proxy.py",
-    "test_faults.py",
-    "test_first_hour.py",
-    # node against a mock (estimated, 2026-12-06: the machine was too busy to time it).
-    "test_client_developers.py",
-    "test_soak.py",
-    "test_robustness.py",
-    "test_workers.py",
-    # Chromium's start, and matplotlib's import and charts (measured 2026-12-06, busy machine).
-    "test_pages_in_browser.py",
-    "test_bench_charts.py",
-    "test_soak_charts.py",
-    "test_generator.py",
-    "test_negative_schemathesis.py",
-    "test_signatures.py",
-    "test_cors_drill_variant.py",
-    "test_determinism.py",
-    "test_generated_client.py",
-    "test_server.py",
-    "test_store.py",
-    "test_clientjudge_reference_clients.py",
-    # Issue 20's in-process journal and admin tests, about 1.5 s each (2026-12-06, -n 0).
-    "test_admin.py",
-    "test_recording.py",
-    # Issue 26: the exam CLI's real exam (8 s wall, -n 0, a loaded machine) and the lessons
-    # proven with reference clients (about 3 s of CPU, 2026-12-06).
-    "test_clientjudge_exam_cli.py",
-    "test_clientjudge_exam.py",
+    # Seconds each file took in a `make test` run on a quiet machine (2026-12-06, 04:50 UTC,
+    # `--durations=0` summed by file), longest first.
+    "test_conformance.py",  # 26
+    "test_install.py",  # 10
+    "test_proxy.py",  # 9.9
+    "test_http_limits.py",  # 9.3
+    "test_faults.py",  # 5.6
+    "test_workers.py",  # 3.2
+    "test_first_hour.py",  # 3.1
+    "test_generator.py",  # 2.7
+    "test_pages_in_browser.py",  # 2.3
+    "test_bench_charts.py",  # 1.8
+    "test_client_developers.py",  # 1.7
+    "test_cors_drill_variant.py",  # 1.5
+    "test_access_log.py",  # 1.4
+    "test_clientjudge_exam.py",  # 1.3
+    "test_store.py",  # 1.1
+    "test_signatures.py",  # 1.1
+    "test_clientjudge_reference_clients.py",  # 1.1
+    "test_determinism.py",  # 1.0
+    "test_generated_client.py",  # 1.0
+    "test_negative_schemathesis.py",  # 1.0
+    "test_architecture.py",  # 0.9
+    "test_server.py",  # 0.9
+    "test_provocations.py",  # 0.7
+    "test_install_lock.py",  # 0.7
+    "test_progress.py",  # 0.6
 )
 
 

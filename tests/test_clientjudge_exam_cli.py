@@ -54,7 +54,8 @@ def test_a_mock_that_does_not_answer_is_exit_2(capsys: pytest.CaptureFixture[str
     assert "the mock does not answer at http://127.0.0.1:9" in capsys.readouterr().err
 
 
-@pytest.mark.slow
+# The heavy tier (CI, make test-heavy): seconds of processes, kept out of make test's minute.
+@pytest.mark.heavy
 def test_an_exam_of_a_real_client_with_the_exams_own_mock(tmp_path: Path) -> None:
     script = tmp_path / "client.py"
     script.write_text(CLIENT)

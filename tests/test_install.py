@@ -165,6 +165,8 @@ def test_the_installed_package_reads_its_own_copies(installed: Installed) -> Non
     assert ROOT not in spec.parents and installed.bin.parent in spec.parents
 
 
+# The heavy tier (CI, make test-heavy): seconds of processes, kept out of make test's minute.
+@pytest.mark.heavy
 def test_both_scripts_run_from_another_folder(installed: Installed) -> None:
     # Every subcommand too: a subpackage left out of the wheel (conformance/proxy once was)
     # only fails when its command is run.
@@ -212,6 +214,9 @@ while True:
 """
 
 
+# The heavy tier (CI, make test-heavy): seven lessons of a real client, some seconds each;
+# the lessons themselves are proven both ways in-process (tests/test_clientjudge_exam.py).
+@pytest.mark.heavy
 def test_the_exam_runs_from_another_folder(installed: Installed) -> None:
     # `stardust-exam` starts the installed mock of its own and writes its page (package data).
     client = installed.elsewhere / "examined_client.py"
@@ -243,6 +248,8 @@ def substitute(value: str, context: dict[str, str]) -> str:
     return re.sub(r"\$\{\{\s*(\w+\.\w+)\s*\}\}", lambda m: context[m.group(1)], value)
 
 
+# The heavy tier (CI, make test-heavy): seconds of processes, kept out of make test's minute.
+@pytest.mark.heavy
 def test_the_ci_recipe_runs_against_a_mock_with_signature_keys(
     installed: Installed, tmp_path: Path
 ) -> None:

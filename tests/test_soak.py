@@ -94,7 +94,8 @@ def test_no_options_give_the_default_options() -> None:
     assert options_from_arguments([]) == SoakOptions()
 
 
-@pytest.mark.slow
+# The heavy tier (CI, make test-heavy): seconds of processes, kept out of make test's minute.
+@pytest.mark.heavy
 def test_a_short_soak_of_a_real_mock_passes_and_writes_its_report(tmp_path: Path) -> None:
     arguments = ["--duration", "1", "--warmup", "0.3", "--clients", "2", "--report-dir"]
     assert main([*arguments, str(tmp_path)]) == 0
