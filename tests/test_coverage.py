@@ -20,19 +20,7 @@ from conformance.coverage import (
     summary_lines,
 )
 from conformance.exchange import Exchange
-
-BASE = "http://127.0.0.1:9/statistics/record"
-
-
-def envelope(code: int, data: Any = None) -> dict[str, Any]:
-    return {
-        "code": code,
-        "message": "",
-        "data": data,
-        "date": "",
-        "requestId": "",
-        "success": code == 2000,
-    }
+from tests.support.reports import BASE, envelope
 
 
 def page(query: str, count: int, records: list[dict[str, Any]]) -> Exchange:

@@ -88,7 +88,9 @@ def test_clients_that_disconnect_mid_request_do_not_hurt_the_server(mock: Runnin
     assert mock.process.poll() is None
 
 
-@pytest.mark.slow
+# The heavy tier (CI, make test-heavy): a multi-worker or draining process, seconds each;
+# make test keeps the in-process proof of the same rule.
+@pytest.mark.heavy
 def test_sigterm_drains_the_request_in_flight_and_exits_zero() -> None:
     with mock_server() as server:
         answers: list[httpx.Response] = []

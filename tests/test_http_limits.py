@@ -338,7 +338,9 @@ def test_oversized_requests_read_their_status_while_the_server_is_loaded(
     assert served and set(served) == {200}
 
 
-@pytest.mark.slow
+# The heavy tier (CI, make test-heavy): a multi-worker or draining process, seconds each;
+# make test keeps the in-process proof of the same rule.
+@pytest.mark.heavy
 def test_every_worker_process_has_the_deadline() -> None:
     arguments = ("--workers", "2", "--head-timeout", f"{HEAD_TIMEOUT:g}")
     with mock_server(*arguments) as server, contextlib.ExitStack() as stack:

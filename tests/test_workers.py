@@ -45,7 +45,9 @@ def cpu_ticks(pid: int) -> int:
     return int(fields[11]) + int(fields[12])
 
 
-@pytest.mark.slow
+# The heavy tier (CI, make test-heavy): a multi-worker or draining process, seconds each;
+# make test keeps the in-process proof of the same rule.
+@pytest.mark.heavy
 def test_two_workers_serve_the_data_of_one_worker_with_the_same_seed() -> None:
     # One worker is the app itself: asked in-process, it needs no process of its own.
     with in_process(Settings(seed=1)) as single:

@@ -18,7 +18,7 @@ BASE = "http://127.0.0.1:9/statistics/record"
 HOSTILE = '<script>alert(1)</script><img src="http://127.0.0.1:9/x.png">'
 
 
-def _envelope(code: int, data: Any = None) -> dict[str, Any]:
+def envelope(code: int, data: Any = None) -> dict[str, Any]:
     return {
         "code": code,
         "message": "",
@@ -33,11 +33,11 @@ def exchanges() -> dict[str, list[Exchange]]:
     records = [{"id": n, "status": 1, "poolType": 0, "actionType": 0} for n in range(1, 4)]
     page = Exchange.build(
         "GET", f"{BASE}?annotationRequestId=a&offset=2&limit=2", 200,
-        _envelope(2000, {"count": 9, "data": records}), text='{"code":2000,"count":9}',
+        envelope(2000, {"count": 9, "data": records}), text='{"code":2000,"count":9}',
         request_headers={"X-SIGN": "0123456789abcdef0123456789abcdef", "X-TS": "1"},
     )  # fmt: skip
     refused = Exchange.build(
-        "GET", f"{BASE}?annotationRequestId=a&offset=0", 200, _envelope(4005), text=HOSTILE
+        "GET", f"{BASE}?annotationRequestId=a&offset=0", 200, envelope(4005), text=HOSTILE
     )
     return {"schemathesis": [refused], "semantic": [page]}
 
