@@ -21,11 +21,12 @@ from tests.support.charts import BENCH, SOAK
 
 pytestmark = pytest.mark.slow
 CHROMIUM = find()
-needs_chromium = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="no Chromium found (/usr/bin/chromium, chromium, google-chrome): "
-    "apt-get install chromium to run the browser tests",
+# CI installs it (.ci/run); a machine without it skips these tests and says what to install.
+NO_CHROMIUM = (
+    "no Chromium found (/usr/bin/chromium, chromium, google-chrome): "
+    "apt-get install chromium to run the browser tests"
 )
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason=NO_CHROMIUM)
 # Read from the rendered DOM: the sections, and each picture's size as laid out.
 READ = """JSON.stringify({
   sections: [...document.querySelectorAll('section')].map(s => s.id),
@@ -42,7 +43,7 @@ BROKEN = """<!doctype html><html><body><p>broken</p>
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Page]]:
     if CHROMIUM is None:
-        pytest.skip("no Chromium found")
+        pytest.skip(NO_CHROMIUM)
     folder = tmp_path_factory.mktemp("pages")
     reports.write(folder)
     (folder / "bench.html").write_text(bench_page(BENCH), encoding="utf-8")
