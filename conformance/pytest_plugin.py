@@ -97,8 +97,40 @@ class MockOptions:
         return {KEYS_VARIABLE: json.dumps(dict(self.signature_keys))} if self.signature_keys else {}
 
 
+class _Journal:
+    """What a mock and each of its sessions answer alike: the journal, the verdict, and the
+    assertion on it; each reads them under its own base URL through its `_admin`."""
+
+    # Given by each class below (a dataclass field, a property): declared here for the checker
+    # only, since a property on this base would shadow the dataclass's field.
+    if TYPE_CHECKING:
+
+        @property
+        def url(self) -> str: ...
+
+        def _admin(self, method: str, path: str, body: Any = None) -> httpx.Response: ...
+
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        """The journal's entries, oldest first (the newest --journal-size of them)."""
+        entries: list[dict[str, Any]] = self._admin("GET", ADMIN_REQUESTS).json()["requests"]
+        return entries
+
+    def verdict(self) -> dict[str, Any]:
+        """`{"verdict", "requests": N, "findings": [{"rule", "severity", "message", "fix",
+        "see", "requests"}]}`"""
+        verdict: dict[str, Any] = self._admin("GET", ADMIN_VERDICT).json()
+        return verdict
+
+    def assert_client_behaved(self) -> None:
+        """Raise AssertionError listing every error and warning, with its rule and its fix."""
+        # pytest shows the client's test, not this frame.
+        __tracebackhide__ = True
+        assert_behaved(self.verdict(), self.url)
+
+
 @dataclass(frozen=True)
-class StardustMock:
+class StardustMock(_Journal):
     """A running mock: where it answers, and the settings it was started with."""
 
     url: str
@@ -110,7 +142,7 @@ class StardustMock:
     def operation_url(self) -> str:
         return self.url + OPERATION_PATH
 
-    def _admin(self, method: str, path: str) -> httpx.Response:
+    def _admin(self, method: str, path: str, body: Any = None) -> httpx.Response:
         if not self.settings.journal:
             raise RuntimeError(
                 "stardust_mock: this mock was started with --no-journal, so it keeps no "
@@ -120,26 +152,9 @@ class StardustMock:
         response.raise_for_status()
         return response
 
-    @property
-    def requests(self) -> list[dict[str, Any]]:
-        """The journal's entries, oldest first (the newest --journal-size of them)."""
-        entries: list[dict[str, Any]] = self._admin("GET", ADMIN_REQUESTS).json()["requests"]
-        return entries
-
     def reset(self) -> None:
         """Empty the journal: the verdict then judges only what comes after."""
         self._admin("DELETE", ADMIN_REQUESTS)
-
-    def verdict(self) -> dict[str, Any]:
-        """`{"requests": N, "findings": [{"rule", "severity", "message", "fix", "requests"}]}`"""
-        verdict: dict[str, Any] = self._admin("GET", ADMIN_VERDICT).json()
-        return verdict
-
-    def assert_client_behaved(self) -> None:
-        """Raise AssertionError listing every error and warning, with its rule and its fix."""
-        # pytest shows the client's test, not this frame.
-        __tracebackhide__ = True
-        assert_behaved(self.verdict(), self.url)
 
     def exam(
         self,
@@ -176,7 +191,7 @@ class StardustMock:
 
 
 @dataclass(frozen=True)
-class MockSession:
+class MockSession(_Journal):
     """One session of a running mock; give the client `.url` as its base URL."""
 
     mock: StardustMock
@@ -198,25 +213,11 @@ class MockSession:
             raise RuntimeError(f"stardust_mock: {method} {path}: {response.text}")
         return response
 
-    @property
-    def requests(self) -> list[dict[str, Any]]:
-        """This session's journal entries, oldest first."""
-        entries: list[dict[str, Any]] = self._admin("GET", ADMIN_REQUESTS).json()["requests"]
-        return entries
-
     def reset(self) -> None:
         """A fresh session: its journal view emptied, its scenarios removed, its clock real."""
         self._admin("DELETE", ADMIN_REQUESTS)
         self._admin("DELETE", ADMIN_SCENARIOS)
         self._admin("PUT", ADMIN_CLOCK, {"reset": True})
-
-    def verdict(self) -> dict[str, Any]:
-        verdict: dict[str, Any] = self._admin("GET", ADMIN_VERDICT).json()
-        return verdict
-
-    def assert_client_behaved(self) -> None:
-        __tracebackhide__ = True
-        assert_behaved(self.verdict(), self.url)
 
     def add_scenario(self, scenario: Mapping[str, Any]) -> None:
         """Set a scenario for this session (D67), e.g. `{"name": "x", "answer": 5000}`."""
