@@ -39,6 +39,10 @@ VERDICT = "/__mock/verdict"
 SPEC = "/__mock/openapi.json"
 SCENARIOS = "/__mock/scenarios"
 CLOCK = "/__mock/clock"
+# Under /__session/NAME/: the session's requests alone, or with those sent without a prefix
+# since its reset too (D75, the pytest plugin's view of a test).
+NONE, UNPREFIXED = "none", "unprefixed"
+INCLUDE = (NONE, UNPREFIXED)
 # An admin body is a few scenarios or a clock setting: anything larger is a mistake.
 MAX_BODY = 256 * 1024
 
@@ -217,18 +221,23 @@ class AdminApi:
             logger.exception("admin API: %s %s failed", scope["method"], scope["path"])
             return problem(500, f"the admin API failed: {type(error).__name__}: {error}")
 
-    def _page(self, scope: Scope, since: int = 0, limit: int | None = None) -> Page:
+    def _page(
+        self, scope: Scope, since: int = 0, limit: int | None = None, include: str = NONE
+    ) -> Page:
         """The journal as this path sees it: all of it, or one session's since its reset.
 
         A session's `dropped` counts the entries of any session the journal dropped after the
         session's reset: exact when the journal kept everything, an upper bound otherwise.
+        `include=unprefixed` adds the requests sent since that reset without a session prefix
+        (D75): a test's view, where a client made before the test keeps the whole mock's URL.
         """
         name: str | None = scope.get(SESSION)
         if name is None:
             return self._journal.read(since, limit)
         start = self._sessions.named(name).since
         every = self._journal.read(max(since, start))
-        mine = [entry for entry in every.entries if entry.get("session") == name]
+        mine_or = (name, None) if include == UNPREFIXED else (name,)
+        mine = [entry for entry in every.entries if entry.get("session") in mine_or]
         oldest = self._journal.read(0, 1).entries
         lost = max(0, oldest[0]["seq"] - 1 - start) if oldest else 0
         dropped = min(every.dropped, lost)
@@ -238,11 +247,11 @@ class AdminApi:
         return self._sessions.of(scope)
 
     def _requests(self, scope: Scope, body: bytes) -> Response:
-        query = query_of(scope, ("since", "limit", "format"))
+        query = query_of(scope, ("since", "limit", "format", "include"))
         since = whole_number(query, "since", 0) or 0
         limit = whole_number(query, "limit", 1)
         form = choice(query, "format", ("json", "har"))
-        page = self._page(scope, since, limit)
+        page = self._page(scope, since, limit, choice(query, "include", INCLUDE))
         if form == "har":
             # HAR 1.2 of the same entries, secrets redacted, each with its `_seq` (D48).
             return json_answer(to_har([from_entry(entry) for entry in page.entries]))
@@ -259,8 +268,10 @@ class AdminApi:
         return Response(status_code=204)
 
     def _verdict(self, scope: Scope, body: bytes) -> Response:
-        form = choice(query_of(scope, ("format",)), "format", ("json", "html"))
-        verdict = judge([from_entry(entry) for entry in self._page(scope).entries])
+        query = query_of(scope, ("format", "include"))
+        form = choice(query, "format", ("json", "html"))
+        page = self._page(scope, include=choice(query, "include", INCLUDE))
+        verdict = judge([from_entry(entry) for entry in page.entries])
         if form == "html":
             return HTMLResponse(render_html(verdict))
         return json_answer(verdict.to_json())

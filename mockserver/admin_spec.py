@@ -110,6 +110,18 @@ def _format(*choices: str) -> dict[str, Any]:
     }
 
 
+# Read under /__session/NAME/ only: the session's own requests, or with those sent to the
+# whole mock's URL (no prefix) since the session's last reset (D75).
+_INCLUDE: dict[str, Any] = {
+    "name": "include",
+    "in": "query",
+    "required": False,
+    "description": "under /__session/NAME/: `unprefixed` adds the requests sent without a "
+    "session prefix since the session's last reset (D75); without a prefix, every entry is "
+    "read anyway",
+    "schema": {"type": "string", "enum": ["none", "unprefixed"], "default": "none"},
+}
+
 ADMIN_SPEC: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {
@@ -141,6 +153,7 @@ ADMIN_SPEC: dict[str, Any] = {
                         "schema": {"type": "integer", "minimum": 1},
                     },
                     _format("json", "har"),
+                    _INCLUDE,
                 ],
                 "responses": {
                     "200": {
@@ -174,7 +187,7 @@ ADMIN_SPEC: dict[str, Any] = {
             "get": {
                 "operationId": "getVerdict",
                 "summary": "How the client used the API, judged over the kept entries",
-                "parameters": [_format("json", "html")],
+                "parameters": [_format("json", "html"), _INCLUDE],
                 "responses": {
                     "200": {
                         "description": "The verdict (format=html: the same, as a page)",

@@ -66,7 +66,11 @@ def test_delete_empties_the_journal(make_client: ClientFactory) -> None:
 @pytest.mark.parametrize(
     ("path", "query", "message"),
     [
-        (REQUESTS, "sinse=1", "unknown parameter 'sinse'; this path accepts: since, limit, format"),
+        (
+            REQUESTS,
+            "sinse=1",
+            "unknown parameter 'sinse'; this path accepts: since, limit, format, include",
+        ),
         (REQUESTS, "since=abc", "since: 'abc' is not a whole number of at least 0"),
         (REQUESTS, "since=-1", "since: '-1' is not a whole number of at least 0"),
         (REQUESTS, "limit=0", "limit: '0' is not a whole number of at least 1"),

@@ -78,6 +78,32 @@ def test_a_sessions_reset_leaves_the_others(http: httpx.Client) -> None:
     assert requests_of(http)["total"] == 3
 
 
+def test_a_sessions_view_can_include_the_unprefixed_requests_since_its_reset(
+    http: httpx.Client,
+) -> None:
+    # D75: the pytest plugin's view of a test, where a client made before the test (a
+    # session-scoped fixture) still sends to the whole mock's URL.
+    get_page(http, "", 1)  # before the reset: not the test's
+    get_page(http, base("a"))
+    assert http.delete(base("a") + "/__mock/requests").status_code == 204
+    get_page(http, "", 2)
+    get_page(http, base("a"), 3)
+    get_page(http, base("b"), 4)  # another session's: never in a's view
+    view = http.get(base("a") + "/__mock/requests", params={"include": "unprefixed"}).json()
+    assert [(e["session"], "offset=2" in e["query"]) for e in view["requests"]] == [
+        (None, True),
+        ("a", False),
+    ]
+    assert view["total"] == 2
+    alone = requests_of(http, base("a"))["requests"]
+    assert [e["session"] for e in alone] == ["a"]
+    judged = http.get(base("a") + "/__mock/verdict", params={"include": "unprefixed"}).json()
+    assert judged["requests"] == 2
+    assert http.get(base("a") + "/__mock/verdict").json()["requests"] == 1
+    bad = http.get(base("a") + "/__mock/verdict", params={"include": "all"})
+    assert bad.status_code == 400 and "include: 'all' is not one of none, unprefixed" in bad.text
+
+
 def test_scenarios_and_clock_are_per_session(http: httpx.Client) -> None:
     http.post(base("a") + "/__mock/scenarios", json={"name": "down", "answer": 5000})
     http.put(base("a") + "/__mock/clock", json={"freeze": True, "set": "2031-01-01T00:00:00Z"})

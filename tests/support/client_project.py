@@ -132,23 +132,39 @@ def test_a_client_that_reads_every_page(stardust_mock):
     stardust_mock.assert_client_behaved()
 
 
-def test_each_test_gets_a_session_of_its_own(stardust_session, stardust_mock):
+@pytest.fixture(scope="session")
+def session_client_url(stardust_mock):
+    # A session-scoped fixture of the client's: made outside any test, the whole mock's URL.
+    return stardust_mock.url
+
+
+def test_each_test_gets_a_session_of_its_own(stardust_mock, stardust_session):
+    # C73: without asking, stardust_mock inside a test is the test's own session.
+    assert stardust_mock.url.startswith(stardust_mock.whole.url + "/__session/t")
+    assert stardust_session.url == stardust_mock.url
     neighbour = stardust_mock.session("neighbour")
     page(neighbour.url, offset=1)
-    stardust_session.add_scenario({"name": "hiccup", "answer": 5000, "first": 1})
+    stardust_mock.add_scenario({"name": "hiccup", "answer": 5000, "first": 1})
     first = httpx.get(
-        f"{stardust_session.url}/statistics/record", params={"annotationRequestId": DOC_ID}
+        f"{stardust_mock.url}/statistics/record", params={"annotationRequestId": DOC_ID}
     )
     assert first.json()["code"] == 5000
-    assert len(page(stardust_session.url, limit=5000)) == 1000
-    assert [e["scenario"] for e in stardust_session.requests] == ["hiccup", None]
-    assert stardust_session.url.startswith(stardust_mock.url + "/__session/t")
+    assert len(page(stardust_mock.url, limit=5000)) == 1000
+    assert [e["scenario"] for e in stardust_mock.requests] == ["hiccup", None]
     with pytest.raises(AssertionError, match="paging-short-page-as-end"):
-        stardust_session.assert_client_behaved()
+        stardust_mock.assert_client_behaved()
     neighbour.assert_client_behaved()
     assert [e["session"] for e in neighbour.requests] == ["neighbour"]
-    stardust_session.reset()
-    assert stardust_session.requests == [] and stardust_session.verdict()["requests"] == 0
+    stardust_mock.reset()
+    assert stardust_mock.requests == [] and stardust_mock.verdict()["requests"] == 0
+
+
+def test_a_session_scoped_client_is_judged_in_each_test(session_client_url, stardust_mock):
+    assert session_client_url == stardust_mock.whole.url
+    page(session_client_url, offset=1, limit=1000)
+    page(session_client_url, offset=2, limit=1000)
+    assert [e["session"] for e in stardust_mock.requests] == [None, None]
+    stardust_mock.assert_client_behaved()
 
 
 def read_all(url):
