@@ -14,10 +14,13 @@ stopped at the end of the session). In-process, without a port: `stardust_mock_c
 client that takes one), and `stardust_mock_app` the mock as an ASGI app, for async tests
 (httpx's `ASGITransport`).
 
-Each mock judges its client (D47, D48): `stardust_mock.reset()` empties its journal (a
-session's mock is shared by all tests), `.requests` lists what the client sent,
-`.verdict()` is the mock's verdict, and `.assert_client_behaved()` fails the test with every
-error and warning, its rule's name and its fix. They call the mock's admin API over HTTP.
+Each mock judges its client (D47, D48): `.requests` lists what the client sent, `.verdict()`
+is the mock's verdict, and `.assert_client_behaved()` fails the test with every error and
+warning, its rule's name and its fix. They call the mock's admin API over HTTP.
+
+Each test that uses the mock runs in a session of its own (D70, C73): inside it,
+`stardust_mock.url` and the judging methods are the test's session's, whatever other tests
+share the mock (threads, one mock for the suite); `stardust_mock.whole` is the whole mock.
 
 Only what every pytest run needs is imported here: the server's own modules are imported by
 the fixtures that use them, so a client's test run pays nothing until it asks for the mock.
