@@ -1,14 +1,17 @@
 """An exam's grades as a person reads them: a table of text, or a page (D72).
 
-The page uses the verdict page's style (`templates/verdict.html.j2`): self-contained, inline
-CSS, no script, so it opens from a CI artifact.
+The page reads as a conformance run's `report.html` does, with its look (`conformance/page.py`,
+C74): the verdict, what the exam did not prove (lessons not taken), the failures with their
+fix and the requests quoted, then every lesson. Self-contained, so it opens from a CI artifact.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from clientjudge.render import _environment
+from clientjudge.findings import ERROR, WARNING
+from clientjudge.lessons import all_lessons
+from conformance.page import environment
 
 TEMPLATE = "exam.html.j2"
 
@@ -38,5 +41,33 @@ def render_text(report: dict[str, Any], command: str = "") -> str:
 
 
 def render_html(report: dict[str, Any], command: str = "") -> str:
-    template = _environment().get_template(TEMPLATE)
-    return template.render(headline=headline(report), report=report, command=command)
+    """The grades as a page in the report's style (C74)."""
+    every = all_lessons()
+    taken = [lesson["name"] for lesson in report["lessons"]]
+    failures, lessons = [], []
+    for lesson in report["lessons"]:
+        problems = [f for f in lesson["findings"] if f["severity"] in (ERROR, WARNING)]
+        for index, finding in enumerate(problems):
+            quoted = finding.get("quoted", [])
+            failures.append({
+                **finding, "lesson": lesson["name"], "see": finding.get("see", ""),
+                "quoted": quoted, "count": len(finding["requests"]),
+                "more": len(finding["requests"]) > len(quoted),
+                "note": lesson.get("note", "") if index == 0 else "",
+            })  # fmt: skip
+        known = every.get(lesson["name"])
+        lessons.append({**lesson, "problems": len(problems),
+                        "teaches": known.teaches if known else ""})  # fmt: skip
+    untaken = [lesson for name, lesson in every.items() if name not in taken]
+    return (
+        environment("clientjudge")
+        .get_template(TEMPLATE)
+        .render(
+            headline=headline(report),
+            report=report,
+            command=command,
+            untaken=untaken,
+            failures=failures,
+            lessons=lessons,
+        )
+    )

@@ -24,6 +24,8 @@ DEFAULT_LIMIT = 10
 # How many requests a client may send for one page while it cannot be had (outage,
 # unknown-id) before it counts as hammering (D72; `--max-attempts`).
 MAX_ATTEMPTS = 6
+# The requests quoted per finding in the grades (the JSON and the page; D76).
+QUOTED = 10
 # The `slow` lesson's delay: one page takes this long (`--slow-ms` for tests).
 SLOW_MS = 3000
 
@@ -245,6 +247,23 @@ def grade(
                 [],
             )
         )
+    if not entries:
+        # No request, no PASS (C45, D76): a client that never reached the lesson's URL proved
+        # nothing, whatever its exit status.
+        findings.append(
+            _finding(
+                "exam-no-request",
+                "no request reached the mock in this lesson: nothing was graded",
+                "give the client the lesson's base URL ({url} in its arguments, or "
+                "STARDUST_MOCK_URL)",
+                [],
+            )
+        )
+    by_seq = {entry["seq"]: entry for entry in entries}
+    for finding in findings:
+        # The requests a finding names, quoted as the text quotes one (D76): the page shows them.
+        named = [by_seq[seq] for seq in finding["requests"] if seq in by_seq]
+        finding["quoted"] = [_quote(entry) for entry in named[:QUOTED]]
     problems = [f for f in findings if f["severity"] in (ERROR, WARNING)]
     return LessonResult(lesson.name, not problems, exit_code, tuple(findings), len(entries), note)
 

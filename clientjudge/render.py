@@ -1,17 +1,16 @@
 """A verdict as a person reads it: a few lines of text, or a page (Jinja2, package data).
 
 The page is self-contained: inline CSS, no script, nothing fetched, so it opens from a CI
-artifact or the mock's `/__mock/verdict?format=html` alike.
+artifact or the mock's `/__mock/verdict?format=html` alike. It has the look of every page of
+the project (`conformance/page.py`, C74).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from functools import cache
-
-import jinja2
 
 from clientjudge.findings import SEVERITIES, Verdict
+from conformance.page import environment
 
 TEMPLATE = "verdict.html.j2"
 
@@ -41,18 +40,7 @@ def render_text(verdict: Verdict) -> str:
     return "\n".join(lines)
 
 
-@cache
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("clientjudge", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
 def render_html(verdict: Verdict) -> str:
     """The same verdict as a page: a headline, then one block per finding."""
-    template = _environment().get_template(TEMPLATE)
+    template = environment("clientjudge").get_template(TEMPLATE)
     return template.render(headline=headline(verdict), verdict=verdict)

@@ -1,6 +1,7 @@
 """`report.html`: one self-contained page of what a run proved and what it did not.
 
-Rendered by Jinja2 from `templates/report.html.j2` with autoescaping (a server's answer goes
+Rendered by Jinja2 from `templates/report.html.j2`, which extends the project's one page
+style (`conformance/page.py`, C74), with autoescaping (a server's answer goes
 into the page, so every value is escaped): the verdict first, then what was not proven and
 why, the failures with their decision, curl line and response excerpt, then the coverage.
 Inline CSS and SVG only; a Content-Security-Policy forbids every load from anywhere (C58).
@@ -9,30 +10,15 @@ Inline CSS and SVG only; a Content-Security-Policy forbids every load from anywh
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from functools import cache
-from pathlib import Path
 from typing import Any
-
-import jinja2
 
 from conformance.coverage import NOT_APPLICABLE, NOT_COVERED
 from conformance.exchange import Exchange
+from conformance.page import environment
 from conformance.provenance import sources
 from conformance.report import Verdict
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
 EXCERPT = 600
-
-
-@cache
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
 
 
 def _excerpts(exchanges: Sequence[Exchange]) -> dict[str, str]:
@@ -100,7 +86,7 @@ def render(
     failed = set(verdict.failed_checks)
     passed = [c for c in verdict.checks if c not in verdict.not_run and c not in failed]
     return (
-        _environment()
+        environment("conformance")
         .get_template("report.html.j2")
         .render(
             title=title,

@@ -55,6 +55,8 @@ PURE_SUITE = {
     "conformance.har",
     # The one rule of evidence every verdict applies (C45).
     "conformance.evidence",
+    # The one look of every page (C74): Jinja2 only.
+    "conformance.page",
 }
 # The exam (issue 26) examines a client through a running mock: it talks HTTP to the admin API
 # and may start a mock of its own (conformance.launch); the rules never import it.

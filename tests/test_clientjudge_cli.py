@@ -111,7 +111,7 @@ def test_the_page_is_written_as_well(tmp_path: Path, capsys: pytest.CaptureFixtu
     page = tmp_path / "verdict.html"
     assert main([str(har(tmp_path / "a.har", [1, 11])), "--html", str(page)]) == 1
     text = page.read_text(encoding="utf-8")
-    assert "paging-offset-as-index" in text and text.startswith("<!DOCTYPE html>")
+    assert "paging-offset-as-index" in text and text.startswith("<!doctype html>")
     assert "paging-offset-as-index" in capsys.readouterr().out
     nowhere = tmp_path / "missing" / "verdict.html"
     assert main([str(har(tmp_path / "a.har", [1])), "--html", str(nowhere)]) == 2

@@ -74,14 +74,40 @@ def test_the_report_as_json() -> None:
 
 
 def test_an_exception_is_the_client_reporting_failure() -> None:
-    def raises(url: str) -> int:
-        raise RuntimeError("cannot read")
+    with examiner() as (exam, http, _clock):
 
-    with examiner() as (exam, _http, _clock):
+        def raises(url: str) -> int:
+            http.get(f"{url}/statistics/record", params={"annotationRequestId": "a"})
+            raise RuntimeError("cannot read")
+
         report = exam.exam(choose(["outage", "walk"]), raises)
     outage, walk = report.results
     assert outage.passed and outage.exit_code == 1 and "RuntimeError" in outage.note
     assert not walk.passed and [f["rule"] for f in walk.findings] == ["exam-exit-status"]
+
+
+def test_a_lesson_without_a_request_proves_nothing_and_fails() -> None:
+    # D76 (C45): a client that never reached the lesson's URL is not graded as behaved,
+    # whatever its exit status; before, one that raised at once passed the outage lesson.
+    def raises(url: str) -> int:
+        raise RuntimeError("wrong URL")
+
+    with examiner() as (exam, _http, _clock):
+        report = exam.exam(choose(["outage", "unknown-id"]), raises)
+    assert report.failed == 2
+    for lesson in report.results:
+        assert [f["rule"] for f in lesson.findings] == ["exam-no-request"], lesson.name
+        assert lesson.findings[0]["fix"].startswith("give the client the lesson's base URL")
+
+
+def test_each_finding_quotes_the_requests_it_names() -> None:
+    client, _ = BAD["retries_without_backoff"]
+    data = sit(client).to_json()
+    outage = next(lesson for lesson in data["lessons"] if lesson["name"] == "outage")
+    hammered = next(f for f in outage["findings"] if f["rule"] == "exam-too-many-attempts")
+    assert len(hammered["requests"]) > 10 and len(hammered["quoted"]) == 10
+    first = hammered["quoted"][0]
+    assert first.startswith(f"#{hammered['requests'][0]} ?") and "annotationRequestId=" in first
 
 
 def test_unknown_lessons_are_refused() -> None:

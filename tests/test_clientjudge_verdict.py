@@ -119,7 +119,7 @@ def test_the_page_is_the_same_verdict_self_contained_and_escaped() -> None:
     assert "<script>" not in page and "&lt;script&gt;" in page
     assert re.search(r"(src|href)\s*=", page) is None, "nothing fetched"
     assert "limit-over-max" in page and RULES["limit-over-max"].fix in page
-    assert page.startswith("<!DOCTYPE html>")
+    assert page.startswith("<!doctype html>")
     assert "Client verdict: 1 request; findings: 1 info" in page
 
 

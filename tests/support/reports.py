@@ -59,3 +59,39 @@ def write(report_dir: Path, client: dict[str, Any] | None = None) -> dict[str, A
     return artifacts.write(
         report_dir, verdict(found), found, Scope(("a",), ()), judged=judged, client=client
     )
+
+
+def exam_report() -> dict[str, Any]:
+    """An exam's grades (D72's JSON) with one failed lesson, its requests quoted, one of them
+    hostile: the page must show it as text."""
+    hammered = {
+        "rule": "exam-too-many-attempts",
+        "severity": "error",
+        "message": "12 requests for one page (#3 ?annotationRequestId=a); at most 6 are allowed",
+        "fix": "give up after at most 6 attempts, with growing gaps",
+        "requests": list(range(3, 15)),
+        "quoted": [f"#{seq} ?annotationRequestId=a{HOSTILE if seq == 3 else ''}" for seq in
+                   range(3, 13)],
+    }  # fmt: skip
+    return {
+        "lessons": [
+            {
+                "name": "walk",
+                "passed": True,
+                "exit_code": 0,
+                "findings": [],
+                "requests": 2,
+                "note": "",
+            },
+            {
+                "name": "outage",
+                "passed": False,
+                "exit_code": 1,
+                "findings": [hammered],
+                "requests": 12,
+                "note": "",
+            },
+        ],
+        "passed": 1,
+        "failed": 1,
+    }
