@@ -206,6 +206,17 @@ def grade(
                     [e["seq"] for e in not_got_past],
                 )
             )
+        unfinished = _not_read_to_end(by_page) if exit_code == 0 else []
+        if unfinished:
+            findings.append(
+                _finding(
+                    "exam-not-read-to-end",
+                    "the client exited 0 but its last page was neither short nor the end of "
+                    f"`count`: {_quote(unfinished[0])} (count {unfinished[0].get('count')})",
+                    "page on until a page comes back short or offset x limit reaches `count`",
+                    [e["seq"] for e in unfinished],
+                )
+            )
         if exit_code != 0:
             findings.append(
                 _finding(
@@ -266,6 +277,22 @@ def grade(
         finding["quoted"] = [_quote(entry) for entry in named[:QUOTED]]
     problems = [f for f in findings if f["severity"] in (ERROR, WARNING)]
     return LessonResult(lesson.name, not problems, exit_code, tuple(findings), len(entries), note)
+
+
+def _not_read_to_end(
+    by_page: Mapping[tuple[tuple[str, ...], int], Mapping[int, list[Mapping[str, Any]]]],
+) -> list[Mapping[str, Any]]:
+    """Per IDs and limit, the last page read when it was not the last there was (D76)."""
+    unfinished = []
+    for (_ids, limit), offsets in by_page.items():
+        read = [(offset, e) for offset, tries in offsets.items() for e in tries if _ok(e)]
+        if not read:
+            continue
+        offset, last = max(read, key=lambda pair: (pair[0], pair[1]["seq"]))
+        short = (last.get("returned") or 0) < limit
+        if not short and offset * limit < (last.get("count") or 0):
+            unfinished.append(last)
+    return unfinished
 
 
 def _ok(entry: Mapping[str, Any]) -> bool:

@@ -11,7 +11,7 @@ import pytest
 from clientjudge.exam import Examiner, Report, choose
 from mockserver.app import create_app
 from mockserver.config import Settings
-from tests.support.exam_clients import BAD, GOOD, Client
+from tests.support.exam_clients import BAD, GOOD, Client, impatient
 from tests.support.inprocess import BASE_URL, InProcessTransport
 from tests.support.journal import T0
 
@@ -58,6 +58,18 @@ def test_a_bad_client_fails_exactly_its_lessons(name: str) -> None:
     failed = {r.name: {f["rule"] for f in r.findings} for r in report.results if not r.passed}
     assert failed == expected
     assert report.failed == len(expected)
+
+
+def test_an_impatient_client_fails_the_slow_lesson_only() -> None:
+    # Its timeout (0.15 s) is shorter than the slow page (0.6 s here, real time in the app) and
+    # far longer than any other page in-process; the other lessons it passes.
+    with examiner() as (exam, http, clock):
+        report = exam.exam(
+            choose(["walk", "slow"], 600), lambda url: impatient(http, url, clock.sleep, 0.15)
+        )
+    walk, slow = report.results
+    assert walk.passed and walk.exit_code == 0
+    assert not slow.passed and [f["rule"] for f in slow.findings] == ["exam-exit-status"]
 
 
 def test_the_report_as_json() -> None:

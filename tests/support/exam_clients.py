@@ -8,6 +8,7 @@ back-off costs no real time. The bad ones are written as the mistake is made in 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -178,6 +179,44 @@ def rereads_when_count_changes(http: httpx.Client, url: str, sleep: Sleep) -> in
     return 0
 
 
+def offset_as_index(http: httpx.Client, url: str, sleep: Sleep) -> int:
+    """Bad: steps `offset` by the records it got, as if it were an index (1, 11, 21, ...)."""
+    try:
+        offset = 1
+        while True:
+            data = page_with_backoff(http, url, offset, sleep)["data"]
+            if offset + 10 > data["count"]:
+                return 0
+            offset += 10
+    except GaveUp:
+        return 1
+
+
+def first_page_only(http: httpx.Client, url: str, sleep: Sleep) -> int:
+    """Bad: takes the first page for all there is (the paging loop never written)."""
+    try:
+        page_with_backoff(http, url, 1, sleep)
+    except GaveUp:
+        return 1
+    return 0
+
+
+def impatient(http: httpx.Client, url: str, sleep: Sleep, timeout: float) -> int:
+    """Bad: a timeout shorter than a slow page; it reports failure instead of waiting."""
+    offset = 1
+    try:
+        while True:
+            started = time.perf_counter()
+            data = page_with_backoff(http, url, offset, sleep)["data"]
+            if time.perf_counter() - started > timeout:
+                raise GaveUp(f"page {offset}: timed out")
+            if offset * 10 >= data["count"]:
+                return 0
+            offset += 1
+    except GaveUp:
+        return 1
+
+
 GOOD: dict[str, Client] = {"careful": careful, "careful_large_pages": careful_large_pages}
 # Each bad client, exactly the lessons its mistake should fail, and the rules that say why.
 BAD: dict[str, tuple[Client, dict[str, set[str]]]] = {
@@ -204,5 +243,20 @@ BAD: dict[str, tuple[Client, dict[str, set[str]]]] = {
     "rereads_when_count_changes": (
         rereads_when_count_changes,
         {"growing": {"exam-page-read-twice"}},
+    ),
+    # Every lesson in which it gets a page fails: `walk` among them.
+    "offset_as_index": (
+        offset_as_index,
+        {
+            name: {"paging-offset-as-index", "exam-pages-skipped"}
+            for name in ("walk", "hiccup", "slow", "growing", "new-values")
+        },
+    ),
+    "first_page_only": (
+        first_page_only,
+        {
+            name: {"exam-not-read-to-end"}
+            for name in ("walk", "hiccup", "slow", "growing", "new-values")
+        },
     ),
 }
