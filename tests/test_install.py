@@ -356,7 +356,7 @@ def test_a_client_project_uses_the_installed_plugin(light: Installed, tmp_path: 
     done = run_pytest(light.bin / "python", project)
     output = done.stdout + done.stderr
     assert done.returncode == 1, output
-    assert "1 failed, 13 passed" in done.stdout, output
+    assert "1 failed, 14 passed" in done.stdout, output
     assert re.findall(r"^FAILED (\S+)", done.stdout, re.MULTILINE) == [JUDGED_FAILURE]
     assert "AssertionError: the client misused the API (1 request(s) judged;" in output
     assert re.search(r"^E +error paging-short-page-as-end: .+\n^E +fix: \S", output, re.M)

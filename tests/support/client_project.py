@@ -92,6 +92,10 @@ def test_the_app_in_process(stardust_mock_app):
 # fail naming the rule it broke, and a good one (the factory's mocks: OPTIONS_TEST).
 JUDGED_FAILURE = "test_judged_client.py::test_a_client_that_takes_a_capped_page_for_the_last"
 JUDGED_TEST = """
+import subprocess
+import sys
+from pathlib import Path
+
 import httpx
 import pytest
 
@@ -177,6 +181,36 @@ def read_all(url):
         if offset * 1000 >= body["data"]["count"]:
             return
         offset += 1
+
+
+EXAMINED = '''
+import sys, httpx
+offset = 1
+while True:
+    body = httpx.get(sys.argv[1] + "/statistics/record",
+                     params={"annotationRequestId": "helix-39", "offset": offset}).json()
+    if body["code"] != 2000:
+        sys.exit(1)
+    if offset * 10 >= body["data"]["count"]:
+        break
+    offset += 1
+'''
+
+
+def test_stardust_exam_from_the_project(stardust_mock, tmp_path):
+    # The console script of the install this project uses, on the suite's mock (--mock): no
+    # mock of its own to start, a client process per lesson.
+    client = tmp_path / "client.py"
+    client.write_text(EXAMINED)
+    script = Path(sys.executable).parent / "stardust-exam"
+    done = subprocess.run(
+        [str(script), "--mock", stardust_mock.whole.url, "--lessons", "walk,unknown-id",
+         "--report-dir", str(tmp_path / "exam"), "--", sys.executable, str(client), "{url}"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("Exam: passed every lesson (2)")
+    assert '<section id="failures">' in (tmp_path / "exam" / "exam.html").read_text()
 
 
 def test_the_exam_in_a_test(stardust_mock):
