@@ -384,18 +384,22 @@ class TestRun:
 
     __test__ = False
     name: str
-    sessions: dict[str, TestSession] = field(default_factory=dict)
+    sessions: dict[str, MockSession] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def session_of(self, mock: WholeMock) -> TestSession:
+    def session_of(self, mock: WholeMock) -> MockSession:
         with self.lock:
             session = self.sessions.get(mock.url)
             if session is None:
-                session = TestSession(mock, self.name)
-                if mock.settings.journal and mock.settings.workers == 1:
+                if mock.settings.workers == 1:
+                    session = TestSession(mock, self.name)
                     # Its view (and the whole mock's requests it includes) starts now; the
                     # name is new, so this also leaves no scenario or clock of anyone's.
                     session._admin("DELETE", ADMIN_REQUESTS)
+                else:
+                    # Several workers refuse a session's reset (D68): with no start to count
+                    # from, the test's view is its session's requests alone.
+                    session = MockSession(mock, self.name)
                 self.sessions[mock.url] = session
             return session
 
@@ -429,7 +433,8 @@ class Tests:
             mocks = list(self.mocks)
         try:
             for mock in mocks:
-                run.session_of(mock)
+                if mock.settings.journal:
+                    run.session_of(mock)
             yield run
         finally:
             with self._lock:
@@ -453,6 +458,10 @@ class Tests:
                     self._threads[thread] = before
 
     def view(self, mock: WholeMock) -> WholeMock | MockSession:
+        if not mock.settings.journal:
+            # Without the journal the mock has no sessions (the door that strips the prefix
+            # is the journal's): the whole mock is all a test can be given.
+            return mock
         thread = threading.get_ident()
         with self._lock:
             if thread in self._threads:

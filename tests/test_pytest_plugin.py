@@ -19,6 +19,7 @@ import pytest
 from conformance.pytest_plugin import (
     IN_PROCESS_URL,
     MockOptions,
+    MockSession,
     StardustMock,
     Tests,
     WholeMock,
@@ -74,10 +75,26 @@ def test_a_bad_option_stops_the_session_naming_it() -> None:
 def test_without_a_journal_the_judging_methods_say_so() -> None:
     settings = plugin_settings(MockOptions(arguments=("--no-journal",)), 1)
     whole = WholeMock("http://127.0.0.1:9", "http://127.0.0.1:9/rosetta-open", settings, Path())
-    mock = StardustMock(whole, Tests())
+    tests = Tests()
+    mock = StardustMock(whole, tests)
+    with tests.running("t1-no-journal"):
+        # No journal, no sessions (the door that strips the prefix is the journal's).
+        assert mock.url == "http://127.0.0.1:9"
     for call in (lambda: mock.requests, mock.reset, mock.verdict, mock.assert_client_behaved):
         with pytest.raises(RuntimeError, match="started with --no-journal"):
             call()
+
+
+def test_under_several_workers_a_tests_session_is_its_own_requests_alone() -> None:
+    # Several workers refuse a session's reset (D68): the plugin sends none (nothing answers
+    # at port 9, so a request would raise) and reads the session without the whole mock's.
+    settings = plugin_settings(MockOptions(arguments=("--workers", "2")), 1)
+    whole = WholeMock("http://127.0.0.1:9", "http://127.0.0.1:9/rosetta-open", settings, Path())
+    tests = Tests()
+    mock = StardustMock(whole, tests)
+    with tests.running("t1-workers"):
+        here = mock.here()
+        assert type(here) is MockSession and here.url == "http://127.0.0.1:9/__session/t1-workers"
 
 
 class _Judged(WholeMock):
