@@ -666,5 +666,8 @@ def stardust_session(stardust_mock: StardustMock) -> MockSession:
     inside the test, as a `MockSession`."""
     here = stardust_mock.here()
     if not isinstance(here, MockSession):
-        raise RuntimeError("stardust_session: asked outside a test's run")
+        # The one way here: a mock without sessions (C73).
+        raise RuntimeError(
+            "stardust_session: this mock runs with --no-journal, so it has no sessions"
+        )
     return here
