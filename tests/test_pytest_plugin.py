@@ -371,8 +371,10 @@ def test_each_test_of_a_suite_gets_its_own_session_without_asking(
     pytester.makepyfile(test_suite=SUITE_TESTS)
     # As installed, the plugin comes by its entry point; here it is named, others left out.
     result = pytester.runpytest_inprocess(
-        "--disable-plugin-autoload", "-p", "conformance.pytest_plugin", "-p", "no:cacheprovider"
-    )
+        "--disable-plugin-autoload", "-p", "conformance.pytest_plugin", "-p", "no:cacheprovider",
+        # In-process, the plugin was imported before this run could rewrite its asserts.
+        "-W", "ignore::pytest.PytestAssertRewriteWarning",
+    )  # fmt: skip
     outcomes = result.parseoutcomes()
     assert (outcomes.get("passed"), outcomes.get("failed")) == (4, 2), result.stdout.str()
     failed = [line.split()[1] for line in result.stdout.lines if line.startswith("FAILED")]
