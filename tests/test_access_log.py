@@ -161,6 +161,25 @@ def test_lines_are_written_in_a_batch_after_the_flush_delay_not_per_request(
     assert b"".join(received).decode() == plain_line(SCOPE, 200) * 5
 
 
+def test_a_batch_is_written_once_it_holds_batch_bytes_without_waiting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    line_bytes = access_log.LINE_BYTES + len(SCOPE["query_string"])  # type: ignore[arg-type]
+    monkeypatch.setattr(access_log, "BATCH_BYTES", 3 * line_bytes)
+
+    async def scenario(fd: int) -> list[int]:
+        log = AccessLog(answer, fd=fd, colours=False)
+        buffered = []
+        for _ in range(4):
+            log.response(SCOPE, 200)
+            buffered.append(log.buffered())
+        return buffered
+
+    with pipe() as (fd, received):
+        assert asyncio.run(scenario(fd)) == [1, 2, 0, 1]
+    assert b"".join(received).decode() == plain_line(SCOPE, 200) * 3
+
+
 def test_the_lifespan_s_shutdown_writes_what_is_buffered() -> None:
     async def lifespan(scope: object, receive: object, send: object) -> None:
         await send({"type": "lifespan.shutdown.complete"})  # type: ignore[operator]
