@@ -100,24 +100,24 @@ class FastDoor:
         return parsed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # One coroutine for the whole of a request the door answers: each layer costs one.
         if (
-            scope["type"] == "http"
-            and scope["method"] == "GET"
-            and scope["path"] in OPERATION_PATHS
-            and not self._live
+            scope["type"] != "http"
+            or scope["method"] != "GET"
+            or scope["path"] not in OPERATION_PATHS
+            or self._live
         ):
-            for name, _ in scope["headers"]:
-                if name in STACK_HEADERS:
-                    break
-            else:
-                query = self._parsed(scope["query_string"])
-                if query is not None:
-                    scope[PARSED_QUERY] = query
-                    await self._answer(scope, receive, send)
-                    return
-        await self._app(scope, receive, send)
-
-    async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
+            await self._app(scope, receive, send)
+            return
+        for name, _ in scope["headers"]:
+            if name in STACK_HEADERS:
+                await self._app(scope, receive, send)
+                return
+        query = self._parsed(scope["query_string"])
+        if query is None:
+            await self._app(scope, receive, send)
+            return
+        scope[PARSED_QUERY] = query
         ring = self._ring
         at = self._now()
         if ring is not None:
