@@ -5,8 +5,8 @@ uvicorn would call it, next to the ceiling (a bare Starlette route answering the
 body, as `make bench` serves it) in the same harness; then the request path by part (the mock
 without its fast door, without its journal, with its access log: C75); then times cold records
 (generated and serialised, nothing cached) by the step of their task; then profiles the mock's
-loop with cProfile. It isolates what our code and Connexion's stack cost per request from the server and
-the network, which the load generator cannot tell apart. Every time is the best of several
+loop with cProfile. It isolates what our code and Connexion's stack cost per request from the
+server and the network, which the load generator cannot tell apart. Every time is the best of several
 rounds taken in turn, so that a busy machine slows both sides of a ratio alike.
 """
 
