@@ -6,8 +6,8 @@ body, as `make bench` serves it) in the same harness; then the request path by p
 without its fast door, without its journal, with its access log: C75); then times cold records
 (generated and serialised, nothing cached) by the step of their task; then profiles the mock's
 loop with cProfile. It isolates what our code and Connexion's stack cost per request from the
-server and the network, which the load generator cannot tell apart. Every time is the best of several
-rounds taken in turn, so that a busy machine slows both sides of a ratio alike.
+server and the network, which the load generator cannot tell apart. Every time is the best of
+several rounds taken in turn, so that a busy machine slows both sides of a ratio alike.
 """
 
 from __future__ import annotations
