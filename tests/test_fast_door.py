@@ -22,17 +22,20 @@ from typing import Any
 
 import pytest
 
-from contract import PRODUCTION_PREFIX
+from contract import PRODUCTION_PREFIX, operation
+from contract.parameters import compile_rules
 from mockserver import fast_door
 from mockserver.access_log import AccessLog, with_access_log
 from mockserver.app import create_app, journal_of
 from mockserver.config import Settings
+from mockserver.journal import RingJournal
 from mockserver.shared_journal import SharedJournal
 
 RECORDS = "/statistics/record"
 PROD = PRODUCTION_PREFIX + RECORDS
 LARGE = "large-annotation-request"
 FROZEN = 1_780_000_000.25
+RULES = compile_rules(operation()["parameters"])
 
 # (method, path, query, extra headers, taken by the door)
 Request = tuple[str, str, bytes, list[tuple[bytes, bytes]], bool]
@@ -83,6 +86,8 @@ OTHERS: list[Request] = [
     ("GET", "/openapi.json", b"", [], False),
     ("GET", "/", b"", [], False),
     ("GET", "/__mock/requests", b"limit=3", [], False),
+    ("GET", "/__session/s1/statistics/record", PAGE, [], False),
+    ("GET", f"/__session/s1{PROD}", PAGE, [], False),
 ]
 
 
@@ -282,3 +287,28 @@ def test_with_access_log_puts_the_log_inside_the_door_and_shutdown_writes_it(fol
     assert path.read_text() == (
         f'INFO:     127.0.0.1:50312 - "GET {RECORDS}?{query} HTTP/1.1" 200 OK\n'
     )
+
+
+def test_a_cancelled_request_is_recorded_unanswered_as_the_journal_s_door_records_it() -> None:
+    async def cancelled(_scope: object) -> object:
+        raise asyncio.CancelledError
+
+    async def stack(_scope: object, _receive: object, _send: object) -> None:
+        raise AssertionError("a cancelled request is not handed to the stack")
+
+    ring = RingJournal(10)
+    door = fast_door.FastDoor(
+        stack,
+        None,
+        rules=RULES,
+        handler=cancelled,
+        live_scenarios={},
+        ring=ring,
+        now=lambda: FROZEN,
+    )  # type: ignore[arg-type]
+    with pytest.raises(asyncio.CancelledError):
+        ask(door, ("GET", *VALID[0], [], True), 7)
+    [entry] = ring.read().entries
+    assert (entry["status"], entry["code"], entry["path"], entry["client"]) == (
+        500, None, RECORDS, "127.0.0.1:7",
+    )  # fmt: skip
