@@ -131,6 +131,11 @@ class FastDoor:
             scope.pop(NOTE, None)
             await self._app(scope, receive, send)
             return
+        except BaseException:
+            # Cancelled: recorded unanswered, as the journal's door records it (D47).
+            if ring is not None:
+                ring.append(ring_entry(ring, scope, scope["path"], at, self._now(), note))
+            raise
         if self._log is not None:
             self._log.response(scope, answer.status_code)  # type: ignore[attr-defined]
         if ring is None:

@@ -114,6 +114,19 @@ class Exchange:
         return self.status, self.headers, self.body
 
 
+# One event loop for every request of a test: a loop per request (asyncio.run) cost more than
+# the requests themselves.
+LOOP = asyncio.new_event_loop()
+
+
+@pytest.fixture(autouse=True)
+def loop() -> Iterator[None]:
+    global LOOP
+    LOOP = asyncio.new_event_loop()
+    yield
+    LOOP.close()
+
+
 def ask(app: Any, request: Request, port: int, body: bytes = b"") -> Exchange:
     method, path, query, extra, _ = request
     sent: list[MutableMapping[str, Any]] = []
@@ -131,7 +144,7 @@ def ask(app: Any, request: Request, port: int, body: bytes = b"") -> Exchange:
     async def send(message: MutableMapping[str, Any]) -> None:
         sent.append(message)
 
-    asyncio.run(app(scope, receive, send))
+    LOOP.run_until_complete(app(scope, receive, send))
     return Exchange(sent, "app" in scope)
 
 
@@ -278,7 +291,7 @@ def test_with_access_log_puts_the_log_inside_the_door_and_shutdown_writes_it(fol
         async def send(_message: MutableMapping[str, Any]) -> None:
             return None
 
-        asyncio.run(
+        LOOP.run_until_complete(
             app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, receive, send)
         )
     finally:
