@@ -36,8 +36,9 @@ from mockserver.recording import OPERATION_PATHS, ring_entry
 # a CORS request (the CORS middleware adds its headers, or answers a preflight).
 STACK_HEADERS = frozenset({b"prefer", b"origin"})
 # Queries the rules accepted, kept by their bytes, so that a page asked again is not parsed
-# again: at most this many, of at most this many bytes each (a few hundred kB in all).
-MEMO_QUERIES = 1024
+# again: at most this many, of at most this many bytes each. At worst (100 IDs of a few bytes
+# in each) some 6.5 kB an entry with its parsed IDs: under 2 MB in all.
+MEMO_QUERIES = 256
 MEMO_QUERY_BYTES = 512
 
 
