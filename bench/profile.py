@@ -2,11 +2,12 @@
 
 `python -m bench.profile [--requests N] [--top K] [QUERY]` drives the ASGI app exactly as
 uvicorn would call it, next to the ceiling (a bare Starlette route answering the mock's own
-body, as `make bench` serves it) in the same harness; then times cold records (generated and
-serialised, nothing cached) by the step of their task; then profiles the mock's loop with
-cProfile. It isolates what our code and Connexion's stack cost per request from the server and
-the network, which the load generator cannot tell apart. Every time is the best of several
-rounds taken in turn, so that a busy machine slows both sides of a ratio alike.
+body, as `make bench` serves it) in the same harness; then the request path by part (the mock
+without its fast door, without its journal, with its access log: C75); then times cold records
+(generated and serialised, nothing cached) by the step of their task; then profiles the mock's
+loop with cProfile. It isolates what our code and Connexion's stack cost per request from the
+server and the network, which the load generator cannot tell apart. Every time is the best of
+several rounds taken in turn, so that a busy machine slows both sides of a ratio alike.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import os
 import pstats
 import time
 from collections.abc import Callable, MutableMapping, Sequence
+from functools import partial
 from typing import Any
 
 import orjson
@@ -117,6 +119,43 @@ def against_ceiling(
             ceiling_best, loop.run_until_complete(drive(ceiling, path, query, requests))
         )
     return mock_best, ceiling_best
+
+
+# The request path's parts (C75): the same app built without one part at a time.
+PATH_VARIANTS = (
+    ("the mock (fast door, journal on, no access log)", Settings(), True),
+    ("without the fast door: every request through Connexion's stack", Settings(), False),
+    ("without the journal (--no-journal)", Settings(journal=False), True),
+)
+
+
+def request_path_parts(
+    loop: asyncio.AbstractEventLoop, path: str, query: str, requests: int
+) -> list[tuple[str, float]]:
+    """CPU seconds per request of each PATH_VARIANTS app, and of the mock with its access log
+    (to /dev/null), the best of ROUNDS rounds taken in turn."""
+    apps: list[tuple[str, ASGIApp]] = [
+        (label, create_app(settings, fast_door=door)) for label, settings, door in PATH_VARIANTS
+    ]
+    logged = create_app(Settings())
+    with open(os.devnull, "wb") as devnull:
+        log = logged.log_inside(partial(AccessLog, fd=devnull.fileno(), colours=False))
+        apps.append(("with the access log on (as `make mock` serves it)", logged))
+
+        async def many(app: ASGIApp) -> None:
+            for _ in range(requests):
+                await one_request(app, path, query)
+
+        for _, app in apps:
+            loop.run_until_complete(many(app))
+        best = [float("inf")] * len(apps)
+        for _ in range(ROUNDS):
+            for index, (_, app) in enumerate(apps):
+                started = time.process_time()
+                loop.run_until_complete(many(app))
+                best[index] = min(best[index], (time.process_time() - started) / requests)
+        log.flush()
+    return [(label, cost) for (label, _), cost in zip(apps, best, strict=True)]
 
 
 def long_tasks_plan(vocabulary: Vocabulary) -> Plan:
@@ -218,14 +257,17 @@ def fresh_page_parts(loop: asyncio.AbstractEventLoop) -> dict[str, float]:
         parts[f"fresh {size}"] = cpu_per_call(pages, fresh_round)
         parts[f"again {size}"] = cpu_per_call(pages, again_round)
     with open(os.devnull, "wb") as devnull:
-        logged = AccessLog(app, fd=devnull.fileno(), colours=False)
+        # As `python -m mockserver` logs: inside the fast door, which logs what it answers.
+        logged_app = create_app(Settings())
+        log = logged_app.log_inside(partial(AccessLog, fd=devnull.fileno(), colours=False))
+        asking(logged_app, [page(10, offset) for offset in range(230_001, 230_101)])
         again10 = [page(10, 2)] * 2000
 
         def logged_round(_r: int) -> None:
-            asking(logged, again10)
+            asking(logged_app, again10)
 
         parts["logged again 10"] = cpu_per_call(2000, logged_round)
-        logged.flush()
+        log.flush()
     return parts
 
 
@@ -248,8 +290,7 @@ def print_fresh_page_parts(parts: dict[str, float]) -> None:
         )
     logged = parts["logged again 10"] - parts["again 10"]
     print(
-        f"  access log (AccessLog to /dev/null, 10-record page asked again): "
-        f"{logged * 1e6:+.1f} us a request"
+        f"  access log (to /dev/null, 10-record page asked again): {logged * 1e6:+.1f} us a request"
     )
 
 
@@ -269,6 +310,14 @@ def main(arguments: Sequence[str] | None = None) -> int:
         f"  ceiling  the same body from a bare Starlette route: {ceiling * 1e6:.1f} us per request"
         f"\n  mock / ceiling: {mock / ceiling:.2f}"
     )
+    parts = request_path_parts(loop, options.path, options.query, options.requests)
+    print(
+        f"\nThe request path by part, in-process CPU (time.process_time) per request, best of "
+        f"{ROUNDS} rounds of {options.requests:,} in turn:"
+    )
+    mock_cost = parts[0][1]
+    for label, cost in parts:
+        print(f"  {label}: {cost * 1e6:.1f} us ({(cost - mock_cost) * 1e6:+.1f} us)")
     costs = record_costs()
     print(
         f"\nA cold record (generated and serialised, nothing cached) by the step of its task, "

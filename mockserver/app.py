@@ -6,6 +6,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, MutableMapping
+from functools import partial
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -27,6 +28,7 @@ from mockserver.connexion_door import (
 from mockserver.cors import CorsOnOrigin, cors_options
 from mockserver.drill import Drill
 from mockserver.errors import BusinessError, InvalidParameter
+from mockserver.fast_door import FastDoor, door_is_safe
 from mockserver.fixtures import FixtureSet, load_folder
 from mockserver.generator import Vocabulary
 from mockserver.handlers import (
@@ -88,12 +90,14 @@ def create_app(
     now_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
     journal: Journal | None = None,
     journal_clock: Clock = time.time,
+    fast_door: bool = True,
 ) -> AsyncApp:
     """The mock as an ASGI app; raises FixtureError or ScenarioError if a file is wrong.
 
     With the journal on (D47), requests are recorded in `journal`, or in a new in-memory one:
     `python -m mockserver` passes the journal it reads at exit, or the shared one of its
-    workers. `journal_of(app)` gives it back.
+    workers. `journal_of(app)` gives it back. `fast_door=False` leaves out the fast door
+    (D77): every request then goes through Connexion's stack, which tests compare it with.
     """
     fixtures = load_folder(settings.fixtures) if settings.fixtures else FixtureSet.empty()
     time_zone = zone(settings.timezone)
@@ -167,6 +171,20 @@ def create_app(
             ),
         )
         app.stardust_journal = journal
+    ring = journal if settings.journal and isinstance(journal, RingJournal) else None
+    if fast_door and door_is_safe(settings) and (ring is not None or not settings.journal):
+        # In front of everything above (D77); a journal shared by workers is written before
+        # an answer ends, which only the journal's door does.
+        app.put_door(
+            partial(
+                FastDoor,
+                rules=rules,
+                handler=handler,
+                live_scenarios=sessions.root.book.live,
+                ring=ring,
+                now=journal_clock,
+            )
+        )
     if settings.cors_origins:
         # Outside the exception middleware, so that the error envelopes carry CORS headers too.
         app.add_middleware(

@@ -14,7 +14,7 @@ import logging
 import warnings
 from collections.abc import Callable, Iterable, MutableMapping
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.routing import Mount, Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -239,8 +239,15 @@ def quiet_client_errors() -> None:
         logger.addFilter(_answered_client_error)
 
 
+# A door in front of the stack (mockserver/fast_door.py): made from the app it hands the
+# other requests to, and the access log it logs its own answers in, if any.
+DoorFactory = Callable[[ASGIApp, Any], ASGIApp]
+L = TypeVar("L", bound=ASGIApp)
+
+
 class ContractApp(AsyncApp):  # type: ignore[misc]
-    """Connexion's AsyncApp (routing, validation, error handling) ending in DirectOperation."""
+    """Connexion's AsyncApp (routing, validation, error handling) ending in DirectOperation,
+    with an optional door in front of its stack (D77)."""
 
     def __init__(self, import_name: str, **options: Any) -> None:
         quiet_client_errors()
@@ -248,6 +255,24 @@ class ContractApp(AsyncApp):  # type: ignore[misc]
         # it in Connexion's middlewares; ours takes its place.
         self._middleware_app = DirectASGIApp()
         AbstractApp.__init__(self, import_name, **options)
+        self._door: DoorFactory | None = None
+        # Where a request enters: the door, the access log, or Connexion's stack itself.
+        self._entry: ASGIApp = self.middleware
+
+    def put_door(self, door: DoorFactory) -> None:
+        """Put a door in front of the stack, which gets every request the door does not take."""
+        self._door = door
+        self._entry = door(self.middleware, None)
+
+    def log_inside(self, make_log: Callable[[ASGIApp], L]) -> L:
+        """Wrap the stack in an access log (access_log.with_access_log); the door, outside
+        it, logs the requests it answers itself."""
+        log = make_log(self.middleware)
+        self._entry = log if self._door is None else self._door(log, log)
+        return log
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._entry(scope, receive, send)
 
     def add_middleware(
         self,

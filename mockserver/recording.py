@@ -24,6 +24,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from itertools import chain
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -58,6 +59,30 @@ def is_below_operation_path(path: str) -> bool:
     return any(path.startswith(known + "/") for known in OPERATION_PATHS)
 
 
+def ring_entry(
+    ring: RingJournal, scope: Scope, path: str, at: float, now: float, note: Note
+) -> tuple[Any, ...]:
+    """A noted request of the operation, as the in-memory ring keeps it (its number, then
+    `Recorded`): only C calls, D47's cost. The fast door (D77) records through it too."""
+    count = note[COUNT]
+    return (
+        next(ring.numbers),
+        at,
+        (now - at) * 1000,
+        scope.get("client"),
+        scope["method"],
+        path,
+        scope["query_string"],
+        b"\0".join(chain.from_iterable(scope["headers"])),  # packed()
+        # A page's handler notes only its count.
+        200 if count is not None else note[STATUS] or UNANSWERED,
+        SUCCESS if count is not None else note[CODE],
+        count,
+        note[SCENARIO],
+        None,
+    )
+
+
 class JournalDoor:
     """Records the operation's requests in `journal`; hands `/__mock/` to `admin`."""
 
@@ -86,32 +111,14 @@ class JournalDoor:
         if path in OPERATION_PATHS:
             ring = self._ring
             if ring is not None and scope["method"] in NOTED_METHODS:
-                # The common case, inline: no coroutine or Python function of its own, only
-                # C calls (D47's cost). The tuple is RingJournal's: its number, then Recorded.
+                # The common case: no coroutine of its own, one function of C calls (D47's
+                # cost). The tuple is RingJournal's: its number, then Recorded.
                 at = self._now()
                 scope[NOTE] = note = [None, None, None, None]
                 try:
                     await self._app(scope, receive, send)
                 finally:
-                    count = note[COUNT]
-                    ring.append(
-                        (
-                            next(ring.numbers),
-                            at,
-                            (self._now() - at) * 1000,
-                            scope.get("client"),
-                            scope["method"],
-                            path,
-                            scope["query_string"],
-                            b"\0".join(chain.from_iterable(scope["headers"])),  # packed()
-                            # A page's handler notes only its count.
-                            200 if count is not None else note[STATUS] or UNANSWERED,
-                            SUCCESS if count is not None else note[CODE],
-                            count,
-                            note[SCENARIO],
-                            None,
-                        )
-                    )
+                    ring.append(ring_entry(ring, scope, path, at, self._now(), note))
             else:
                 await self._record_watching(scope, receive, send)
         elif path.startswith(ADMIN_PREFIX):

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 import httpx
 import pytest
 from uvicorn.logging import AccessFormatter
+from uvicorn.protocols.utils import get_client_addr, get_path_with_query_string
 
 from mockserver import access_log
 from mockserver.access_log import (
@@ -41,18 +42,19 @@ def uvicorn_line(scope: dict[str, object], status: int, colours: bool) -> str:
         fmt='%(levelprefix)s %(client_addr)s - "%(request_line)s" %(status_code)s',
         use_colors=colours,
     )
-    client = scope["client"]
-    assert isinstance(client, tuple)
-    query = scope["query_string"]
-    assert isinstance(query, bytes)
-    path = f"{scope['path']}?{query.decode()}" if query else str(scope["path"])
     record = logging.LogRecord(
         "uvicorn.access",
         logging.INFO,
         __file__,
         0,
         '%s - "%s %s HTTP/%s" %d',
-        (f"{client[0]}:{client[1]}", scope["method"], path, scope["http_version"], status),
+        (
+            get_client_addr(scope),  # type: ignore[arg-type]
+            scope["method"],
+            get_path_with_query_string(scope),  # type: ignore[arg-type]
+            scope["http_version"],
+            status,
+        ),
         None,
     )
     return formatter.format(record) + "\n"
@@ -64,6 +66,24 @@ def test_lines_are_uvicorn_s_with_and_without_colours(status: int) -> None:
     assert coloured_line(SCOPE, status) == uvicorn_line(SCOPE, status, colours=True)
     without_query = {**SCOPE, "query_string": b"", "path": "/ui/"}
     assert plain_line(without_query, status) == uvicorn_line(without_query, status, False)
+
+
+def test_a_batch_of_entries_is_the_lines_of_each_in_order() -> None:
+    # The batch's loop (plain_lines) against uvicorn's formatter line by line: statuses known
+    # and unknown, no query, no client, a path to quote, a byte to escape.
+    scopes = [
+        (SCOPE, 200),
+        ({**SCOPE, "query_string": b"", "path": "/ui/"}, 404),
+        ({**SCOPE, "client": None, "method": "HEAD"}, 599),
+        ({**SCOPE, "path": "/statistics/récord", "http_version": "1.0"}, 400),
+        ({**SCOPE, "client": ("::1", 7)}, 503),
+    ]
+    entries = [access_log.entry(scope, status) for scope, status in scopes]
+    expected_plain = [uvicorn_line(scope, status, colours=False) for scope, status in scopes]
+    assert access_log.plain_lines(entries) == "".join(expected_plain)
+    assert access_log.coloured_lines(entries[:2]) == "".join(
+        uvicorn_line(scope, status, colours=True) for scope, status in scopes[:2]
+    )
 
 
 def test_a_query_byte_that_is_not_ascii_is_escaped_rather_than_failing() -> None:
@@ -131,14 +151,33 @@ def test_lines_are_written_in_a_batch_after_the_flush_delay_not_per_request(
 
         for _ in range(5):
             await log(SCOPE, discard, discard)  # type: ignore[arg-type]
-        buffered = len(log._lines)
+        buffered = log.buffered()
         await asyncio.sleep(access_log.FLUSH_SECONDS * 3)
-        return buffered, len(log._lines)
+        return buffered, log.buffered()
 
     with pipe() as (fd, received):
         buffered, left = asyncio.run(scenario(fd))
     assert (buffered, left) == (5, 0)
     assert b"".join(received).decode() == plain_line(SCOPE, 200) * 5
+
+
+def test_a_batch_is_written_once_it_holds_batch_bytes_without_waiting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    line_bytes = access_log.LINE_BYTES + len(SCOPE["query_string"])  # type: ignore[arg-type]
+    monkeypatch.setattr(access_log, "BATCH_BYTES", 3 * line_bytes)
+
+    async def scenario(fd: int) -> list[int]:
+        log = AccessLog(answer, fd=fd, colours=False)
+        buffered = []
+        for _ in range(4):
+            log.response(SCOPE, 200)
+            buffered.append(log.buffered())
+        return buffered
+
+    with pipe() as (fd, received):
+        assert asyncio.run(scenario(fd)) == [1, 2, 0, 1]
+    assert b"".join(received).decode() == plain_line(SCOPE, 200) * 3
 
 
 def test_the_lifespan_s_shutdown_writes_what_is_buffered() -> None:
@@ -147,17 +186,17 @@ def test_the_lifespan_s_shutdown_writes_what_is_buffered() -> None:
 
     async def scenario(fd: int) -> None:
         log = AccessLog(lifespan, fd=fd, colours=False)
-        log.add("one\n")
+        log.response(SCOPE, 200)
 
         async def discard(_message: object) -> None:
             return None
 
         await log({"type": "lifespan"}, discard, discard)  # type: ignore[arg-type]
-        assert log._lines == []
+        assert log.buffered() == 0
 
     with pipe() as (fd, received):
         asyncio.run(scenario(fd))
-    assert b"".join(received) == b"one\n"
+    assert b"".join(received).decode() == plain_line(SCOPE, 200)
 
 
 def sigterm_after_requests(workers: int, requests: int) -> None:
