@@ -96,7 +96,8 @@ class Traffic:
             key=lambda item: item[0],
         )
         earlier = _relevant([seen for _, seen in prior], exchange)
-        found.judged = _exercised(exchange, earlier)
+        # Added to, not replaced: the forms' comparison above may have judged multiple_ids.
+        found.judged |= _exercised(exchange, earlier)
         mine = self.windows.get(key)
         if mine is not None and _same_answer(mine.entries[-1][1], exchange):
             # The answer the last request of these IDs got, again (a client polling): no

@@ -1,0 +1,165 @@
+"""The proxy's judgement of an exchange against the traffic before it
+(`conformance/proxy/traffic.py`): windows of pages per ID set, forms of one request, bounded
+memory (C33). On hand-made pages, in-process; tests/test_proxy.py runs whole sessions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from conformance.exchange import Exchange
+from conformance.proxy.request import read_request
+from conformance.proxy.traffic import WINDOW_PAGES, WINDOW_RECORDS, Found, Traffic
+
+UPSTREAM = "http://up.test"
+RECORDS = "/statistics/record"
+
+
+def page(query: str, ids: Sequence[int] = (), count: int = 0, code: int = 2000) -> Exchange:
+    """An answer to `query`: a page of records with these ids, or an envelope of `code`."""
+    data = {"count": count, "data": [{"id": n} for n in ids]} if code == 2000 else None
+    return Exchange.build("GET", f"{UPSTREAM}{RECORDS}?{query}", 200, {"code": code, "data": data})
+
+
+def judged(
+    traffic: Traffic, query: str, ids: Sequence[int] = (), count: int = 0, code: int = 2000
+) -> Found:
+    return traffic.judge(page(query, ids, count, code), read_request(query.encode()))
+
+
+def checks(found: Found) -> list[str]:
+    return [failure.check for failure in found.failures]
+
+
+def _long_session(traffic: Traffic, sessions: int) -> None:
+    """`sessions` ID sets, one 10-record page each (a window of weight 11)."""
+    for n in range(sessions):
+        url = f"{UPSTREAM}{RECORDS}?annotationRequestId=id-{n}&limit=10"
+        body = {
+            "code": 2000,
+            "data": {"count": 10, "data": [{"id": n * 10 + i} for i in range(10)]},
+        }
+        exchange = Exchange.build("GET", url, 200, body)
+        traffic.judge(exchange, read_request(f"annotationRequestId=id-{n}&limit=10".encode()))
+
+
+def test_state_is_bounded_by_the_number_of_id_sets() -> None:
+    # Records far under their bound: --max-id-sets alone decides, for every table kept per ID
+    # set (the windows and the outcomes of each form).
+    traffic = Traffic(max_id_sets=50, max_page_records=1_000_000)
+    _long_session(traffic, 2000)
+    assert len(traffic.windows) == 50 and traffic.windows.evicted == 1950
+    assert traffic.windows.total_weight == 50 * 11
+    assert len(traffic.outcomes) == 50
+    assert traffic.outcomes.get(frozenset({"id-1999"})) is not None
+    assert traffic.outcomes.get(frozenset({"id-1949"})) is None
+
+
+def test_state_is_bounded_by_the_number_of_records() -> None:
+    # ID sets far under their bound: --max-page-records alone decides (400 // 11 windows).
+    traffic = Traffic(max_id_sets=100_000, max_page_records=400)
+    _long_session(traffic, 2000)
+    assert len(traffic.windows) == 36 and traffic.windows.total_weight == 396
+    assert traffic.windows.evicted == 2000 - 36
+
+
+def test_a_window_keeps_its_latest_pages_within_its_bounds() -> None:
+    traffic = Traffic(max_id_sets=10, max_page_records=1_000_000)
+    for offset in range(1, WINDOW_PAGES + 3):
+        judged(traffic, f"annotationRequestId=a&limit=1&offset={offset}", [offset], 100)
+    window = traffic.windows.get(frozenset({"a"}))
+    assert window is not None and len(window.entries) == WINDOW_PAGES
+    assert [exchange.offset for _, exchange in window.entries][:1] == [3]
+    assert window.records == WINDOW_PAGES + 1  # a record each, and one for the window
+    big = Traffic(max_id_sets=10, max_page_records=1_000_000)
+    per_page = WINDOW_RECORDS // 2
+    for offset in (1, 2, 3):
+        ids = range((offset - 1) * per_page + 1, offset * per_page + 1)
+        judged(big, f"annotationRequestId=b&limit={per_page}&offset={offset}", ids, 10**6)
+    window = big.windows.get(frozenset({"b"}))
+    assert window is not None and [e.offset for _, e in window.entries] == [3]
+    assert window.records == per_page + 1
+
+
+def test_one_request_in_two_forms_gets_one_outcome() -> None:
+    traffic = Traffic(100, 10_000)
+    first = judged(traffic, "annotationRequestId=a,b", code=53003)
+    assert first.failures == [] and "multiple_ids" not in first.judged
+    second = judged(traffic, "annotationRequestId=a&annotationRequestId=b", [1], 1)
+    assert "multiple_ids" in second.judged
+    assert [(f.check, f.message) for f in second.failures] == [
+        (
+            "multiple_ids",
+            "a&b answered code 2000, a,b answered code 53003: the same IDs in another form "
+            "are the same request (D7)",
+        )
+    ]
+    assert second.failures[0].curl == page("annotationRequestId=a&annotationRequestId=b").curl
+    # The same form again, and another form with the same outcome: nothing new.
+    assert judged(traffic, "annotationRequestId=a,b", code=53003).failures[0].check == (
+        "multiple_ids"
+    )
+    agreeing = Traffic(100, 10_000)
+    judged(agreeing, "annotationRequestId=a,b", code=53003)
+    assert (
+        judged(agreeing, "annotationRequestId=b&annotationRequestId=a", code=53003).failures == []
+    )
+    # Outcomes other than 2000 and 53003 say nothing of the IDs: not compared.
+    other = Traffic(100, 10_000)
+    judged(other, "annotationRequestId=a,b", code=5000)
+    assert judged(other, "annotationRequestId=a&annotationRequestId=b", [1], 1).failures == []
+
+
+def test_a_failure_is_reported_once_with_the_exchange_that_brought_it() -> None:
+    traffic = Traffic(100, 10_000)
+    assert judged(traffic, "annotationRequestId=a&limit=2&offset=1", [1, 2], 4).failures == []
+    overlap = judged(traffic, "annotationRequestId=a&limit=2&offset=2", [2, 3], 4)
+    message = "'a': record 2 is on page 1 of limit 2 and on page 2 of limit 2 (positions 2 and 3)"
+    assert [(f.check, f.message) for f in overlap.failures] == [("pagination_no_overlap", message)]
+    assert overlap.judged == {"count_stable", "ordering", "pagination_complete",
+                              "pagination_no_overlap"}  # fmt: skip
+    # The same answer again (a client polling): the same verdict, judged once.
+    again = judged(traffic, "annotationRequestId=a&limit=2&offset=2", [2, 3], 4)
+    assert [(f.check, f.message) for f in again.failures] == [("pagination_no_overlap", message)]
+    assert "determinism" in again.judged
+    # A page that brings nothing new is not blamed for what an earlier one broke.
+    third = judged(traffic, "annotationRequestId=a&limit=2&offset=3", [], 4)
+    assert checks(third) == []
+
+
+def test_order_and_overlap_over_several_ids_are_multiple_ids_ordering() -> None:
+    traffic = Traffic(100, 10_000)
+    both = "annotationRequestId=a&annotationRequestId=b&limit=2&offset={}"
+    judged(traffic, both.format(1), [1, 2], 4)
+    found = judged(traffic, both.format(2), [2, 3], 4)
+    assert checks(found) == ["multiple_ids_ordering"]
+    assert "multiple_ids_ordering" in found.judged
+
+
+def test_counts_of_the_ids_alone_are_compared_with_their_sum() -> None:
+    traffic = Traffic(100, 10_000)
+    judged(traffic, "annotationRequestId=a", [1, 2, 3], 3)
+    judged(traffic, "annotationRequestId=b", [7, 8], 2)
+    found = judged(traffic, "annotationRequestId=a&annotationRequestId=b", [1, 2, 3, 7], 4)
+    assert "multiple_ids" in found.judged
+    assert checks(found) == ["multiple_ids"]
+    assert found.failures[0].message == "a&b together answered count 4; the IDs' counts add up to 5"
+
+
+def test_growth_of_the_data_is_noted_not_reported() -> None:
+    traffic = Traffic(100, 10_000)
+    judged(traffic, "annotationRequestId=a&limit=2&offset=1", [1, 2], 4)
+    found = judged(traffic, "annotationRequestId=a&limit=2&offset=2", [3, 4], 6)
+    assert checks(found) == []
+    assert traffic.grown.values() == ["'a' grew from 4 to 6 records during the run"]
+
+
+def test_a_refused_or_forced_request_is_not_judged_against_the_traffic() -> None:
+    traffic = Traffic(100, 10_000)
+    assert judged(traffic, "annotationRequestId=a&limit=0", [1], 1) == Found()
+    forced = page("annotationRequestId=a", [1], 1)
+    forced = Exchange.build("GET", forced.url, 200, forced.body,
+                            request_headers={"Prefer": "code=2000"})  # fmt: skip
+    assert traffic.judge(forced, read_request(b"annotationRequestId=a")) == Found()
+    assert traffic.judge(page("annotationRequestId=a", [1], 1), None) == Found()
+    assert len(traffic.windows) == 0 and len(traffic.outcomes) == 0
