@@ -11,12 +11,13 @@ from typing import Any
 
 from conformance.exchange import Exchange
 from conformance.proxy.judging import REJECTIONS, Hiccups, judge
+from conformance.proxy.repeats import Repeats
 from conformance.proxy.request import read_request
 from conformance.proxy.traffic import Traffic
 
 DATE = "2025-04-08 14:20:00"
 NOW = float(calendar.timegm(time.strptime(DATE, "%Y-%m-%d %H:%M:%S")))
-STATUS = {2000: 200, 4005: 400, 402: 402, 5000: 500, 53003: 404}
+STATUS = {2000: 200, 4005: 400, 402: 401, 5000: 500, 53003: 404}
 
 
 def record(record_id: int) -> dict[str, Any]:
@@ -35,24 +36,32 @@ def exchange(
     *,
     method: str = "GET",
     received_at: float = NOW,
+    status: int | None = None,
+    date: str = DATE,
     **headers: str,
 ) -> Exchange:
     """The operation asked with `query`, answered with HTTP status of `code` and an envelope."""
     data = {"count": len(ids), "data": [record(n) for n in ids]} if ids is not None else None
-    body = {"code": code, "message": "m", "data": data, "date": DATE, "requestId": "ab" * 16,
+    body = {"code": code, "message": "m", "data": data, "date": date, "requestId": "ab" * 16,
             "success": code == 2000}  # fmt: skip
     return Exchange.build(
-        method, f"http://up.test/statistics/record?{query}", STATUS[code], body,
+        method, f"http://up.test/statistics/record?{query}", status or STATUS[code], body,
         request_headers=headers, response_headers={"content-type": "application/json"},
         received_at=received_at,
     )  # fmt: skip
 
 
 def failures(
-    exchange: Exchange, query: str | None, hiccups: Hiccups | None = None
+    exchange: Exchange,
+    query: str | None,
+    hiccups: Hiccups | None = None,
+    http_200: bool = False,
+    zone: str = "UTC",
 ) -> dict[str, str]:
     request = read_request(query.encode()) if query is not None else None
-    found = judge(exchange, request, Traffic(100, 10_000), hiccups or Hiccups(), False)
+    found = judge(exchange, request, Traffic(100, 10_000), hiccups or Hiccups(), http_200, zone)
+    # Every failure is the proxy's: the report groups them by phase.
+    assert {failure.phase for failure in found.failures} <= {"proxy"}
     return {failure.check: failure.message for failure in found.failures}
 
 
@@ -120,9 +129,12 @@ def test_a_refusal_is_judged_by_its_specific_check_and_the_generic_one_stays_sil
 
 def test_a_refusal_is_not_held_against_an_answer_that_did_not_judge_the_parameters() -> None:
     # A signature refusal (a server may check signatures first) and a forced outcome.
-    refused = failures(exchange(INVALID, 402), INVALID)
-    assert "client_request_valid" in refused
-    assert not set(refused) & (REJECTIONS | {"negative_data_rejection"})
+    assert set(failures(exchange(INVALID, 402), INVALID)) == {"client_request_valid"}
+    # The rest of the answer is still judged: a 402 sent with HTTP 402.
+    refused = failures(exchange(INVALID, 402, status=402), INVALID)
+    assert set(refused) == {"client_request_valid", "status_code_conformance",
+                            "envelope_http_status"}  # fmt: skip
+    assert refused["envelope_http_status"] == "HTTP 402 with code 402: expected HTTP 401"
     forced = exchange(INVALID, 2000, [], Prefer="code=2000")
     assert set(failures(forced, INVALID)) == {"client_request_valid"}
     assert "invalid_offset_limit_rejected" in REJECTIONS
@@ -165,3 +177,50 @@ def test_the_traffic_judges_the_exchange_with_the_pages_before() -> None:
         found.append(judge(exchanged, request, traffic, hiccups, False))
     assert "count_stable" in found[1].judged and "count_stable" not in found[0].judged
     assert [f.check for f in found[1].failures] == ["count_stable"]
+
+
+def test_the_checks_an_exchange_exercised_are_reported_with_the_traffics() -> None:
+    request = read_request(INVALID.encode())
+    found = judge(exchange(INVALID, 4005), request, Traffic(9, 99), Hiccups(), False)
+    assert {"negative_data_rejection", "invalid_offset_limit_rejected"} <= found.judged
+    assert "positive_data_acceptance" not in found.judged
+    valid = judge(exchange(VALID, 2000, [1]), read_request(VALID.encode()), Traffic(9, 99),
+                  Hiccups(), False)  # fmt: skip
+    assert {"positive_data_acceptance", "client_request_valid", "ordering"} <= valid.judged
+
+
+def test_several_ids_rename_only_the_order_checks() -> None:
+    both = "annotationRequestId=a&annotationRequestId=b"
+    bad = exchange(both, 2000, [1])
+    bad.body["data"]["data"][0]["status"] = 99
+    found = failures(bad, both)
+    assert "enum_membership" in found and "response_schema_conformance" in found
+
+
+def test_the_http_200_style_is_judged_as_the_proxy_is_told() -> None:
+    refused = exchange(INVALID, 4005, status=200)
+    assert "envelope_http_status" in failures(refused, INVALID)
+    assert failures(refused, INVALID, http_200=True) == {
+        "client_request_valid": failures(refused, INVALID)["client_request_valid"]
+    }
+
+
+def test_the_clock_is_read_in_the_zone_the_proxy_is_given() -> None:
+    # 22:20 in Shanghai is 14:20 UTC: right when the deployment's zone is given.
+    shanghai = exchange(VALID, 2000, [1], date="2025-04-08 22:20:00")
+    assert "clock_and_zone" in failures(shanghai, VALID)
+    assert failures(shanghai, VALID, zone="Asia/Shanghai") == {}
+
+
+def test_a_valid_page_answered_again_inherits_and_passes_again() -> None:
+    # The same records again (a client polling): inherited, the rest judged on the whole page.
+    repeats, traffic, hiccups = Repeats(), Traffic(9, 999), Hiccups()
+    query = "annotationRequestId=a&limit=3"
+    for _ in range(3):
+        page = exchange(query, 2000, [1, 2, 3])
+        found = judge(page, read_request(query.encode()), traffic, hiccups, False, "UTC", repeats)
+        assert found.failures == []
+    # An answer that is no page is judged without the memory of pages.
+    refused = exchange(INVALID, 4005)
+    found = judge(refused, read_request(INVALID.encode()), traffic, hiccups, False, "UTC", repeats)
+    assert [failure.check for failure in found.failures] == ["client_request_valid"]

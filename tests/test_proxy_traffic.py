@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import pytest
+
 from conformance.exchange import Exchange
+from conformance.proxy import traffic as traffic_module
 from conformance.proxy.request import read_request
 from conformance.proxy.traffic import WINDOW_PAGES, WINDOW_RECORDS, Found, Traffic
 
@@ -163,3 +166,86 @@ def test_a_refused_or_forced_request_is_not_judged_against_the_traffic() -> None
     assert traffic.judge(forced, read_request(b"annotationRequestId=a")) == Found()
     assert traffic.judge(page("annotationRequestId=a", [1], 1), None) == Found()
     assert len(traffic.windows) == 0 and len(traffic.outcomes) == 0
+
+
+def test_the_cross_exchange_checks_a_page_gives_a_case_of() -> None:
+    traffic = Traffic(100, 10_000)
+    assert judged(traffic, "annotationRequestId=a,a", [1], 1).judged == set()
+    assert "duplicate_ids_once" in judged(traffic, "annotationRequestId=a,a", [1], 1).judged
+    assert "duplicate_ids_once" in judged(traffic, "annotationRequestId=a&annotationRequestId=a",
+                                          [1], 1).judged  # fmt: skip
+    assert "duplicate_ids_once" not in judged(traffic, "annotationRequestId=a", [1], 1).judged
+    # Another ID set seen before is no case of duplicates.
+    other = Traffic(100, 10_000)
+    judged(other, "annotationRequestId=b", [1], 1)
+    assert "duplicate_ids_once" not in judged(other, "annotationRequestId=a,a", [1], 1).judged
+    # Two IDs in another form than a page before: a case of multiple_ids, singles or not.
+    forms = Traffic(100, 10_000)
+    judged(forms, "annotationRequestId=a&annotationRequestId=b", [1, 2], 2)
+    assert "multiple_ids" in judged(forms, "annotationRequestId=a,b", [1, 2], 2).judged
+
+
+class Server:
+    """Pages of one ID set of `total` records, with a fault: how a faulty server pages."""
+
+    def __init__(self, total: int, fault: str = "") -> None:
+        self.total, self.fault, self.asked = total, fault, 0
+
+    def page(self, query: str) -> tuple[list[int], int]:
+        self.asked += 1
+        request = read_request(query.encode())
+        limit, offset = min(request.limit, 1000), request.offset
+        start = (offset - 1) * limit
+        total = self.total
+        if self.fault == "drifting_count":
+            total += self.asked % 3
+        if self.fault == "off_by_one":
+            start = max(0, start - 1)
+        if self.fault == "zero_based":
+            start = offset * limit
+        ids = list(range(start + 1, min(start + limit, total) + 1))
+        if self.fault == "random" and self.asked % 2:
+            ids = [n + 1 for n in ids]
+        return ids, total
+
+
+SESSION = [
+    f"annotationRequestId={ids}&limit={limit}&offset={offset}"
+    for ids in ("a", "a,a", "a,b", "b,a", "a&annotationRequestId=b")
+    for limit, offsets in ((2, (1, 2, 3, 2, 1, 4)), (3, (1, 2, 1, 3)), (5, (2, 1)))
+    for offset in offsets
+] + [f"annotationRequestId=a&limit=2&offset={offset}" for offset in (1, 2, 3, 1, 9, 2)]
+
+
+def failures_of(traffic: Traffic, server: Server) -> set[str]:
+    """The checks the session failed."""
+    failed: set[str] = set()
+    for query in SESSION:
+        ids, count = server.page(query)
+        failed.update(checks(judged(traffic, query, ids, count)))
+    return failed
+
+
+def test_the_pages_chosen_to_compare_give_the_verdict_of_the_whole_window(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # _relevant keeps a few pages of the window and _same_answer skips a page answered
+    # again; both only save time: the session fails the checks that judging every page of
+    # the window every time fails. (Which exchange reports a failure, and how often, may
+    # differ: what the window showed before is subtracted, and a smaller window shows less.)
+    faults = ("", "drifting_count", "off_by_one", "zero_based", "random")
+    chosen = {fault: failures_of(Traffic(100, 100_000), Server(23, fault)) for fault in faults}
+    monkeypatch.setattr(traffic_module, "_relevant", lambda earlier, now: list(earlier))
+    monkeypatch.setattr(traffic_module, "_same_answer", lambda before, now: False)
+    for fault in faults:
+        assert chosen[fault] == failures_of(Traffic(100, 100_000), Server(23, fault)), fault
+    # The server pages one request's records for any IDs: with several IDs the counts do not
+    # add up (multiple_ids), and a shift is one over all the IDs (multiple_ids_ordering).
+    assert {fault: sorted(chosen[fault]) for fault in faults} == {
+        "": [],
+        "drifting_count": ["count_stable", "multiple_ids"],
+        "off_by_one": ["multiple_ids_ordering", "pagination_no_overlap"],
+        "zero_based": ["pagination_complete"],
+        "random": ["determinism", "multiple_ids_ordering", "pagination_complete",
+                   "pagination_no_overlap"],
+    }  # fmt: skip
