@@ -249,3 +249,74 @@ def test_the_pages_chosen_to_compare_give_the_verdict_of_the_whole_window(
         "random": ["determinism", "multiple_ids_ordering", "pagination_complete",
                    "pagination_no_overlap"],
     }  # fmt: skip
+
+
+def test_failures_carry_the_phase_the_traffic_was_made_for() -> None:
+    for traffic, phase in ((Traffic(100, 10_000), "proxy"), (Traffic(9, 999, "har"), "har")):
+        judged(traffic, "annotationRequestId=a&annotationRequestId=b", code=53003)
+        judged(traffic, "annotationRequestId=a&limit=2&offset=1", [1, 2], 4)
+        found = [
+            *judged(traffic, "annotationRequestId=a,b", [1], 1).failures,
+            *judged(traffic, "annotationRequestId=a&limit=2&offset=2", [2, 3], 4).failures,
+            *judged(traffic, "annotationRequestId=a&limit=2&offset=2", [2, 3], 4).failures,
+        ]
+        assert [f.check for f in found] == ["multiple_ids", "pagination_no_overlap",
+                                            "pagination_no_overlap"]  # fmt: skip
+        assert {failure.phase for failure in found} == {phase}
+        assert found[0].message.startswith("a,b answered code 2000, a&b answered code 53003")
+
+
+def test_what_was_reported_is_not_reported_again_after_other_traffic() -> None:
+    traffic = Traffic(100, 10_000)
+    judged(traffic, "annotationRequestId=a&limit=2&offset=1", [1, 2], 4)
+    assert checks(judged(traffic, "annotationRequestId=a&limit=2&offset=2", [2, 3], 4)) == [
+        "pagination_no_overlap"
+    ]
+    judged(traffic, "annotationRequestId=b", [9], 1)  # another request between
+    assert checks(judged(traffic, "annotationRequestId=a&limit=2&offset=3", [], 4)) == []
+    # A new failure is reported even when old ones come with it: page 2 asked again with
+    # other records (determinism).
+    again = judged(traffic, "annotationRequestId=a&limit=2&offset=2", [3, 4], 4)
+    assert "determinism" in checks(again)
+
+
+def test_a_page_answered_again_differently_is_judged_again() -> None:
+    # A count that falls (one that grows is growth, noted), or other records.
+    for ids, count, expected in (([3], 3, "count_stable"), ([2, 4], 4, "determinism")):
+        traffic = Traffic(100, 10_000)
+        judged(traffic, "annotationRequestId=a&limit=2&offset=1", [1, 2], 4)
+        judged(traffic, "annotationRequestId=a&limit=2&offset=2", [3, 4], 4)
+        found = judged(traffic, "annotationRequestId=a&limit=2&offset=2", ids, count)
+        assert expected in checks(found)
+
+
+def test_growth_is_noted_per_form_of_a_request() -> None:
+    traffic = Traffic(100, 10_000)
+    for ids in ("a", "b"):
+        judged(traffic, f"annotationRequestId={ids}&limit=2&offset=1", [1, 2], 4)
+        judged(traffic, f"annotationRequestId={ids}&limit=2&offset=2", [3, 4], 6)
+    assert sorted(traffic.grown.values()) == [
+        "'a' grew from 4 to 6 records during the run",
+        "'b' grew from 4 to 6 records during the run",
+    ]
+
+
+def test_a_window_of_exactly_its_records_keeps_every_page() -> None:
+    traffic = Traffic(max_id_sets=10, max_page_records=1_000_000)
+    sizes = (1000, 1000, WINDOW_RECORDS - 2001)  # with the window's own 1: exactly the bound
+    start = 0
+    for offset, size in enumerate(sizes, start=1):
+        ids = range(start + 1, start + size + 1)
+        judged(traffic, f"annotationRequestId=a&limit=1000&offset={offset}", ids, 10**6)
+        start += 1000
+    window = traffic.windows.get(frozenset({"a"}))
+    assert window is not None and window.records == WINDOW_RECORDS and len(window.entries) == 3
+
+
+def test_which_pages_give_a_case_of_multiple_ids() -> None:
+    traffic = Traffic(100, 10_000)
+    first = judged(traffic, "annotationRequestId=a,b", [1, 2], 2)
+    assert not {"multiple_ids", "multiple_ids_ordering"} & first.judged
+    # The same form again: no other form, no ID alone; another ID set in another form.
+    judged(traffic, "annotationRequestId=c&annotationRequestId=d", [1, 2], 2)
+    assert "multiple_ids" not in judged(traffic, "annotationRequestId=a,b", [1, 2], 2).judged
