@@ -85,6 +85,10 @@ def change_serialisation(spec: Spec) -> None:
     _parameters(spec)["AnnotationRequestId"]["explode"] = True
 
 
+def change_style(spec: Spec) -> None:
+    _parameters(spec)["AnnotationRequestId"]["style"] = "pipeDelimited"
+
+
 def add_status(spec: Spec) -> None:
     _get(spec)["responses"]["429"] = copy.deepcopy(_get(spec)["responses"]["500"])
 
@@ -135,6 +139,7 @@ BREAKING: list[Callable[[Spec], None]] = [
     add_required_parameter,
     make_parameter_required,
     change_serialisation,
+    change_style,
     add_status,
     change_status,
     remove_operation,
@@ -145,6 +150,14 @@ BREAKING: list[Callable[[Spec], None]] = [
     raise_id_min_length,
     retype_instance_info_values,
 ]
+
+
+def remove_parameter(spec: Spec) -> None:
+    _get(spec)["parameters"] = [
+        parameter
+        for parameter in _get(spec)["parameters"]
+        if parameter != {"$ref": "#/components/parameters/Offset"}
+    ]
 
 
 def add_record_field(spec: Spec) -> None:
@@ -198,6 +211,7 @@ NON_BREAKING: list[Callable[[Spec], None]] = [
     make_parameter_optional,
     remove_status,
     add_operation,
+    remove_parameter,
 ]
 
 
@@ -244,6 +258,12 @@ EXACT: dict[str, list[str]] = {
     ],
     "change_serialisation": [
         "BREAKING  GET /statistics/record parameter query annotationRequestId: explode False -> True",
+    ],
+    "change_style": [
+        "BREAKING  GET /statistics/record parameter query annotationRequestId: style form -> pipeDelimited",
+    ],
+    "remove_parameter": [
+        "ok        GET /statistics/record parameter query offset: removed",
     ],
     "add_status": [
         "BREAKING  GET /statistics/record response 429: added (clients do not expect it)",
