@@ -353,3 +353,16 @@ def test_which_pages_give_a_case_of_multiple_ids() -> None:
     # The same form again: no other form, no ID alone; another ID set in another form.
     judged(traffic, "annotationRequestId=c&annotationRequestId=d", [1, 2], 2)
     assert "multiple_ids" not in judged(traffic, "annotationRequestId=a,b", [1, 2], 2).judged
+
+
+def test_one_id_with_duplicates_against_the_id_alone_is_reported_once() -> None:
+    traffic = Traffic(100, 10_000)
+    assert judged(traffic, "annotationRequestId=a,a&limit=2&offset=1", [1, 2], 5).failures == []
+    found = judged(traffic, "annotationRequestId=a&limit=2&offset=1", [1, 2], 4)
+    assert [(failure.check, failure.message) for failure in found.failures] == [
+        (
+            "duplicate_ids_once",
+            "a,a answered count 5 and ids [1, 2]; a answered count 4 and ids [1, 2]: "
+            "duplicates must count once (D7)",
+        )
+    ]
