@@ -361,6 +361,9 @@ def test_security_is_read_on_the_operation_before_the_document() -> None:
     assert [str(c) for c in diff(load_spec(), _changed(require_signatures_on_the_operation))] == [
         "BREAKING  GET /statistics/record: security requirements changed"
     ]
+    # An operation's own requirement, unchanged, whatever the document's: no change.
+    own = _changed(require_signatures_on_the_operation)
+    assert diff(own, copy.deepcopy(own)) == []
     # The same requirement written on the operation instead of the document: no change.
     old, new = _changed(lambda spec: None), _changed(lambda spec: None)
     _get(new)["security"] = new.pop("security")
@@ -518,6 +521,9 @@ def test_items_or_other_properties_added_or_removed_are_changes_read_as_bounds()
     ]
     assert _compared(closed, {**free, "additionalProperties": True}, "request") == [
         "ok        x{*}: additionalProperties none -> any"
+    ]
+    assert _compared(closed, mapped, "response") == [
+        "BREAKING  x{*}: additionalProperties none -> a schema"
     ]
     # Absent, true and {} all allow any property: no change between them.
     for same in (True, {}):
