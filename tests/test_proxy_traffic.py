@@ -366,3 +366,33 @@ def test_one_id_with_duplicates_against_the_id_alone_is_reported_once() -> None:
             "duplicates must count once (D7)",
         )
     ]
+
+
+def steps(traffic: Traffic, pages: Sequence[tuple[int, int, Sequence[int], int]]) -> list[Found]:
+    """Pages of 'a' given as (limit, offset, ids, count), judged in order."""
+    return [
+        judged(traffic, f"annotationRequestId=a&limit={limit}&offset={offset}", ids, count)
+        for limit, offset, ids, count in pages
+    ]
+
+
+def test_a_page_is_compared_with_its_neighbours_asked_long_before() -> None:
+    # Page 2 is neither page 1, nor the latest, nor the first with the highest count, nor over
+    # page 3's positions: only as page 3's neighbour is it compared with it.
+    found = steps(Traffic(100, 10_000), [(2, 5, [9, 10], 20), (2, 2, [3, 4], 20),
+                                         (2, 9, [17, 18], 20), (2, 3, [4, 5], 20)])  # fmt: skip
+    assert [(f.check, f.message) for f in found[-1].failures] == [
+        (
+            "pagination_no_overlap",
+            "'a': record 4 is on page 2 of limit 2 and on page 3 of limit 2 (positions 4 and 5)",
+        )
+    ]
+
+
+def test_after_a_0_based_offset_is_reported_its_shifts_are_not() -> None:
+    # A 0-based server: its two page 1s say so once; a later page shifted against page 2 of
+    # limit 3 is the same cause, not reported again (the page 1s are kept to say so).
+    found = steps(Traffic(100, 10_000), [(2, 1, [3, 4], 23), (3, 1, [4, 5, 6], 23),
+                                         (3, 2, [7, 8, 9], 23), (2, 3, [7, 8], 23)])  # fmt: skip
+    assert [checks(one) for one in found] == [[], ["pagination_complete"], [], []]
+    assert "offset looks 0-based" in found[1].failures[0].message
