@@ -1316,7 +1316,10 @@ def test_instance_info_after_a_record_of_another_shape_is_still_found() -> None:
 
 
 def test_created_time_on_an_empty_page_and_at_the_answers_second() -> None:
-    empty = page("annotationRequestId=a&limit=2&offset=9", 6, [])
+    body = envelope(2000, {"count": 6, "data": []})
+    body["date"] = "2026-01-01 12:00:00"
+    query = "annotationRequestId=a&limit=2&offset=9"
+    empty = Exchange.build("GET", f"{BASE}?{query}", 200, body, received_at=NOON)
     assert per_exchange.clock_and_zone(empty) is None
     # The same second as `date`, judged record by record (another record has no createdTime).
     exchange = _page_with({"createdTime": "2026-01-01 12:00:00"}, at=1)
