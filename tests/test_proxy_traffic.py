@@ -396,3 +396,35 @@ def test_after_a_0_based_offset_is_reported_its_shifts_are_not() -> None:
                                          (3, 2, [7, 8, 9], 23), (2, 3, [7, 8], 23)])  # fmt: skip
     assert [checks(one) for one in found] == [[], ["pagination_complete"], [], []]
     assert "offset looks 0-based" in found[1].failures[0].message
+
+
+def test_several_ids_with_only_some_seen_alone_give_no_case_of_multiple_ids() -> None:
+    traffic = Traffic(100, 10_000)
+    judged(traffic, "annotationRequestId=a", [1, 2], 2)
+    found = judged(traffic, "annotationRequestId=a&annotationRequestId=b", [1, 2, 3], 3)
+    assert "multiple_ids" not in found.judged  # b's count is unknown: nothing to add up
+    judged(traffic, "annotationRequestId=b", [3], 1)
+    found = judged(traffic, "annotationRequestId=a&annotationRequestId=b", [1, 2, 3], 3)
+    assert "multiple_ids" in found.judged
+
+
+def test_a_page_asked_again_after_others_shows_its_failure_again() -> None:
+    # Page 2 overlaps page 1; asked again after page 3, it is a new exchange with the same
+    # fault, reported with it (the earlier report's exchange was the first page 2).
+    # Page 1 asked again brings nothing new: the overlap is page 2's, already reported twice.
+    found = steps(Traffic(100, 10_000), [(2, 1, [1, 2], 23), (2, 2, [2, 3], 23),
+                                         (2, 3, [4, 5], 23), (2, 2, [2, 3], 23),
+                                         (2, 1, [1, 2], 23)])  # fmt: skip
+    assert [checks(one) for one in found] == [
+        [], ["pagination_no_overlap"], [], ["pagination_no_overlap"], []
+    ]  # fmt: skip
+
+
+def test_the_same_page_in_another_form_is_judged_not_given_the_others_verdict() -> None:
+    traffic = Traffic(100, 10_000)
+    judged(traffic, "annotationRequestId=a,b&limit=2&offset=1", [1, 2], 6)
+    overlap = judged(traffic, "annotationRequestId=a,b&limit=2&offset=2", [2, 3], 6)
+    assert checks(overlap) == ["multiple_ids_ordering"]
+    other = judged(traffic, "annotationRequestId=a&annotationRequestId=b&limit=2&offset=2",
+                   [2, 3], 6)  # fmt: skip
+    assert checks(other) == []
