@@ -5,8 +5,10 @@ memory (C33). On hand-made pages, in-process; tests/test_proxy.py runs whole ses
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
@@ -428,3 +430,36 @@ def test_the_same_page_in_another_form_is_judged_not_given_the_others_verdict() 
     other = judged(traffic, "annotationRequestId=a&annotationRequestId=b&limit=2&offset=2",
                    [2, 3], 6)  # fmt: skip
     assert checks(other) == []
+
+
+GOLDEN = Path(__file__).resolve().parent / "golden" / "proxy-traffic.json"
+
+
+def traffic_verdicts() -> dict[str, list[list[list[str]]]]:
+    """What each exchange of the sessions of the test above reports: (check, message) pairs.
+
+    After a deliberate change of what the proxy reports, review the difference, then rewrite
+    the file: `python -c "from tests.test_proxy_traffic import *; write_golden()"`.
+    """
+    sessions = [SESSION, *random_sessions(20)]
+    verdicts = {}
+    for fault, n in ((fault, n) for fault in FAULTS for n in range(len(sessions))):
+        traffic, server, reported = Traffic(100, 100_000), Server(23, fault), []
+        for query in sessions[n]:
+            ids, count = server.page(query)
+            found = judged(traffic, query, ids, count)
+            reported.append(sorted([f.check, f.message] for f in found.failures))
+        verdicts[f"{fault or 'fault-free'} {n}"] = reported
+    return verdicts
+
+
+def write_golden() -> None:
+    GOLDEN.write_text(json.dumps(traffic_verdicts(), indent=0, sort_keys=True) + "\n", "utf-8")
+
+
+def test_each_exchange_reports_what_it_reported_when_reviewed() -> None:
+    # Which exchange reports a failure, and how often, is what a client team reads in the
+    # proxy's header and log: the window's rules (what is kept, what was shown before, a page
+    # answered again) decide it, and the checks above compare only which checks fail.
+    expected = json.loads(GOLDEN.read_text("utf-8"))
+    assert traffic_verdicts() == expected, "the proxy's reports changed: review, then rewrite"
