@@ -66,6 +66,17 @@ def _narrows(old: Any, new: Any, lower: bool) -> bool:
     return bool(new > old) if lower else bool(new < old)
 
 
+def _openness(extra: Any) -> int:
+    """How many other properties `additionalProperties` allows: 2 any, 1 some, 0 none."""
+    if extra is None or extra is True or extra == {}:
+        return 2
+    return 1 if isinstance(extra, Mapping) else 0
+
+
+def _extra_text(extra: Any) -> str:
+    return ("none", "a schema", "any")[_openness(extra)]
+
+
 def compare_schemas(
     old: Mapping[str, Any], new: Mapping[str, Any], where: str, direction: Direction
 ) -> Iterator[Change]:
@@ -107,9 +118,18 @@ def compare_schemas(
     yield from _compare_objects(old, new, where, direction)
     if "items" in old and "items" in new:
         yield from compare_schemas(old["items"], new["items"], f"{where}[]", direction)
+    elif "items" in old or "items" in new:
+        # No `items` allows any item, the widest: adding one narrows, removing one widens (D73).
+        added = "items" in new
+        yield Change(f"{where}[]", "items added" if added else "items removed", added == request)
     old_extra, new_extra = old.get("additionalProperties"), new.get("additionalProperties")
     if isinstance(old_extra, Mapping) and isinstance(new_extra, Mapping):
         yield from compare_schemas(old_extra, new_extra, f"{where}{{*}}", direction)
+    elif _openness(old_extra) != _openness(new_extra):
+        # Any other property allowed (absent, true, {}), some (a schema), none (false) (D73).
+        narrowed = _openness(new_extra) < _openness(old_extra)
+        what = f"additionalProperties {_extra_text(old_extra)} -> {_extra_text(new_extra)}"
+        yield Change(f"{where}{{*}}", what, narrowed == request)
     for keyword in ("oneOf", "anyOf"):
         before, after = old.get(keyword, []), new.get(keyword, [])
         for index in range(min(len(before), len(after))):

@@ -1280,3 +1280,71 @@ def test_an_empty_id_among_others_must_be_refused(
         f"an empty ID ({sent}) answered code {code}; expected 4005 (D8, D58: an ID is 1 to "
         "255 bytes; an empty one between commas or repeated is not dropped)"
     )
+
+
+# The fast passes meet an odd record first, or only odd records: what they vouch for must
+# still be what the record-by-record judgement says (a wrong "all hold" hides a fault).
+@pytest.mark.parametrize(
+    ("odd", "expected"),
+    [
+        ({"instanceInfo": {}, "modifyInstanceNum": 1}, "sums to 0; modifyInstanceNum"),
+        ({"instanceInfo": {}, "modifyInstanceNum": 1, "modifyAttributesNum": 1}, "sums to 0"),
+        ({"instanceInfo": {"a": 1}, "modifyInstanceNum": 2, "modifyAttributesNum": 1},
+         "sums to 1; modifyInstanceNum + modifyAttributesNum is 3"),
+        ({"instanceInfo": [1]}, None),
+        ({"instanceInfo": {"a": 1}, "modifyInstanceNum": None}, None),
+        ({"instanceInfo": {}, "modifyInstanceNum": None}, None),
+        ({"instanceInfo": {}, "modifyAttributesNum": None}, None),
+    ],
+)  # fmt: skip
+def test_instance_info_fast_pass_on_a_page_of_one_odd_record(
+    odd: dict[str, Any], expected: str | None
+) -> None:
+    found = per_exchange.instance_info_sum(_page_with(odd, at=0, size=1), False)
+    if expected is None:
+        assert found is None
+    else:
+        assert found is not None and found.startswith(f"record 1: instanceInfo {expected}"), found
+
+
+def test_instance_info_after_a_record_of_another_shape_is_still_found() -> None:
+    exchange = _page_with({"instanceInfo": [1]}, at=0)
+    exchange.records[3]["modifyInstanceNum"] = 4  # type: ignore[index]
+    assert per_exchange.instance_info_sum(exchange, False) == (
+        "record 4: instanceInfo sums to 0; modifyInstanceNum + modifyAttributesNum is 4 (D3)"
+    )
+
+
+def test_created_time_on_an_empty_page_and_at_the_answers_second() -> None:
+    body = envelope(2000, {"count": 6, "data": []})
+    body["date"] = "2026-01-01 12:00:00"
+    query = "annotationRequestId=a&limit=2&offset=9"
+    empty = Exchange.build("GET", f"{BASE}?{query}", 200, body, received_at=NOON)
+    assert per_exchange.clock_and_zone(empty) is None
+    # The same second as `date`, judged record by record (another record has no createdTime).
+    exchange = _page_with({"createdTime": "2026-01-01 12:00:00"}, at=1)
+    exchange.records[3]["createdTime"] = 7  # type: ignore[index]
+    assert per_exchange.clock_and_zone(exchange) is None
+
+
+def test_slices_quick_pass_vouches_for_no_page_answered_twice_differently() -> None:
+    # The same page asked twice with other records; the same records on two pages.
+    twice = [page("annotationRequestId=a&limit=2&offset=1", 6, ids) for ids in ([1, 2], [1, 3])]
+    assert [f.message for f in across_exchanges.slices_of_one_order(twice)] == [
+        "'a': record 2 of the request is id 2 on page 1 of limit 2 but id 3 on page 1 of "
+        "limit 2: a page skips or shifts records"
+    ]
+    again = [page(f"annotationRequestId=a&limit=2&offset={n}", 6, [1, 2]) for n in (1, 2)]
+    assert [f.check for f in across_exchanges.slices_of_one_order(again)] == [
+        "pagination_no_overlap", "pagination_no_overlap"
+    ]  # fmt: skip
+
+
+def test_a_failure_quotes_the_answer_and_its_tries() -> None:
+    exchange = Exchange.build(
+        "GET", f"{BASE}?annotationRequestId=a", 500, envelope(5000), attempts=3
+    )
+    failure = Failure.of("not_a_server_error", "m", exchange, "semantic")
+    assert (failure.response, failure.tries) == (exchange.quote, 3)
+    assert failure.response.startswith("HTTP 500, code 5000: ")
+    assert Exchange.build("GET", f"{BASE}?annotationRequestId=a", 200).attempts == 1

@@ -31,12 +31,10 @@ from conformance.proxy.app import ProxyApp
 from conformance.proxy.checks import PROXY_CHECKS
 from conformance.proxy.cli import main as proxy_main
 from conformance.proxy.clients import HTML_NAME, JSON_NAME, ClientTraffic
-from conformance.proxy.lru import BoundedLRU
 from conformance.proxy.options import ProxyOptions
 from conformance.proxy.request import read_request
 from conformance.proxy.serve import finish
 from conformance.proxy.tally import HEADER, Tally, header_value
-from conformance.proxy.traffic import Traffic
 from mockserver.app import create_app
 from mockserver.config import Settings
 from tests.support.faulty_servers import FAULTS, GROWING, FaultyServer, serve, serve_app
@@ -518,73 +516,6 @@ def test_slow_upstream_gives_504_and_concurrent_clients_are_served_concurrently(
     assert [r.status_code for r in responses] == [200] * 8
     # One after the other they would take 8 x 0.6 s.
     assert elapsed < 3.0, elapsed
-
-
-def _long_session(traffic: Traffic, sessions: int) -> None:
-    """`sessions` ID sets, one 10-record page each (a window of weight 11)."""
-    for n in range(sessions):
-        url = f"{UPSTREAM}{RECORDS}?annotationRequestId=id-{n}&limit=10"
-        body = {
-            "code": 2000,
-            "data": {"count": 10, "data": [{"id": n * 10 + i} for i in range(10)]},
-        }
-        exchange = Exchange.build("GET", url, 200, body)
-        traffic.judge(exchange, read_request(f"annotationRequestId=id-{n}&limit=10".encode()))
-
-
-def test_state_is_bounded_by_the_number_of_id_sets() -> None:
-    # Records far under their bound: --max-id-sets alone decides, for every table kept per ID
-    # set (the windows and the outcomes of each form).
-    traffic = Traffic(max_id_sets=50, max_page_records=1_000_000)
-    _long_session(traffic, 2000)
-    assert len(traffic.windows) == 50 and traffic.windows.evicted == 1950
-    assert traffic.windows.total_weight == 50 * 11
-    assert len(traffic.outcomes) == 50
-    assert traffic.outcomes.get(frozenset({"id-1999"})) is not None
-    assert traffic.outcomes.get(frozenset({"id-1949"})) is None
-
-
-def test_state_is_bounded_by_the_number_of_records() -> None:
-    # ID sets far under their bound: --max-page-records alone decides (400 // 11 windows).
-    traffic = Traffic(max_id_sets=100_000, max_page_records=400)
-    _long_session(traffic, 2000)
-    assert len(traffic.windows) == 36 and traffic.windows.total_weight == 396
-    assert traffic.windows.evicted == 2000 - 36
-
-
-def test_bounded_lru_forgets_the_least_recently_used_beyond_its_weight() -> None:
-    cache: BoundedLRU[str, list[int]] = BoundedLRU(5, weight=len)
-    cache.put("a", [1, 2])
-    cache.put("b", [1])
-    assert cache.get("a") == [1, 2]  # a is now the most recent
-    cache.put("c", [1, 2])  # weight 5: all stay
-    assert len(cache) == 3 and cache.total_weight == 5 and cache.evicted == 0
-    cache.put("d", [1])  # weight 6: b, the least recently used, goes
-    assert cache.values() == [[1, 2], [1, 2], [1]] and "b" not in cache and cache.evicted == 1
-    cache.put("e", [1, 2, 3, 4])  # weight 9: a and c go, d and e stay
-    assert ("a" in cache, "c" in cache, "d" in cache, "e" in cache) == (False, False, True, True)
-    assert cache.total_weight == 5 and cache.evicted == 3
-    cache.put("e", [1])  # replaced: its old weight is given back
-    assert cache.total_weight == 2 and len(cache) == 2
-    cache.put("big", [0] * 9)  # alone over the bound: the newest entry stays, alone
-    assert cache.values() == [[0] * 9] and cache.total_weight == 9
-
-
-def test_bounded_lru_forgets_beyond_its_number_of_entries() -> None:
-    # Weight far under its bound: max_entries alone decides.
-    cache: BoundedLRU[str, int] = BoundedLRU(1000, max_entries=3)
-    for key in "abc":
-        cache.put(key, 1)
-    assert cache.get("a") == 1
-    cache.put("d", 1)  # 4 entries: b, the least recently used, goes
-    assert [key for key in "abcd" if key in cache] == ["a", "c", "d"]
-    assert cache.evicted == 1 and cache.total_weight == 3
-    assert cache.get("b") is None
-
-
-def test_bounded_lru_refuses_a_bound_below_one() -> None:
-    with pytest.raises(ValueError, match="max_weight must be positive, got 0"):
-        BoundedLRU(0)
 
 
 def test_the_header_is_short_ascii_and_names_every_check() -> None:

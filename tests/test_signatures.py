@@ -250,3 +250,13 @@ def test_a_signature_of_other_hex_digits_is_still_wrong() -> None:
     wrong = digest[:-1] + ("0" if digest[-1] != "0" else "1")
     with pytest.raises(WrongSignature):
         verifier.verify({HEADER_KEY: "my-key", HEADER_TS: str(now), HEADER_SIGN: wrong.upper()})
+
+
+def test_a_time_given_by_the_caller_is_the_one_x_ts_is_judged_against() -> None:
+    # A session's clock (D70) judges X-TS, not the verifier's own.
+    verifier = SignatureVerifier(KEYS, SKEW_SECONDS, now_ms=lambda: NOW_MS + 3_600_000)
+    with pytest.raises(SignatureExpired):
+        verifier.verify(signed(NOW_MS))
+    verifier.verify(signed(NOW_MS), now_ms=NOW_MS + 1000)
+    with pytest.raises(SignatureExpired):
+        verifier.verify(signed(NOW_MS + 3_600_000), now_ms=NOW_MS)

@@ -15,6 +15,7 @@ to `reports/mutate/GROUP.txt` and printed.
 Without GROUP, every group in order; exit 1 if a group's run failed (not for survivors: they
 are read and judged, docs/conformance.md C26). `--only PATTERN...` after the groups runs only
 the mutants whose names match (mutmut's globs), e.g. to check that a new test kills a survivor.
+`--show GROUP MUTANT...` prints the diffs of mutants of the group run last.
 """
 
 from __future__ import annotations
@@ -40,19 +41,37 @@ def groups() -> dict[str, dict[str, Any]]:
     return found
 
 
-def run_one(name: str, *, results_only: bool = False, only: Sequence[str] = ()) -> int:
-    """In this process: mutmut run on one group, then its results."""
+def _configure(name: str) -> None:
+    """mutmut's settings, with the group's modules and tests in place of the first group's."""
     from mutmut import configuration
-    from mutmut.__main__ import cli
 
     group = groups()[name]
-    REPORTS.mkdir(parents=True, exist_ok=True)
-    (REPORTS / f"{name}.txt").unlink(missing_ok=True)
     configuration._config = dataclasses.replace(
         configuration.config(),
         only_mutate=list(group["only_mutate"]),
         pytest_add_cli_args_test_selection=list(group["tests"]),
     )
+
+
+def show(name: str, mutants: Sequence[str]) -> int:
+    """`mutmut show` for mutants of the group run last (a bare `mutmut show` finds only the
+    first group's files)."""
+    from mutmut.__main__ import cli
+
+    _configure(name)
+    for mutant in mutants:
+        print(f"# {mutant}", flush=True)
+        cli(["show", mutant], standalone_mode=False)
+    return 0
+
+
+def run_one(name: str, *, results_only: bool = False, only: Sequence[str] = ()) -> int:
+    """In this process: mutmut run on one group, then its results."""
+    from mutmut.__main__ import cli
+
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    (REPORTS / f"{name}.txt").unlink(missing_ok=True)
+    _configure(name)
     if not results_only:
         shutil.rmtree("mutants", ignore_errors=True)
         try:
@@ -71,6 +90,8 @@ def run_one(name: str, *, results_only: bool = False, only: Sequence[str] = ()) 
 def main(arguments: list[str]) -> int:
     if arguments[:1] == ["--one"]:
         return run_one(arguments[1], only=arguments[2:])
+    if arguments[:1] == ["--show"]:
+        return show(arguments[1], arguments[2:])
     if arguments[:1] == ["--results"]:
         return run_one(arguments[1], results_only=True)
     only: list[str] = []

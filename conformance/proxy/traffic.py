@@ -96,7 +96,8 @@ class Traffic:
             key=lambda item: item[0],
         )
         earlier = _relevant([seen for _, seen in prior], exchange)
-        found.judged = _exercised(exchange, earlier)
+        # Added to, not replaced: the forms' comparison above may have judged multiple_ids.
+        found.judged |= _exercised(exchange, earlier)
         mine = self.windows.get(key)
         if mine is not None and _same_answer(mine.entries[-1][1], exchange):
             # The answer the last request of these IDs got, again (a client polling): no
@@ -177,6 +178,7 @@ def _relevant(earlier: Sequence[Exchange], now: Exchange) -> list[Exchange]:
     page of each ID alone (counts add up).
     """
     mine, limit, offset = form(now), now.served_limit, now.offset
+    span = _span(now)
     keep: set[int] = set()
     highest: dict[tuple[str, ...], Exchange] = {}
     latest: dict[tuple[str, ...], Exchange] = {}
@@ -185,6 +187,8 @@ def _relevant(earlier: Sequence[Exchange], now: Exchange) -> list[Exchange]:
         near = offset is not None and seen.offset is not None and abs(seen.offset - offset) <= 1
         if other == mine and seen.served_limit == limit and near:
             keep.add(id(seen))
+        if other == mine and _overlap(_span(seen), span):
+            keep.add(id(seen))  # another limit's page over some of the same positions
         if other == mine and seen.offset == 1:
             keep.add(id(seen))
         if other != mine and seen.id_set == now.id_set and seen.offset == offset:
@@ -195,6 +199,18 @@ def _relevant(earlier: Sequence[Exchange], now: Exchange) -> list[Exchange]:
         latest[other] = seen
     keep |= {id(seen) for seen in [*highest.values(), *latest.values()]}
     return [seen for seen in earlier if id(seen) in keep]
+
+
+def _span(exchange: Exchange) -> tuple[int, int] | None:
+    """The positions a page asks for, [start, stop), or None when its offset or limit is bad."""
+    offset, limit = exchange.offset, exchange.served_limit
+    if offset is None or limit is None:
+        return None
+    return (offset - 1) * limit, offset * limit
+
+
+def _overlap(one: tuple[int, int] | None, other: tuple[int, int] | None) -> bool:
+    return one is not None and other is not None and one[0] < other[1] and other[0] < one[1]
 
 
 def _same_answer(before: Exchange, now: Exchange) -> bool:
