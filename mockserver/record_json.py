@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import tzinfo
 from functools import cache
+from math import gcd
 
 import orjson
 
@@ -27,7 +28,6 @@ from mockserver.generator import (
     creation_failed,
     make_records,
     record_fields,
-    task_key,
     task_scale,
 )
 from mockserver.layout import PERIOD
@@ -39,6 +39,10 @@ _MASK = (1 << 64) - 1
 _EMPTY = b"{}"
 # Tasks (and holders) a writer keeps between runs: some ten times the tasks of a round.
 _TASKS_KEPT = 256
+# Task keys are drawn for this many tasks in a row at once, and kept up to _KEYS_KEPT.
+_KEY_BLOCK = 64
+_KEYS_KEPT = 1024
+_UNIT = 2.0**-53
 # Placeholders: raw fragments orjson copies as they are. A NUL byte never appears raw in
 # orjson's output (it escapes it), so they cannot be confused with serialised text.
 _HOLE_BYTES = tuple(b"\0%d\0" % index for index in range(9))
@@ -96,7 +100,9 @@ class RecordWriter:
         "_exact",
         "_holders",
         "_instance_keys",
+        "_keys",
         "_ready",
+        "_rounds",
         "_tasks",
         "_templates",
         "_times",
@@ -126,11 +132,14 @@ class RecordWriter:
         # By kind of step (times two, plus one if its creation failed): a few dozen at most.
         self._templates: dict[int, bytes] = {}
         self._times = _quarter_times(plan.zone)
-        # By task: (its steps' codes, scale, failed, key); by (key ^ since): its holder's draw.
-        # Kept from one run to the next, since a client paging on meets the same tasks again
-        # (a task lasts a few rounds); bounded, since a writer lives as long as its plan.
-        self._tasks: dict[int, tuple[tuple[int, ...], int, bool, int]] = {}
+        # By task: (its steps' codes, scale, failed, key, id); by (key ^ since): its holder's
+        # draw. Kept from one run to the next, since a client paging on meets the same tasks
+        # again (a task lasts a few rounds); bounded, since a writer lives as long as its plan.
+        self._tasks: dict[int, tuple[tuple[int, ...], int, int, int, int]] = {}
         self._holders: dict[int, int] = {}
+        self._keys: dict[int, int] = {}
+        # By round residue (`_round`): at most the ramp's rounds and a period's.
+        self._rounds: dict[int, tuple[tuple[int, int, int], ...]] = {}
         self._ready = True
 
     def _template(self, code: int, failed: bool) -> bytes:
@@ -161,10 +170,46 @@ class RecordWriter:
         out.extend(self._generated(first - pinned, stop - pinned))
         return out
 
+    def _round(self, round_number: int, name: int) -> tuple[tuple[int, int, int], ...]:
+        """A round's members as (step, task less the round's whole periods' tasks, 1 if the
+        task has a single step), for a round whose number less its whole periods is `name`."""
+        layout = self.plan.layout
+        task_starts, per_period = layout.task_starts, layout.task_starts[-1]
+        found = []
+        for ago, index, length in layout.members(round_number):
+            cohort = name - ago
+            task = (cohort // PERIOD) * per_period + task_starts[cohort % PERIOD] + index
+            found.append((ago, task, int(length == 1)))
+        return tuple(found)
+
+    def _task(self, task: int, single: int) -> tuple[tuple[int, ...], int, int, int, int]:
+        """A task's steps' codes, scale, failed creation, key and id."""
+        plan = self.plan
+        keys = self._keys
+        key = keys.get(task)
+        if key is None:
+            # `task_key` for this task and the next ones at once: a page meets them in turn.
+            if len(keys) > _KEYS_KEPT:
+                keys.clear()
+            block = mixed_run(plan.seed, task + 1, _KEY_BLOCK)
+            keys.update(zip(range(task, task + _KEY_BLOCK), block, strict=True))
+            key = block[0]
+        return (
+            plan.histories.codes(key % SHAPES),
+            task_scale(key),
+            int(creation_failed(key, 2 - single)),
+            key,
+            plan.task_id_base + task + 1,
+        )
+
     def _generated(self, start: int, stop: int) -> list[bytes]:
         """The generated records [start, stop) (positions after the pinned ones).
 
-        One loop, with everything it reads in locals: it is the cost of a fresh page.
+        One loop, with everything it reads in locals: it is the cost of a fresh page. What a
+        record shares with others is looked up, not computed: its round's members (by round
+        residue), its task (by task), its holder (by task and Accept), its quarter hour's date
+        and hour (the last one); the draws of a run's records, rounds and new tasks are each
+        computed at once (`rng.mixed_run`).
         """
         plan = self.plan
         layout = plan.layout
@@ -172,47 +217,56 @@ class RecordWriter:
         pinned = len(plan.pinned)
         draws = mixed_run(plan.seed, start + pinned + DRAW_OFFSET, stop - start)
         templates = self._templates
-        times = self._times
-        quarter = times.quarter
-        # Records come in time order: most share the quarter hour of the one before.
-        last_q, found = -1, None
+        quarter = self._times.quarter
+        clock = MINUTES_SECONDS
         zone = plan.zone
         instance_keys, attribute_keys = self._instance_keys, self._attribute_keys
         id_base = plan.id_base + pinned + 1
-        task_id_base = plan.task_id_base + 1
         start_epoch, gap = plan.start_epoch, plan.gap_seconds
-        task_starts = layout.task_starts
-        per_period = task_starts[-1]
-        # By task: (its steps' codes, scale, failed, key); by (key ^ since): its holder's draw.
+        ramp, per_period = layout.ramp, layout.task_starts[-1]
         acts, kinds = histories.acts, histories.kinds
         crews = self._crew
-        tasks, holders = self._tasks, self._holders
+        tasks, holders, rounds = self._tasks, self._holders, self._rounds
         if len(tasks) > _TASKS_KEPT:
             tasks.clear()
         if len(holders) > _TASKS_KEPT:
             holders.clear()
+        # The rounds' shuffles (`Layout.order`): their draws at once.
+        first_round = layout.round_at(start)[0]
+        spreads = mixed_run(layout.key, first_round, layout.round_at(stop - 1)[0] - first_round + 1)
+        # The current quarter hour [low, high): its date and hour, and where its seconds start
+        # in `clock`; records come in time order, so most share the one before's.
+        low = high = offset = 0
+        day_hour = b""
         out: list[bytes] = []
         append = out.append
         position = start
         while position < stop:
             round_number, first, size = layout.round_at(position)
-            stride, shift = layout.order(round_number, size)
-            members = layout.members(round_number)
+            spread = spreads[round_number - first_round]
+            stride = 1 + (spread >> 32) % size
+            while gcd(stride, size) != 1:
+                stride += 1
+            # Position `at` is member (at * stride + shift) % size of its round.
+            shift = spread % size - first * stride
+            if round_number < ramp:
+                name, base = round_number, 0
+            else:
+                periods, within = divmod(round_number - ramp, PERIOD)
+                name, base = ramp + within, periods * per_period
+            members = rounds.get(name)
+            if members is None:
+                members = rounds[name] = self._round(round_number, name)
             end = min(stop, first + size)
-            for offset in range(position - first, end - first):
-                ago, index, length = members[(offset * stride + shift) % size]
-                cohort = round_number - ago
-                task = (cohort // PERIOD) * per_period + task_starts[cohort % PERIOD] + index
+            for at, drawn in zip(
+                range(position, end), draws[position - start : end - start], strict=True
+            ):
+                ago, task, single = members[(at * stride + shift) % size]
+                task += base
                 traits = tasks.get(task)
                 if traits is None:
-                    key = task_key(plan, task)
-                    traits = tasks[task] = (
-                        histories.codes(key % SHAPES),
-                        task_scale(key),
-                        creation_failed(key, length),
-                        key,
-                    )
-                codes, scale, failed, key = traits
+                    traits = tasks[task] = self._task(task, single)
+                codes, scale, failed, key, task_id = traits
                 code = codes[ago]
                 _, _, _, role, since, instances, attributes, instance_sum, attribute_sum = acts[
                     code
@@ -220,7 +274,7 @@ class RecordWriter:
                 slot = kinds[code] * 2 + failed
                 template = templates.get(slot)
                 if template is None:
-                    template = templates[slot] = self._template(code, failed)
+                    template = templates[slot] = self._template(code, bool(failed))
                 crew = crews[role]
                 if role < LABELER:
                     user = crew[0]
@@ -229,17 +283,21 @@ class RecordWriter:
                     if held is None:
                         held = holders[key ^ since] = mix(key ^ since)
                     user = crew[held % len(crew)]
-                at = first + offset
-                drawn = draws[at - start]
-                created = start_epoch + int((at + (drawn >> 11) / 9007199254740992.0) * gap)
-                q = created // QUARTER
-                if q != last_q:
-                    last_q, found = q, quarter(q)
-                if found is None:
-                    day_hour, minute_second = format_time(created, zone).encode(), b""
+                created = start_epoch + int((at + (drawn >> 11) * _UNIT) * gap)
+                if low <= created < high:
+                    minute_second = clock[created - offset]
                 else:
-                    day_hour = found[0]
-                    minute_second = MINUTES_SECONDS[found[1] + created - q * QUARTER]
+                    q = created // QUARTER
+                    found = quarter(q)
+                    if found is None:
+                        # Not a quarter hour in local time: this record's time, written whole.
+                        day_hour, minute_second = format_time(created, zone).encode(), b""
+                        low = high = 0
+                    else:
+                        low = q * QUARTER
+                        high = low + QUARTER
+                        day_hour, offset = found[0], low - found[1]
+                        minute_second = clock[created - offset]
                 instances *= scale
                 attributes *= scale
                 if instances or attributes:
@@ -257,7 +315,7 @@ class RecordWriter:
                     template
                     % (
                         id_base + at,
-                        task_id_base + task,
+                        task_id,
                         user,
                         day_hour,
                         minute_second,
