@@ -40,8 +40,8 @@ _EMPTY = b"{}"
 # Tasks (and holders) a writer keeps between runs: some ten times the tasks of a round.
 _TASKS_KEPT = 256
 # Task keys are drawn for this many tasks in a row at once, and kept up to _KEYS_KEPT.
-_KEY_BLOCK = 64
-_KEYS_KEPT = 1024
+_KEY_BLOCK = 16
+_KEYS_KEPT = 512
 _UNIT = 2.0**-53
 # Placeholders: raw fragments orjson copies as they are. A NUL byte never appears raw in
 # orjson's output (it escapes it), so they cannot be confused with serialised text.
