@@ -43,6 +43,8 @@ _TASKS_KEPT = 256
 _KEY_BLOCK = 16
 _KEYS_KEPT = 512
 _UNIT = 2.0**-53
+# Runs of up to this many records draw their rounds' shuffles one by one.
+_SHORT_RUN = 32
 # Placeholders: raw fragments orjson copies as they are. A NUL byte never appears raw in
 # orjson's output (it escapes it), so they cannot be confused with serialised text.
 _HOLE_BYTES = tuple(b"\0%d\0" % index for index in range(9))
@@ -231,9 +233,14 @@ class RecordWriter:
             tasks.clear()
         if len(holders) > _TASKS_KEPT:
             holders.clear()
-        # The rounds' shuffles (`Layout.order`): their draws at once.
+        # The rounds' shuffles (`Layout.order`): their draws at once, but for a short run (a
+        # round or two), where two `mix` calls a round cost less.
+        layout_key = layout.key
         first_round = layout.round_at(start)[0]
-        spreads = mixed_run(layout.key, first_round, layout.round_at(stop - 1)[0] - first_round + 1)
+        spreads: Sequence[int] = ()
+        if stop - start > _SHORT_RUN:
+            last_round = layout.round_at(stop - 1)[0]
+            spreads = mixed_run(layout_key, first_round, last_round - first_round + 1)
         # The current quarter hour [low, high): its date and hour, and where its seconds start
         # in `clock`; records come in time order, so most share the one before's.
         low = high = offset = 0
@@ -243,7 +250,11 @@ class RecordWriter:
         position = start
         while position < stop:
             round_number, first, size = layout.round_at(position)
-            spread = spreads[round_number - first_round]
+            spread = (
+                spreads[round_number - first_round]
+                if spreads
+                else mix(layout_key ^ mix(round_number))
+            )
             stride = 1 + (spread >> 32) % size
             while gcd(stride, size) != 1:
                 stride += 1
