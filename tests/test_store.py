@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from mockserver.errors import UnknownAnnotationRequest
 from mockserver.fixtures import FixtureSet
 from mockserver.generator import PinnedRequest, Vocabulary, make_record
+from mockserver.record_json import RecordWriter
 from mockserver.store import RecordStore
 
 VOCABULARY = Vocabulary.from_faker(1)
@@ -121,3 +122,19 @@ def test_page_records_are_the_generator_records_serialised(offset: int, limit: i
     start = (offset - 1) * limit
     positions = range(start, min(start + limit, plan.count))
     assert page.records == [orjson.dumps(make_record(plan, p)) for p in positions]
+
+
+def test_a_page_writes_its_own_records_and_no_others(monkeypatch: pytest.MonkeyPatch) -> None:
+    # D79: a fresh page costs its records, not a chunk's worth around them.
+    written: list[tuple[str, int, int]] = []
+    write = RecordWriter.records
+
+    def recorded(writer: RecordWriter, start: int, stop: int) -> list[bytes]:
+        written.append((writer.plan.annotation_request_id, start, stop))
+        return write(writer, start, stop)
+
+    monkeypatch.setattr(RecordWriter, "records", recorded)
+    records = store()
+    records.page(["medium"], 4, 10)
+    records.page(["small", "medium"], 2, 30)
+    assert written == [("medium", 30, 40), ("small", 30, 37), ("medium", 0, 23)]
