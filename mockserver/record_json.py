@@ -51,7 +51,7 @@ _HOLE_BYTES = tuple(b"\0%d\0" % index for index in range(9))
 _HOLES = tuple(orjson.Fragment(hole) for hole in _HOLE_BYTES)
 # What each placeholder becomes: id, taskId, aliceName, createdTime (its date and hour, then its
 # minutes and seconds), instanceInfo, then the four amounts.
-_FORMATS = (b"%d", b"%d", b"%b", b'"%b%b"', b"%b", b"%d", b"%d", b"%d", b"%d")
+_FORMATS = (b"%d", b"%b", b"%b", b'"%b%b"', b"%b", b"%d", b"%d", b"%d", b"%d")
 
 
 @cache
@@ -134,10 +134,11 @@ class RecordWriter:
         # By kind of step (times two, plus one if its creation failed): a few dozen at most.
         self._templates: dict[int, bytes] = {}
         self._times = _quarter_times(plan.zone)
-        # By task: (its steps' codes, scale, failed, key, id); by (key ^ since): its holder's
-        # draw. Kept from one run to the next, since a client paging on meets the same tasks
-        # again (a task lasts a few rounds); bounded, since a writer lives as long as its plan.
-        self._tasks: dict[int, tuple[tuple[int, ...], int, int, int, int]] = {}
+        # By task: (its steps' codes, scale, failed, key, id written); by (key ^ since): its
+        # holder's draw. Kept from one run to the next, since a client paging on meets the same
+        # tasks again (a task lasts a few rounds); bounded, since a writer lives as long as its
+        # plan.
+        self._tasks: dict[int, tuple[tuple[int, ...], int, int, int, bytes]] = {}
         self._holders: dict[int, int] = {}
         self._keys: dict[int, int] = {}
         # By round residue (`_round`): at most the ramp's rounds and a period's.
@@ -184,7 +185,7 @@ class RecordWriter:
             found.append((ago, task, int(length == 1)))
         return tuple(found)
 
-    def _task(self, task: int, single: int) -> tuple[tuple[int, ...], int, int, int, int]:
+    def _task(self, task: int, single: int) -> tuple[tuple[int, ...], int, int, int, bytes]:
         """A task's steps' codes, scale, failed creation, key and id."""
         plan = self.plan
         keys = self._keys
@@ -201,7 +202,8 @@ class RecordWriter:
             task_scale(key),
             int(creation_failed(key, 2 - single)),
             key,
-            plan.task_id_base + task + 1,
+            # Written once per task rather than once per record.
+            b"%d" % (plan.task_id_base + task + 1),
         )
 
     def _generated(self, start: int, stop: int) -> list[bytes]:
