@@ -69,27 +69,33 @@ _CHOSEN = tuple(
 )
 
 
+# The low bits of a draw that choose among n keys.
+_LOW_BITS = tuple((1 << size) - 1 for size in range(6))
+
+
 def _spread(bits: int, total: int, keys: Sequence[bytes], into: list[bytes]) -> None:
-    """`generator._split`, written as `"key":amount` items (the keys are serialised already)."""
-    chosen = _CHOSEN[len(keys)][bits & ((1 << len(keys)) - 1)]
+    """`generator._split`, written as `"key":amount` items: `keys` are the keys serialised,
+    each followed by `:%d` (see `RecordWriter._prepare`)."""
+    size = len(keys)
+    chosen = _CHOSEN[size][bits & _LOW_BITS[size]]
+    if len(chosen) == 2:
+        cut = (bits >> 16) % (total + 1)
+        first, second = chosen
+        if cut:
+            into.append(keys[first] % cut)
+        if total > cut:
+            into.append(keys[second] % (total - cut))
+        return
     if len(chosen) < 2:
-        key = keys[chosen[0]] if chosen else keys[(bits >> 8) % len(keys)]
-        into.append(key + b"%d" % total)
+        into.append((keys[chosen[0]] if chosen else keys[(bits >> 8) % size]) % total)
         return
     bits >>= 16
-    if len(chosen) == 2:
-        cut = bits % (total + 1)
-        if cut:
-            into.append(keys[chosen[0]] + b"%d" % cut)
-        if total > cut:
-            into.append(keys[chosen[1]] + b"%d" % (total - cut))
-        return
     cuts = sorted([(bits >> (12 * index)) % (total + 1) for index in range(len(chosen) - 1)])
     cuts.append(total)
     low = 0
     for index, high in zip(chosen, cuts, strict=True):
         if high > low:
-            into.append(keys[index] + b"%d" % (high - low))
+            into.append(keys[index] % (high - low))
             low = high
 
 
@@ -120,8 +126,13 @@ class RecordWriter:
     def _prepare(self) -> None:
         plan = self.plan
         taxonomy = plan.taxonomy
-        self._instance_keys = tuple(orjson.dumps(key) + b":" for key in taxonomy.instance_keys)
-        self._attribute_keys = tuple(orjson.dumps(key) + b":" for key in taxonomy.attribute_keys)
+        # `"key":%d`, a key's item as a format (a `%` in a key escaped).
+        self._instance_keys = tuple(
+            orjson.dumps(key).replace(b"%", b"%%") + b":%d" for key in taxonomy.instance_keys
+        )
+        self._attribute_keys = tuple(
+            orjson.dumps(key).replace(b"%", b"%%") + b":%d" for key in taxonomy.attribute_keys
+        )
         # The two spreads write into one object: with a key in both, the generator adds the
         # amounts, which this writer does not. Never the case for a drawn taxonomy (the kinds
         # of key differ), but then the records are made and serialised one by one.
@@ -321,7 +332,7 @@ class RecordWriter:
                     if attributes:
                         bits = (drawn * ATTRIBUTE_SPREAD >> 5) & _MASK
                         _spread(bits, attributes, attribute_keys, items)
-                    info = b"{" + b",".join(items) + b"}"
+                    info = b"{%b}" % b",".join(items)
                 else:
                     info = _EMPTY
                 append(

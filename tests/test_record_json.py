@@ -168,3 +168,13 @@ def test_a_record_on_the_hour_after_one_in_the_last_quarter_is_written_with_its_
         assert RecordWriter(plan).records(start, position + 3) == serialised(
             plan, start, position + 3
         )
+
+
+def test_keys_with_a_percent_sign_are_written_as_they_are() -> None:
+    # The writer turns a taxonomy's keys into formats: a `%` in one must stay a `%`.
+    plan = make_plan(1, VOCABULARY, "percent-keys", PinnedRequest(count=5000))
+    taxonomy = Taxonomy(("box2d-[50%d]", "mask-[%%]"), ("select-[100%s]", "text-[%]"))
+    plan = replace(plan, taxonomy=taxonomy)
+    records = RecordWriter(plan).records(0, 2000)
+    assert records == serialised(plan, 0, 2000)
+    assert any(b'"box2d-[50%d]":' in record for record in records)
