@@ -6,7 +6,8 @@ campaign and folder. For each (step, scale) a plan meets, `RecordWriter` seriali
 once, as a template (`generator.record_fields` with placeholders, through orjson, so that the
 keys, their order and every escape are the generator's own); a record is then one `%` of the
 template with its own id, task id, holder, time and `instanceInfo`. The records' draws are
-computed for a whole run at once (`rng.mixed_run`), each task's key once per run, and each
+computed for a whole run at once (`rng.mixed_run`), and so are the run's rounds' shuffles and
+new tasks' keys; a round's members once per round residue, a task's key and id once, and each
 quarter hour's date once (`timefmt.QuarterTimes`). tests/test_record_json.py holds it to
 `orjson.dumps(make_record(...))`, byte for byte.
 """
@@ -37,11 +38,13 @@ from mockserver.timefmt import MINUTES_SECONDS, QUARTER, QuarterTimes, format_ti
 
 _MASK = (1 << 64) - 1
 _EMPTY = b"{}"
-# Tasks (and holders) a writer keeps between runs: some ten times the tasks of a round.
+# Tasks (and holders) a writer keeps between runs: twice the tasks of a 1000-record page.
 _TASKS_KEPT = 256
 # Task keys are drawn for this many tasks in a row at once, and kept up to _KEYS_KEPT.
 _KEY_BLOCK = 16
 _KEYS_KEPT = 512
+# `generator.created_epoch` divides a draw's 53 bits by 2**53: a product by 2**-53 is the same
+# float, exactly (a power of two), and cheaper.
 _UNIT = 2.0**-53
 # Runs of up to this many records draw their rounds' shuffles one by one.
 _SHORT_RUN = 32
@@ -202,7 +205,8 @@ class RecordWriter:
         keys = self._keys
         key = keys.get(task)
         if key is None:
-            # `task_key` for this task and the next ones at once: a page meets them in turn.
+            # `generator.task_key` is mix(seed ^ mix(task + 1)): `mixed_run` gives it for this
+            # task and the next ones at once, which a page meets in turn.
             if len(keys) > _KEYS_KEPT:
                 keys.clear()
             block = mixed_run(plan.seed, task + 1, _KEY_BLOCK)
@@ -246,8 +250,9 @@ class RecordWriter:
             tasks.clear()
         if len(holders) > _TASKS_KEPT:
             holders.clear()
-        # The rounds' shuffles (`Layout.order`): their draws at once, but for a short run (a
-        # round or two), where two `mix` calls a round cost less.
+        # The rounds' shuffles, as `Layout.order` draws them (mix(key ^ mix(round))): at once
+        # for the run, but for a short run (a round or two), where two `mix` calls a round cost
+        # less. tests/test_record_json.py holds the records to the generator's.
         layout_key = layout.key
         first_round = layout.round_at(start)[0]
         spreads: Sequence[int] = ()
