@@ -285,7 +285,7 @@ def print_fresh_page_parts(parts: dict[str, float]) -> None:
             f"    records written (generated and serialised): {records * 1e6:,.1f} us "
             f"({records / size * 1e6:.2f} us a record)\n"
             f"    envelope (the page's head joined): {envelope * 1e6:,.1f} us\n"
-            f"    the rest (app stack, chunks and page caches): "
+            f"    the rest (app stack, the page and its head cached): "
             f"{(fresh - records - envelope) * 1e6:,.1f} us"
         )
     logged = parts["logged again 10"] - parts["again 10"]

@@ -1,10 +1,10 @@
 """Whole pages asked before, kept as the envelope's bytes up to `date`, bounded in size.
 
 A page's envelope up to `date` depends only on the page (`count` and its records), so a page
-asked again is one look-up: no spans to gather over cached chunks, and above all no copy of its
-records into a new body (a 1000-record page is about 370 kB, and copying it cost more than the
-rest of the request). Like the store's caches, this one only remembers what would be computed
-again byte for byte (tests/test_pages.py).
+asked again is one look-up: no records to write (`mockserver/store.py` writes a page's records
+anew, D79), and no copy of them into a new body (a 1000-record page is about 370 kB, and
+copying it cost more than the rest of the request). Like the store's plan cache, this one only
+remembers what would be computed again byte for byte (tests/test_pages.py).
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ class PageHeads:
             entries.move_to_end(key)
             return found
         page = self._store.page(annotation_request_ids, offset, limit)
-        head = success_head(page.count, page.runs)
+        head = success_head(page.count, page.records)
         if len(head) <= self._max_bytes:
             entries[key] = (head, page.count)
             self._bytes += len(head)

@@ -6,7 +6,8 @@ campaign and folder. For each (step, scale) a plan meets, `RecordWriter` seriali
 once, as a template (`generator.record_fields` with placeholders, through orjson, so that the
 keys, their order and every escape are the generator's own); a record is then one `%` of the
 template with its own id, task id, holder, time and `instanceInfo`. The records' draws are
-computed for a whole run at once (`rng.mixed_run`), each task's key once per run, and each
+computed for a whole run at once (`rng.mixed_run`), and so are the run's rounds' shuffles and
+new tasks' keys; a round's members once per round residue, a task's key and id once, and each
 quarter hour's date once (`timefmt.QuarterTimes`). tests/test_record_json.py holds it to
 `orjson.dumps(make_record(...))`, byte for byte.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import tzinfo
 from functools import cache
+from math import gcd
 
 import orjson
 
@@ -27,7 +29,6 @@ from mockserver.generator import (
     creation_failed,
     make_records,
     record_fields,
-    task_key,
     task_scale,
 )
 from mockserver.layout import PERIOD
@@ -37,15 +38,23 @@ from mockserver.timefmt import MINUTES_SECONDS, QUARTER, QuarterTimes, format_ti
 
 _MASK = (1 << 64) - 1
 _EMPTY = b"{}"
-# Tasks (and holders) a writer keeps between runs: some ten times the tasks of a round.
+# Tasks (and holders) a writer keeps between runs: twice the tasks of a 1000-record page.
 _TASKS_KEPT = 256
+# Task keys are drawn for this many tasks in a row at once, and kept up to _KEYS_KEPT.
+_KEY_BLOCK = 16
+_KEYS_KEPT = 512
+# `generator.created_epoch` divides a draw's 53 bits by 2**53: a product by 2**-53 is the same
+# float, exactly (a power of two), and cheaper.
+_UNIT = 2.0**-53
+# Runs of up to this many records draw their rounds' shuffles one by one.
+_SHORT_RUN = 32
 # Placeholders: raw fragments orjson copies as they are. A NUL byte never appears raw in
 # orjson's output (it escapes it), so they cannot be confused with serialised text.
 _HOLE_BYTES = tuple(b"\0%d\0" % index for index in range(9))
 _HOLES = tuple(orjson.Fragment(hole) for hole in _HOLE_BYTES)
 # What each placeholder becomes: id, taskId, aliceName, createdTime (its date and hour, then its
 # minutes and seconds), instanceInfo, then the four amounts.
-_FORMATS = (b"%d", b"%d", b"%b", b'"%b%b"', b"%b", b"%d", b"%d", b"%d", b"%d")
+_FORMATS = (b"%d", b"%b", b"%b", b'"%b%b"', b"%b", b"%d", b"%d", b"%d", b"%d")
 
 
 @cache
@@ -63,27 +72,33 @@ _CHOSEN = tuple(
 )
 
 
+# The low bits of a draw that choose among n keys.
+_LOW_BITS = tuple((1 << size) - 1 for size in range(6))
+
+
 def _spread(bits: int, total: int, keys: Sequence[bytes], into: list[bytes]) -> None:
-    """`generator._split`, written as `"key":amount` items (the keys are serialised already)."""
-    chosen = _CHOSEN[len(keys)][bits & ((1 << len(keys)) - 1)]
+    """`generator._split`, written as `"key":amount` items: `keys` are the keys serialised,
+    each followed by `:%d` (see `RecordWriter._prepare`)."""
+    size = len(keys)
+    chosen = _CHOSEN[size][bits & _LOW_BITS[size]]
+    if len(chosen) == 2:
+        cut = (bits >> 16) % (total + 1)
+        first, second = chosen
+        if cut:
+            into.append(keys[first] % cut)
+        if total > cut:
+            into.append(keys[second] % (total - cut))
+        return
     if len(chosen) < 2:
-        key = keys[chosen[0]] if chosen else keys[(bits >> 8) % len(keys)]
-        into.append(key + b"%d" % total)
+        into.append((keys[chosen[0]] if chosen else keys[(bits >> 8) % size]) % total)
         return
     bits >>= 16
-    if len(chosen) == 2:
-        cut = bits % (total + 1)
-        if cut:
-            into.append(keys[chosen[0]] + b"%d" % cut)
-        if total > cut:
-            into.append(keys[chosen[1]] + b"%d" % (total - cut))
-        return
     cuts = sorted([(bits >> (12 * index)) % (total + 1) for index in range(len(chosen) - 1)])
     cuts.append(total)
     low = 0
     for index, high in zip(chosen, cuts, strict=True):
         if high > low:
-            into.append(keys[index] + b"%d" % (high - low))
+            into.append(keys[index] % (high - low))
             low = high
 
 
@@ -96,7 +111,9 @@ class RecordWriter:
         "_exact",
         "_holders",
         "_instance_keys",
+        "_keys",
         "_ready",
+        "_rounds",
         "_tasks",
         "_templates",
         "_times",
@@ -112,8 +129,13 @@ class RecordWriter:
     def _prepare(self) -> None:
         plan = self.plan
         taxonomy = plan.taxonomy
-        self._instance_keys = tuple(orjson.dumps(key) + b":" for key in taxonomy.instance_keys)
-        self._attribute_keys = tuple(orjson.dumps(key) + b":" for key in taxonomy.attribute_keys)
+        # `"key":%d`, a key's item as a format (a `%` in a key escaped).
+        self._instance_keys = tuple(
+            orjson.dumps(key).replace(b"%", b"%%") + b":%d" for key in taxonomy.instance_keys
+        )
+        self._attribute_keys = tuple(
+            orjson.dumps(key).replace(b"%", b"%%") + b":%d" for key in taxonomy.attribute_keys
+        )
         # The two spreads write into one object: with a key in both, the generator adds the
         # amounts, which this writer does not. Never the case for a drawn taxonomy (the kinds
         # of key differ), but then the records are made and serialised one by one.
@@ -126,11 +148,15 @@ class RecordWriter:
         # By kind of step (times two, plus one if its creation failed): a few dozen at most.
         self._templates: dict[int, bytes] = {}
         self._times = _quarter_times(plan.zone)
-        # By task: (its steps' codes, scale, failed, key); by (key ^ since): its holder's draw.
-        # Kept from one run to the next, since a client paging on meets the same tasks again
-        # (a task lasts a few rounds); bounded, since a writer lives as long as its plan.
-        self._tasks: dict[int, tuple[tuple[int, ...], int, bool, int]] = {}
+        # By task: (its steps' codes, scale, failed, key, id written); by (key ^ since): its
+        # holder's draw. Kept from one run to the next, since a client paging on meets the same
+        # tasks again (a task lasts a few rounds); bounded, since a writer lives as long as its
+        # plan.
+        self._tasks: dict[int, tuple[tuple[int, ...], int, int, int, bytes]] = {}
         self._holders: dict[int, int] = {}
+        self._keys: dict[int, int] = {}
+        # By round residue (`_round`): at most the ramp's rounds and a period's.
+        self._rounds: dict[int, tuple[tuple[int, int, int], ...]] = {}
         self._ready = True
 
     def _template(self, code: int, failed: bool) -> bytes:
@@ -161,10 +187,48 @@ class RecordWriter:
         out.extend(self._generated(first - pinned, stop - pinned))
         return out
 
+    def _round(self, round_number: int, name: int) -> tuple[tuple[int, int, int], ...]:
+        """A round's members as (step, task less the round's whole periods' tasks, 1 if the
+        task has a single step), for a round whose number less its whole periods is `name`."""
+        layout = self.plan.layout
+        task_starts, per_period = layout.task_starts, layout.task_starts[-1]
+        found = []
+        for ago, index, length in layout.members(round_number):
+            cohort = name - ago
+            task = (cohort // PERIOD) * per_period + task_starts[cohort % PERIOD] + index
+            found.append((ago, task, int(length == 1)))
+        return tuple(found)
+
+    def _task(self, task: int, single: int) -> tuple[tuple[int, ...], int, int, int, bytes]:
+        """A task's steps' codes, scale, failed creation, key and id."""
+        plan = self.plan
+        keys = self._keys
+        key = keys.get(task)
+        if key is None:
+            # `generator.task_key` is mix(seed ^ mix(task + 1)): `mixed_run` gives it for this
+            # task and the next ones at once, which a page meets in turn.
+            if len(keys) > _KEYS_KEPT:
+                keys.clear()
+            block = mixed_run(plan.seed, task + 1, _KEY_BLOCK)
+            keys.update(zip(range(task, task + _KEY_BLOCK), block, strict=True))
+            key = block[0]
+        return (
+            plan.histories.codes(key % SHAPES),
+            task_scale(key),
+            int(creation_failed(key, 2 - single)),
+            key,
+            # Written once per task rather than once per record.
+            b"%d" % (plan.task_id_base + task + 1),
+        )
+
     def _generated(self, start: int, stop: int) -> list[bytes]:
         """The generated records [start, stop) (positions after the pinned ones).
 
-        One loop, with everything it reads in locals: it is the cost of a fresh page.
+        One loop, with everything it reads in locals: it is the cost of a fresh page. What a
+        record shares with others is looked up, not computed: its round's members (by round
+        residue), its task (by task), its holder (by task and Accept), its quarter hour's date
+        and hour (the last one); the draws of a run's records, rounds and new tasks are each
+        computed at once (`rng.mixed_run`).
         """
         plan = self.plan
         layout = plan.layout
@@ -172,47 +236,66 @@ class RecordWriter:
         pinned = len(plan.pinned)
         draws = mixed_run(plan.seed, start + pinned + DRAW_OFFSET, stop - start)
         templates = self._templates
-        times = self._times
-        quarter = times.quarter
-        # Records come in time order: most share the quarter hour of the one before.
-        last_q, found = -1, None
+        quarter = self._times.quarter
+        clock = MINUTES_SECONDS
         zone = plan.zone
         instance_keys, attribute_keys = self._instance_keys, self._attribute_keys
         id_base = plan.id_base + pinned + 1
-        task_id_base = plan.task_id_base + 1
         start_epoch, gap = plan.start_epoch, plan.gap_seconds
-        task_starts = layout.task_starts
-        per_period = task_starts[-1]
-        # By task: (its steps' codes, scale, failed, key); by (key ^ since): its holder's draw.
+        ramp, per_period = layout.ramp, layout.task_starts[-1]
         acts, kinds = histories.acts, histories.kinds
         crews = self._crew
-        tasks, holders = self._tasks, self._holders
+        tasks, holders, rounds = self._tasks, self._holders, self._rounds
         if len(tasks) > _TASKS_KEPT:
             tasks.clear()
         if len(holders) > _TASKS_KEPT:
             holders.clear()
+        # The rounds' shuffles, as `Layout.order` draws them (mix(key ^ mix(round))): at once
+        # for the run, but for a short run (a round or two), where two `mix` calls a round cost
+        # less. tests/test_record_json.py holds the records to the generator's.
+        layout_key = layout.key
+        first_round = layout.round_at(start)[0]
+        spreads: Sequence[int] = ()
+        if stop - start > _SHORT_RUN:
+            last_round = layout.round_at(stop - 1)[0]
+            spreads = mixed_run(layout_key, first_round, last_round - first_round + 1)
+        # The current quarter hour [low, high): its date and hour, and where its seconds start
+        # in `clock`; records come in time order, so most share the one before's.
+        low = high = offset = 0
+        day_hour = b""
         out: list[bytes] = []
         append = out.append
         position = start
         while position < stop:
             round_number, first, size = layout.round_at(position)
-            stride, shift = layout.order(round_number, size)
-            members = layout.members(round_number)
+            spread = (
+                spreads[round_number - first_round]
+                if spreads
+                else mix(layout_key ^ mix(round_number))
+            )
+            stride = 1 + (spread >> 32) % size
+            while gcd(stride, size) != 1:
+                stride += 1
+            # Position `at` is member (at * stride + shift) % size of its round.
+            shift = spread % size - first * stride
+            if round_number < ramp:
+                name, base = round_number, 0
+            else:
+                periods, within = divmod(round_number - ramp, PERIOD)
+                name, base = ramp + within, periods * per_period
+            members = rounds.get(name)
+            if members is None:
+                members = rounds[name] = self._round(round_number, name)
             end = min(stop, first + size)
-            for offset in range(position - first, end - first):
-                ago, index, length = members[(offset * stride + shift) % size]
-                cohort = round_number - ago
-                task = (cohort // PERIOD) * per_period + task_starts[cohort % PERIOD] + index
+            for at, drawn in zip(
+                range(position, end), draws[position - start : end - start], strict=True
+            ):
+                ago, task, single = members[(at * stride + shift) % size]
+                task += base
                 traits = tasks.get(task)
                 if traits is None:
-                    key = task_key(plan, task)
-                    traits = tasks[task] = (
-                        histories.codes(key % SHAPES),
-                        task_scale(key),
-                        creation_failed(key, length),
-                        key,
-                    )
-                codes, scale, failed, key = traits
+                    traits = tasks[task] = self._task(task, single)
+                codes, scale, failed, key, task_id = traits
                 code = codes[ago]
                 _, _, _, role, since, instances, attributes, instance_sum, attribute_sum = acts[
                     code
@@ -220,7 +303,7 @@ class RecordWriter:
                 slot = kinds[code] * 2 + failed
                 template = templates.get(slot)
                 if template is None:
-                    template = templates[slot] = self._template(code, failed)
+                    template = templates[slot] = self._template(code, bool(failed))
                 crew = crews[role]
                 if role < LABELER:
                     user = crew[0]
@@ -229,17 +312,21 @@ class RecordWriter:
                     if held is None:
                         held = holders[key ^ since] = mix(key ^ since)
                     user = crew[held % len(crew)]
-                at = first + offset
-                drawn = draws[at - start]
-                created = start_epoch + int((at + (drawn >> 11) / 9007199254740992.0) * gap)
-                q = created // QUARTER
-                if q != last_q:
-                    last_q, found = q, quarter(q)
-                if found is None:
-                    day_hour, minute_second = format_time(created, zone).encode(), b""
+                created = start_epoch + int((at + (drawn >> 11) * _UNIT) * gap)
+                if low <= created < high:
+                    minute_second = clock[created - offset]
                 else:
-                    day_hour = found[0]
-                    minute_second = MINUTES_SECONDS[found[1] + created - q * QUARTER]
+                    q = created // QUARTER
+                    found = quarter(q)
+                    if found is None:
+                        # Not a quarter hour in local time: this record's time, written whole.
+                        day_hour, minute_second = format_time(created, zone).encode(), b""
+                        low = high = 0
+                    else:
+                        low = q * QUARTER
+                        high = low + QUARTER
+                        day_hour, offset = found[0], low - found[1]
+                        minute_second = clock[created - offset]
                 instances *= scale
                 attributes *= scale
                 if instances or attributes:
@@ -250,14 +337,14 @@ class RecordWriter:
                     if attributes:
                         bits = (drawn * ATTRIBUTE_SPREAD >> 5) & _MASK
                         _spread(bits, attributes, attribute_keys, items)
-                    info = b"{" + b",".join(items) + b"}"
+                    info = b"{%b}" % b",".join(items)
                 else:
                     info = _EMPTY
                 append(
                     template
                     % (
                         id_base + at,
-                        task_id_base + task,
+                        task_id,
                         user,
                         day_hour,
                         minute_second,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -80,9 +80,11 @@ _LANE_BYTES = 16
 
 
 @functools.lru_cache(maxsize=64)
-def _lanes(count: int) -> tuple[int, int, int, int, int, int]:
-    """(0, 1, ..., count - 1) in lanes, the 64-bit mask in every lane, and mix's constants in
-    every lane."""
+def _lanes(
+    count: int,
+) -> tuple[int, int, int, int, int, int, Callable[[bytes], tuple[int, ...]]]:
+    """(0, 1, ..., count - 1) in lanes, the 64-bit mask in every lane, mix's constants in
+    every lane, and what reads the lanes back as 64-bit words (two a lane)."""
 
     def spread(value: int) -> int:
         return int.from_bytes(value.to_bytes(_LANE_BYTES, "little") * count, "little")
@@ -95,6 +97,7 @@ def _lanes(count: int) -> tuple[int, int, int, int, int, int]:
         0xBF58476D1CE4E5B9,
         0x94D049BB133111EB,
         spread(1),
+        struct.Struct(f"<{2 * count}Q").unpack,
     )
 
 
@@ -109,8 +112,7 @@ def mixed_run(seed: int, start: int, count: int) -> tuple[int, ...]:
     """`mix(seed ^ mix(value))` for the values start, start + 1, ... (count of them), in order."""
     if count <= 0:
         return ()
-    ramp, mask, golden, first, second, ones = _lanes(count)
+    ramp, mask, golden, first, second, ones, unpack = _lanes(count)
     inner = _mix_lanes(ones * (start & _MASK) + ramp, mask, golden, first, second)
     outer = _mix_lanes(inner ^ ones * (seed & _MASK), mask, golden, first, second)
-    words = struct.unpack(f"<{2 * count}Q", outer.to_bytes(_LANE_BYTES * count, "little"))
-    return words[::2]
+    return unpack(outer.to_bytes(_LANE_BYTES * count, "little"))[::2]

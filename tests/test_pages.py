@@ -34,7 +34,7 @@ class CountingStore(RecordStore):
 
 def fresh(ids: Sequence[str], offset: int, limit: int) -> bytes:
     page = RecordStore(1, VOCABULARY, FIXTURES).page(ids, offset, limit)
-    return success_head(page.count, page.runs)
+    return success_head(page.count, page.records)
 
 
 @pytest.mark.parametrize(

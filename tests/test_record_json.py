@@ -10,7 +10,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mockserver.generator import PinnedRequest, Plan, Vocabulary, make_plan, make_record
+from mockserver.generator import (
+    DRAW_OFFSET,
+    PinnedRequest,
+    Plan,
+    Vocabulary,
+    created_epoch,
+    make_plan,
+    make_record,
+)
 from mockserver.record_json import RecordWriter
 from mockserver.rng import mix, mixed_run
 from mockserver.shapes import SHAPES
@@ -141,3 +149,32 @@ def test_codes_name_the_steps_of_the_shapes() -> None:
         )
     assert all(len(found) == 1 for found in kinds.values())
     assert len({next(iter(found)) for found in kinds.values()}) == len(kinds)
+
+
+def test_a_record_on_the_hour_after_one_in_the_last_quarter_is_written_with_its_own_hour() -> None:
+    # Records of a run share the date and hour of their quarter hour; the first record of the
+    # next hour, one second past the last quarter's end, starts a quarter of its own.
+    plan = make_plan(1, VOCABULARY, "on-the-hour", PinnedRequest(count=4_000_000))
+    draws = mixed_run(plan.seed, DRAW_OFFSET, 20_000)
+    times = [created_epoch(plan, position, draw) for position, draw in enumerate(draws)]
+    on_the_hour = [
+        position
+        for position in range(1, len(times))
+        if times[position] % 3600 == 0 and times[position - 1] < times[position]
+    ]
+    assert on_the_hour, "no record on the hour: look further"
+    for position in on_the_hour[:3]:
+        start = position - 3
+        assert RecordWriter(plan).records(start, position + 3) == serialised(
+            plan, start, position + 3
+        )
+
+
+def test_keys_with_a_percent_sign_are_written_as_they_are() -> None:
+    # The writer turns a taxonomy's keys into formats: a `%` in one must stay a `%`.
+    plan = make_plan(1, VOCABULARY, "percent-keys", PinnedRequest(count=5000))
+    taxonomy = Taxonomy(("box2d-[50%d]", "mask-[%%]"), ("select-[100%s]", "text-[%]"))
+    plan = replace(plan, taxonomy=taxonomy)
+    records = RecordWriter(plan).records(0, 2000)
+    assert records == serialised(plan, 0, 2000)
+    assert any(b'"box2d-[50%d]":' in record for record in records)

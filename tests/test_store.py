@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from mockserver.errors import UnknownAnnotationRequest
 from mockserver.fixtures import FixtureSet
 from mockserver.generator import PinnedRequest, Vocabulary, make_record
+from mockserver.record_json import RecordWriter
 from mockserver.store import RecordStore
 
 VOCABULARY = Vocabulary.from_faker(1)
@@ -25,8 +26,8 @@ FIXTURES = FixtureSet(
 )
 
 
-def store(**options: bool) -> RecordStore:
-    return RecordStore(1, VOCABULARY, FIXTURES, **options)
+def store(fixtures_only: bool = False) -> RecordStore:
+    return RecordStore(1, VOCABULARY, FIXTURES, fixtures_only)
 
 
 def ids(records: list[bytes]) -> list[int]:
@@ -102,18 +103,17 @@ def test_cached_pages_are_byte_identical_to_fresh_ones() -> None:
         )
 
 
-def test_caches_stay_bounded() -> None:
-    records = RecordStore(1, VOCABULARY, FIXTURES, plan_cache_size=8, chunk_cache_size=4)
+def test_the_plan_cache_stays_bounded() -> None:
+    records = RecordStore(1, VOCABULARY, FIXTURES, plan_cache_size=8)
     for index in range(50):
         records.page([f"bounded-{index}"], 1, 10)
-    assert records.cached_plans() <= 8
-    assert records.cached_chunks() <= 4
+    assert records.cached_plans() == 8
 
 
 @pytest.mark.parametrize(
     ("offset", "limit"),
     [(1, 10), (4, 10), (1, 1000), (2, 7), (3, 31)],
-    ids=["first", "inside-a-chunk", "many-chunks", "across-a-boundary", "odd-size"],
+    ids=["first", "fourth", "a-thousand", "second-of-seven", "third-of-31"],
 )
 def test_page_records_are_the_generator_records_serialised(offset: int, limit: int) -> None:
     records = store()
@@ -122,4 +122,19 @@ def test_page_records_are_the_generator_records_serialised(offset: int, limit: i
     start = (offset - 1) * limit
     positions = range(start, min(start + limit, plan.count))
     assert page.records == [orjson.dumps(make_record(plan, p)) for p in positions]
-    assert b",".join(page.runs) == b",".join(page.records)
+
+
+def test_a_page_writes_its_own_records_and_no_others(monkeypatch: pytest.MonkeyPatch) -> None:
+    # D79: a fresh page costs its records, not a chunk's worth around them.
+    written: list[tuple[str, int, int]] = []
+    write = RecordWriter.records
+
+    def recorded(writer: RecordWriter, start: int, stop: int) -> list[bytes]:
+        written.append((writer.plan.annotation_request_id, start, stop))
+        return write(writer, start, stop)
+
+    monkeypatch.setattr(RecordWriter, "records", recorded)
+    records = store()
+    records.page(["medium"], 4, 10)
+    records.page(["small", "medium"], 2, 30)
+    assert written == [("medium", 30, 40), ("small", 30, 37), ("medium", 0, 23)]
