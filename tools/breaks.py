@@ -11,11 +11,13 @@ Exit 1 if a break stays green, its expected test is not among the red ones, or i
 longer in the code (the code moved: update the break). Not part of `make test`: it runs the
 tests once per break, some 25 runs; it is for the maintainer who changes these places or the
 tests that guard them, and for a merge that touched them. Run it alone: it edits the tree.
+Ctrl-C or SIGTERM still writes the file back; after a SIGKILL, `git diff` shows the break left.
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -349,6 +351,10 @@ def line_of(item: Break) -> int:
     return text.count("\n", 0, at) + 1 + changed if at >= 0 else 0
 
 
+def _stop(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main(arguments: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python tools/breaks.py", description=__doc__)
     parser.add_argument("names", nargs="*", metavar="NAME", help="only these breaks")
@@ -357,6 +363,8 @@ def main(arguments: list[str]) -> int:
         "--full", action="store_true", help="run make test's selection for a break still green"
     )
     options = parser.parse_args(arguments)
+    # SIGTERM unwinds as Ctrl-C does: the `finally` of try_break writes the broken file back.
+    signal.signal(signal.SIGTERM, _stop)
     known = {item.name: item for item in BREAKS}
     unknown = [name for name in options.names if name not in known]
     if unknown:
