@@ -321,7 +321,9 @@ def red_tests(selection: str, targets: tuple[str, ...]) -> tuple[list[str], str]
     """The tests that failed, or a problem: a run that failed otherwise (a break that does not
     even import is not a test going red)."""
     command = [sys.executable, "-m", "pytest", "-q", "-rfE", "-p", "no:cacheprovider"]
-    command += ["-n", "2" if not targets else "0", "-m", selection, *targets]
+    # One file in this process; make test's whole selection as make test spreads it.
+    spread = ["-n", "auto", "--dist", "loadfile", "--no-loadscope-reorder"]
+    command += [*(spread if not targets else ["-n", "0"]), "-m", selection, *targets]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     red = [
         line.split(" ", 1)[1].split(" - ", 1)[0]
