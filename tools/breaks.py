@@ -406,7 +406,9 @@ def main(arguments: list[str]) -> int:
         if outcome.problem or not outcome.red or not any(item.expect in n for n in outcome.red):
             failed += 1
             red = f"{red} ({outcome.problem or f'expected {item.expect}'})"
-        in_make_test = "yes" if outcome.tier else ("no" if options.full else "not run")
+        in_make_test = (
+            "yes" if outcome.red and not outcome.problem else ("no" if options.full else "not run")
+        )
         print(
             f"| {item.name} | {item.place} | {where} | {red} | {outcome.tier or '-'} | "
             f"{own_file + (' yes' if in_own else ' no')} | {in_make_test} |",
