@@ -204,6 +204,17 @@ def test_a_bad_fixture_stops_start_up_naming_file_and_place(
     assert "broken.yaml" in error and expected in error, error
 
 
+def test_a_bad_fixture_with_two_workers_is_refused_before_any_worker_starts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # main reads the fixtures itself even when workers will serve: left to the workers, a bad
+    # one fails each at start-up, uvicorn restarts them, and the process hangs. The fast twin
+    # of the process test below, which can only see a hang as its timeout.
+    (tmp_path / "broken.yaml").write_text("annotationRequests: [", encoding="utf-8")
+    error = start_up_in_process(capsys, "--workers", "2", "--fixtures", str(tmp_path))
+    assert "broken.yaml:1:22: not valid YAML" in error, error
+
+
 @pytest.mark.parametrize(
     ("arguments", "expected"),
     [
