@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from itertools import chain
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -73,7 +72,7 @@ def ring_entry(
         scope["method"],
         path,
         scope["query_string"],
-        b"\0".join(chain.from_iterable(scope["headers"])),  # packed()
+        packed(scope["headers"]),
         # A page's handler notes only its count.
         200 if count is not None else note[STATUS] or UNANSWERED,
         SUCCESS if count is not None else note[CODE],

@@ -68,6 +68,13 @@ def test_headers_are_packed_and_unpacked_as_they_came() -> None:
     pairs = [(b"host", b"mock"), (b"x-empty", b""), (b"accept", b"*/*")]
     assert unpacked(packed(pairs)) == pairs
     assert unpacked(packed([])) == []
+    # Every form the ASGI scope may hold, every length: pairs as lists (which tuple addition,
+    # the short lists' path, refuses), and more pairs than that path takes.
+    as_lists = [[name, value] for name, value in pairs]
+    assert unpacked(packed(as_lists)) == pairs  # type: ignore[arg-type]
+    many = [(b"x-%d" % index, b"v%d" % index) for index in range(100)]
+    for length in (31, 32, 33, 100):
+        assert unpacked(packed(many[:length])) == many[:length]
 
 
 def test_an_entry_never_shows_a_secret_value() -> None:
