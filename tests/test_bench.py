@@ -17,6 +17,7 @@ from bench.runner import (
     BenchOptions,
     Extras,
     Row,
+    _page1000_target,
     failed_requests,
     options_from_arguments,
     render,
@@ -231,3 +232,30 @@ def test_percentiles_are_nearest_rank(
     values: range | list[int], share: float, expected: int
 ) -> None:
     assert percentile(list(values), share) == expected
+
+
+def _sized_rows(mock10: float, mock1000: float, ceiling10: float, ceiling1000: float) -> list[Row]:
+    rates = {"page10": (mock10, ceiling10), "page1000": (mock1000, ceiling1000)}
+    return [
+        Row(scenario, figures(rates.get(scenario.name, (1000.0, 2000.0))[0]),
+            figures(rates.get(scenario.name, (1000.0, 2000.0))[1]), figures(1600.0))
+        for scenario in SCENARIOS
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("mock1000", "ceiling1000", "verdict"),
+    [
+        (4200.0, 3600.0, "0.42 (>= 0.36: PASS)"),  # the ceiling's own ratio, 0.36, is the bar
+        (3500.0, 3600.0, "0.35 (>= 0.36: MISS)"),  # below what the bytes allow
+        (4200.0, 8000.0, "0.42 (>= 0.5: MISS)"),  # the ceiling reaches 0.8: issue 14's 0.5
+        (5000.0, 8000.0, "0.50 (>= 0.5: PASS)"),
+    ],
+)
+def test_the_1000_record_target_is_the_lower_of_half_and_the_ceilings_own_ratio(
+    mock1000: float, ceiling1000: float, verdict: str
+) -> None:
+    by_name = {
+        row.scenario.name: row for row in _sized_rows(10_000.0, mock1000, 10_000.0, ceiling1000)
+    }
+    assert _page1000_target(by_name).endswith(verdict)
