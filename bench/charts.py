@@ -26,12 +26,16 @@ def _number(value: float) -> str:
     return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
 
 
-def _grouped_bars(ax: Any, groups: Sequence[str], series: Mapping[str, Sequence[float]]) -> None:
+def _grouped_bars(
+    ax: Any, groups: Sequence[str], series: Mapping[str, Sequence[float | None]]
+) -> None:
     width = 0.8 / max(1, len(series))
     for index, (name, values) in enumerate(series.items()):
         positions = [g + (index - (len(series) - 1) / 2) * width for g in range(len(groups))]
-        bars = ax.bar(positions, values, width, label=name)
-        ax.bar_label(bars, fmt=_number, fontsize=7, padding=2)
+        bars = ax.bar(positions, [value or 0.0 for value in values], width, label=name)
+        # A value the run did not measure is said so on the chart, not drawn as a 0.
+        labels = ["not measured" if value is None else _number(value) for value in values]
+        ax.bar_label(bars, labels=labels, fontsize=7, padding=2)
     ax.set_xticks(range(len(groups)), groups)
     ax.legend(frameon=False, fontsize=8)
     ax.grid(axis="y", alpha=0.3)
@@ -44,11 +48,11 @@ def throughput(rows: Rows) -> Chart:
         return Chart("throughput", "Throughput by page size", missing="no first-page rows")
     sizes = sorted({int(r["limit"]) for r in chosen})
     servers = list(dict.fromkeys(str(r["server"]) for r in chosen))
-    series = {}
+    series: dict[str, list[float | None]] = {}
     for name in servers:
         by_size = {int(r["limit"]): float(r["requests_per_second"])
                    for r in reversed(chosen) if r["server"] == name}  # fmt: skip
-        series[name] = [by_size.get(size, 0.0) for size in sizes]
+        series[name] = [by_size.get(size) for size in sizes]
     fig, ax = figure()
     _grouped_bars(ax, [f"{size} records" for size in sizes], series)
     ax.set_ylabel("requests per second")
@@ -56,7 +60,7 @@ def throughput(rows: Rows) -> Chart:
         f"{name} at {size}"
         for name in servers
         for size, v in zip(sizes, series[name], strict=True)
-        if not v
+        if v is None
     ]
     note = "First page of one annotation request, same load generator and core for every server."
     if missing:

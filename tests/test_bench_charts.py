@@ -37,6 +37,8 @@ def test_throughput_draws_every_server_of_the_first_pages(page: str) -> None:
         assert label in throughput, label
     assert "1,234" not in throughput  # the deep page is another chart's
     assert "Not measured: Prism at 1000, bare ASGI at 1000." in throughput
+    # On the chart too: a server not measured at a size is labelled so, never a bar of 0.
+    assert throughput.count("<!-- not measured -->") == 2
 
 
 def test_latency_by_offset_draws_cold_and_warm(page: str) -> None:
