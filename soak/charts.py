@@ -36,7 +36,12 @@ def _chart(key: str, title: str, label: str, samples: Sequence[Mapping[str, Any]
     ax.set_ylabel(label)
     ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
-    return Chart(key, title, svg(fig))
+    note = ""
+    if key == "errors":
+        # With none, the chart has no bar at all: say that it was measured and none came.
+        total = sum(int(s["errors"]) for s in samples)
+        note = f"{total:,} unexpected answers in {len(samples)} samples."
+    return Chart(key, title, svg(fig), note)
 
 
 def render(result: Mapping[str, Any]) -> str:

@@ -19,6 +19,9 @@ def test_four_charts_over_time() -> None:
     assert page.count("<svg") == 4
     assert "<!-- p99 -->" in page and "<!-- seconds since the measured run began -->" in page
     assert "FAILED: 3 valid requests did not answer 200/2000" in page
+    # The errors chart says what it counted: with no bar to draw, an empty chart would not.
+    total = sum(sample["errors"] for sample in SOAK["series"])
+    assert f"{total:,} unexpected answers in {len(SOAK['series'])} samples." in page
     assert not re.findall(r'(?:href|src)="(?!#)', page)
 
 
