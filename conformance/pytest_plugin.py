@@ -129,6 +129,11 @@ class _Journal:
             query: Mapping[str, str] | None = None,
         ) -> httpx.Response: ...
 
+    @property
+    def operation_url(self) -> str:
+        """The operation's URL under this base URL (without the production prefix)."""
+        return self.url + OPERATION_PATH
+
     # The query of the journal's view: a test's session adds the requests sent to the whole
     # mock's URL while the test ran (C73, D75).
     _view: ClassVar[Mapping[str, str]] = {}
@@ -199,10 +204,6 @@ class WholeMock(_Journal):
     # None: over the network. An in-process mock's transport (httpx), for its admin API.
     transport: httpx.BaseTransport | None = field(default=None, compare=False)
 
-    @property
-    def operation_url(self) -> str:
-        return self.url + OPERATION_PATH
-
     def _admin(
         self, method: str, path: str, body: Any = None, query: Mapping[str, str] | None = None
     ) -> httpx.Response:
@@ -260,10 +261,6 @@ class MockSession(_Journal):
     @property
     def prefix_url(self) -> str:
         return self.url + PRODUCTION_PREFIX
-
-    @property
-    def operation_url(self) -> str:
-        return self.url + OPERATION_PATH
 
     def _admin(
         self, method: str, path: str, body: Any = None, query: Mapping[str, str] | None = None

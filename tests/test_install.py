@@ -32,7 +32,7 @@ import yaml
 from conformance.catalog import ALL_CHECKS
 from conformance.launch import HOST, ROOT, free_port, stop, wait_until_serving
 from conformance.signing import signature_headers
-from tests.support.client_project import JUDGED_FAILURE, run_pytest, write
+from tests.support.client_project import EXAMINED_CLIENT, JUDGED_FAILURE, run_pytest, write
 from tests.support.dependencies import link_site, resolve
 
 pytestmark = pytest.mark.slow
@@ -197,21 +197,6 @@ def test_both_scripts_run_from_another_folder(installed: Installed) -> None:
     # The page's template travels in the wheel as package data.
     page = installed.elsewhere / "reports" / "conformance" / "report.html"
     assert "<title>" in page.read_text(encoding="utf-8")
-
-
-# A client of the exam (D72): reads one request to the end, reports any failure with exit 1.
-EXAMINED_CLIENT = """
-import sys, httpx
-offset = 1
-while True:
-    body = httpx.get(sys.argv[1] + "/statistics/record",
-                     params={"annotationRequestId": "helix-39", "offset": offset}).json()
-    if body["code"] != 2000:
-        sys.exit(1)
-    if offset * 10 >= body["data"]["count"]:
-        break
-    offset += 1
-"""
 
 
 # The heavy tier (CI, make test-heavy): seven lessons of a real client, some seconds each;

@@ -90,8 +90,24 @@ def test_the_app_in_process(stardust_mock_app):
 
 # A client project's tests that judge its client (D47, D48, C43): a bad client, whose test must
 # fail naming the rule it broke, and a good one (the factory's mocks: OPTIONS_TEST).
+# A client of the exam (D72): reads one request to the end, reports any failure with exit 1.
+# The project's test runs it through `stardust-exam`; tests/test_install.py's heavy test too.
+EXAMINED_CLIENT = """
+import sys, httpx
+offset = 1
+while True:
+    body = httpx.get(sys.argv[1] + "/statistics/record",
+                     params={"annotationRequestId": "helix-39", "offset": offset}).json()
+    if body["code"] != 2000:
+        sys.exit(1)
+    if offset * 10 >= body["data"]["count"]:
+        break
+    offset += 1
+"""
+
 JUDGED_FAILURE = "test_judged_client.py::test_a_client_that_takes_a_capped_page_for_the_last"
-JUDGED_TEST = """
+JUDGED_TEST = (
+    """
 import subprocess
 import sys
 from pathlib import Path
@@ -183,18 +199,9 @@ def read_all(url):
         offset += 1
 
 
-EXAMINED = '''
-import sys, httpx
-offset = 1
-while True:
-    body = httpx.get(sys.argv[1] + "/statistics/record",
-                     params={"annotationRequestId": "helix-39", "offset": offset}).json()
-    if body["code"] != 2000:
-        sys.exit(1)
-    if offset * 10 >= body["data"]["count"]:
-        break
-    offset += 1
-'''
+EXAMINED = '''"""
+    + EXAMINED_CLIENT
+    + """'''
 
 
 def test_stardust_exam_from_the_project(stardust_mock, tmp_path):
@@ -219,6 +226,7 @@ def test_the_exam_in_a_test(stardust_mock):
     with pytest.raises(AssertionError, match="unknown-id +FAILED +0"):
         stardust_mock.exam(lambda url: None, lessons=["unknown-id"])
 """
+)
 
 
 def readme_files() -> dict[str, str]:
