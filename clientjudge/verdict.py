@@ -23,6 +23,7 @@ __all__ = [
     "Finding",
     "Verdict",
     "judge",
+    "judge_each",
     "render_html",
     "render_text",
 ]
@@ -52,11 +53,20 @@ def finding(rule: Rule, offences: list[Offence]) -> Finding:
 
 def judge(exchanges: Sequence[Exchange]) -> Verdict:
     """Every rule over the exchanges in arrival order (numbered if the recorder did not)."""
-    in_order = ordered(exchanges)
+    return judge_each([exchanges])
+
+
+def judge_each(clients: Sequence[Sequence[Exchange]]) -> Verdict:
+    """Every rule over each client's exchanges on their own, one finding per rule for the cases
+    of all of them: the sessions of one mock are different clients (D70), and a rule judged
+    over two of them at once would see one client's page follow another's."""
+    in_order = [ordered(exchanges) for exchanges in clients]
     findings = []
     for name in ALL_RULES:
         rule = RULES[name]
-        offences = rule.function(in_order)
+        offences = [offence for exchanges in in_order for offence in rule.function(exchanges)]
         if offences:
+            # In arrival order across the clients, as one client's would be.
+            offences.sort(key=lambda offence: offence.requests[0].seq or 0)
             findings.append(finding(rule, offences))
-    return Verdict(requests=len(in_order), findings=tuple(findings))
+    return Verdict(requests=sum(map(len, in_order)), findings=tuple(findings))

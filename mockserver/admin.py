@@ -22,7 +22,8 @@ from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from clientjudge.exchanges import from_entry
-from clientjudge.verdict import judge, render_html, render_text
+from clientjudge.verdict import Verdict, judge, judge_each, render_html, render_text
+from conformance.exchange import Exchange
 from conformance.har import to_har
 from mockserver.admin_spec import ADMIN_SPEC
 from mockserver.journal import SESSION, Journal, Page
@@ -114,12 +115,21 @@ def choice(query: dict[str, str], name: str, choices: Sequence[str]) -> str:
     return value
 
 
+def judge_sessions(entries: Sequence[dict[str, Any]]) -> Verdict:
+    """The whole journal's verdict: each session's requests (and those sent without a prefix)
+    judged as a client of their own (D70, D80), so no finding pairs two sessions' requests."""
+    clients: dict[str | None, list[Exchange]] = {}
+    for entry in entries:
+        clients.setdefault(entry.get("session"), []).append(from_entry(entry))
+    return judge_each(list(clients.values()))
+
+
 def exit_verdict(journal: Journal) -> str | None:
     """What the mock prints when it stops: the verdict, or None when no request came (D47)."""
     page = journal.read()
     if not page.entries:
         return None
-    text = render_text(judge([from_entry(entry) for entry in page.entries]))
+    text = render_text(judge_sessions(page.entries))
     if page.dropped:
         text += (
             f"\n  (judged the newest {len(page.entries)} of {page.total} requests; "
@@ -271,7 +281,11 @@ class AdminApi:
         query = query_of(scope, ("format", "include"))
         form = choice(query, "format", ("json", "html"))
         page = self._page(scope, include=choice(query, "include", INCLUDE))
-        verdict = judge([from_entry(entry) for entry in page.entries])
+        if scope.get(SESSION) is None:
+            verdict = judge_sessions(page.entries)
+        else:
+            # A session's view is one client's, with the unprefixed requests it includes (D75).
+            verdict = judge([from_entry(entry) for entry in page.entries])
         if form == "html":
             return HTMLResponse(render_html(verdict))
         return json_answer(verdict.to_json())

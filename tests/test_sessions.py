@@ -8,10 +8,11 @@ from typing import Any
 import httpx
 import pytest
 
-from mockserver.app import create_app
+from mockserver.admin import exit_verdict
+from mockserver.app import create_app, journal_of
 from mockserver.config import Settings
 from mockserver.sessions import split
-from tests.support.inprocess import ClientFactory
+from tests.support.inprocess import ClientFactory, InProcessTransport
 
 DOC_ID = "7d44b43b-3bbd-4f53-9f95-b7c0217d8d5b"
 
@@ -65,6 +66,40 @@ def test_the_journal_and_verdict_are_the_sessions_own(http: httpx.Client) -> Non
     assert "paging-refetch" in b_rules and not a_rules
     # Without a prefix, the admin API covers every session.
     assert requests_of(http)["total"] == 5
+
+
+def test_the_whole_mocks_verdict_judges_each_session_as_a_client_of_its_own(
+    http: httpx.Client,
+) -> None:
+    # a gets a 5000; b asks the same page at once: two clients, no retry at all (D80).
+    http.post(base("a") + "/__mock/scenarios", json={"name": "down", "answer": 5000})
+    assert get_page(http, base("a"))["code"] == 5000
+    assert get_page(http, base("b"))["code"] == 2000
+    whole = http.get("/__mock/verdict").json()
+    assert whole["requests"] == 2 and whole["findings"] == []
+    # The same two requests from one client are a retry without back-off: found, in the
+    # whole mock's verdict as in the session's.
+    assert get_page(http, base("a"))["code"] == 5000
+    assert get_page(http, base("a"))["code"] == 5000
+    rules = {f["rule"] for f in http.get("/__mock/verdict").json()["findings"]}
+    assert "retry-no-backoff" in rules
+    mine = {f["rule"] for f in http.get(base("a") + "/__mock/verdict").json()["findings"]}
+    assert "retry-no-backoff" in mine
+
+
+def test_the_verdict_printed_at_exit_judges_each_session_apart() -> None:
+    app = create_app(Settings())
+    journal = journal_of(app)
+    assert journal is not None
+    with httpx.Client(transport=InProcessTransport(app), base_url="http://mock") as http:
+        http.post(base("a") + "/__mock/scenarios", json={"name": "down", "answer": 5000})
+        assert get_page(http, base("a"))["code"] == 5000
+        assert get_page(http, base("b"))["code"] == 2000
+        printed = exit_verdict(journal)
+        assert printed is not None and "2 requests" in printed and "retry" not in printed
+        assert get_page(http, base("a"))["code"] == 5000
+        printed = exit_verdict(journal)
+        assert printed is not None and "retry" in printed
 
 
 def test_a_sessions_reset_leaves_the_others(http: httpx.Client) -> None:
