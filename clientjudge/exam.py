@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
@@ -92,9 +92,37 @@ class Examiner:
         except Exception as error:
             # An exception is the client reporting failure, as a non-zero exit is.
             exit_code, note = 1, f"raised {type(error).__name__}: {error}"[:300]
-        entries = self._admin("GET", f"{session}/__mock/requests").json()["requests"]
+        journal = self._admin("GET", f"{session}/__mock/requests").json()
         self._admin("DELETE", f"{session}/__mock/scenarios")
-        return grade(lesson, entries, exit_code, self._max_attempts, note)
+        entries = journal["requests"]
+        result = grade(lesson, entries, exit_code, self._max_attempts, note)
+        if journal["dropped"]:
+            # The grades say what they judged: a client that hammered the mock sent more than
+            # its journal keeps, and the lesson's count is all it sent.
+            kept = (
+                f"the mock's journal kept the newest {len(entries)} of the lesson's "
+                f"{journal['total']} requests (--journal-size); the findings judge those"
+            )
+            result = replace(
+                result,
+                requests=journal["total"],
+                note=f"{result.note}; {kept}" if result.note else kept,
+            )
+        return result
+
+    def check_mock(self) -> None:
+        """Before any client runs: the mock's admin API answers at its root URL."""
+        try:
+            answer = self._http.get("/__mock/openapi.json")
+        except httpx.HTTPError as error:
+            raise ExamError(f"the mock does not answer at {self._public_url}: {error}") from None
+        if answer.status_code != 200:
+            raise ExamError(
+                f"no mock's admin API at {self._public_url}/__mock/ ({answer.status_code}): "
+                "give the mock's root URL (without /rosetta-open or another path), of a mock "
+                "with its journal on"
+            )
 
     def exam(self, lessons: Sequence[Lesson], run: Run) -> Report:
+        self.check_mock()
         return Report(tuple(self.lesson(lesson, run) for lesson in lessons))

@@ -16,6 +16,7 @@ import contextlib
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -139,6 +140,13 @@ def write_reports(report: Report, options: argparse.Namespace, command: str) -> 
         (options.report_dir / "exam.html").write_text(render_html(data, command))
 
 
+def _runnable(program: str) -> bool:
+    """The client's program exists: a path to an executable file, or a command on the PATH."""
+    if os.sep in program:
+        return os.path.isfile(program) and os.access(program, os.X_OK)
+    return shutil.which(program) is not None
+
+
 def main(arguments: Sequence[str] | None = None) -> int:
     try:
         options = parse(sys.argv[1:] if arguments is None else arguments)
@@ -146,6 +154,10 @@ def main(arguments: Sequence[str] | None = None) -> int:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
     command = shlex.join(options.command)
+    if not _runnable(options.command[0]):
+        # Not a client that failed: nothing ran, so nothing can be graded.
+        print(f"{PROG}: error: cannot run {options.command[0]!r}: no such command", file=sys.stderr)
+        return 2
     try:
         with contextlib.ExitStack() as stack:
             url = options.mock.rstrip("/") if options.mock else stack.enter_context(own_mock())

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import httpx
 import pytest
 
-from clientjudge.exam import Examiner, Report, choose
+from clientjudge.exam import ExamError, Examiner, Report, choose
 from mockserver.app import create_app
 from mockserver.config import Settings
 from tests.support.exam_clients import BAD, GOOD, Client, impatient
@@ -110,6 +110,37 @@ def test_a_lesson_without_a_request_proves_nothing_and_fails() -> None:
     for lesson in report.results:
         assert [f["rule"] for f in lesson.findings] == ["exam-no-request"], lesson.name
         assert lesson.findings[0]["fix"].startswith("give the client the lesson's base URL")
+
+
+def test_a_url_that_is_not_the_mocks_root_stops_the_exam_before_any_client_runs() -> None:
+    ran: list[str] = []
+    app = create_app(Settings())
+    with httpx.Client(
+        transport=InProcessTransport(app), base_url=BASE_URL + "/rosetta-open", timeout=30
+    ) as http:
+        exam = Examiner(http, BASE_URL + "/rosetta-open")
+        with pytest.raises(
+            ExamError, match=r"no mock's admin API at .*/rosetta-open/__mock/ \(404\)"
+        ):
+            exam.exam(choose(["walk"]), lambda url: ran.append(url) or 0)
+    assert ran == []
+
+
+def test_a_lesson_beyond_the_journals_size_says_what_it_judged() -> None:
+    # A client that hammers the mock: the lesson counts every request it sent, and says the
+    # findings judge the newest the journal kept.
+    app = create_app(Settings(journal_size=20))
+    with httpx.Client(transport=InProcessTransport(app), base_url=BASE_URL, timeout=30) as http:
+        exam = Examiner(http, BASE_URL)
+
+        def hammer(url: str) -> int:
+            for _ in range(30):
+                http.get(f"{url}/statistics/record", params={"annotationRequestId": "a"})
+            return 1
+
+        (outage,) = exam.exam(choose(["outage"]), hammer).results
+    assert outage.requests == 30 and not outage.passed
+    assert "kept the newest 20 of the lesson's 30 requests" in outage.note
 
 
 def test_each_finding_quotes_the_requests_it_names() -> None:

@@ -54,6 +54,16 @@ def test_a_mock_that_does_not_answer_is_exit_2(capsys: pytest.CaptureFixture[str
     assert "the mock does not answer at http://127.0.0.1:9" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("program", ["no-such-client-of-ours", "./no/such/client.py"])
+def test_a_client_command_that_does_not_exist_is_exit_2_before_anything_runs(
+    program: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Not graded as a client that exited 1: nothing ran. Checked before the mock is asked.
+    assert main(["--mock", "http://127.0.0.1:9", "--", program, "{url}"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error == f"stardust-exam: error: cannot run {program!r}: no such command"
+
+
 # The heavy tier (CI, make test-heavy): seconds of processes, kept out of make test's minute.
 @pytest.mark.heavy
 def test_an_exam_of_a_real_client_with_the_exams_own_mock(tmp_path: Path) -> None:
