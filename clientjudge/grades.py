@@ -18,9 +18,12 @@ TEMPLATE = "exam.html.j2"
 
 def headline(report: dict[str, Any]) -> str:
     total = report["passed"] + report["failed"]
+    walked = sum(1 for lesson in report["lessons"] if lesson.get("unproven"))
+    # Passing a lesson without walking what it teaches is said up front, not only per lesson.
+    unwalked = f", {walked} without walking what it teaches" if walked else ""
     if not report["failed"]:
-        return f"Exam: passed every lesson ({total})"
-    return f"Exam: {report['failed']} of {total} lesson(s) failed"
+        return f"Exam: passed every lesson ({total}{unwalked})"
+    return f"Exam: {report['failed']} of {total} lesson(s) failed{unwalked}"
 
 
 def render_text(report: dict[str, Any], command: str = "") -> str:
@@ -36,6 +39,8 @@ def render_text(report: dict[str, Any], command: str = "") -> str:
             lines.append(f"        fix: {finding['fix']}")
         if lesson.get("note"):
             lines.append(f"      note: {lesson['note']}")
+        if lesson.get("unproven"):
+            lines.append(f"      not proven: {lesson['unproven']}")
     lines.append(f"{report['passed']} passed, {report['failed']} failed")
     return "\n".join(lines)
 
@@ -59,6 +64,7 @@ def render_html(report: dict[str, Any], command: str = "") -> str:
         lessons.append({**lesson, "problems": len(problems),
                         "teaches": known.teaches if known else ""})  # fmt: skip
     untaken = [lesson for name, lesson in every.items() if name not in taken]
+    unproven = [lesson for lesson in report["lessons"] if lesson.get("unproven")]
     return (
         environment("clientjudge")
         .get_template(TEMPLATE)
@@ -67,6 +73,7 @@ def render_html(report: dict[str, Any], command: str = "") -> str:
             report=report,
             command=command,
             untaken=untaken,
+            unproven=unproven,
             failures=failures,
             lessons=lessons,
         )

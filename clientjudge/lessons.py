@@ -95,6 +95,8 @@ class LessonResult:
     findings: tuple[Mapping[str, Any], ...]
     requests: int
     note: str = ""
+    # What the lesson could not prove with this client (empty when it proved what it teaches).
+    unproven: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -104,6 +106,7 @@ class LessonResult:
             "findings": [dict(finding) for finding in self.findings],
             "requests": self.requests,
             "note": self.note,
+            "unproven": self.unproven,
         }
 
 
@@ -276,7 +279,20 @@ def grade(
         named = [by_seq[seq] for seq in finding["requests"] if seq in by_seq]
         finding["quoted"] = [_quote(entry) for entry in named[:QUOTED]]
     problems = [f for f in findings if f["severity"] in (ERROR, WARNING)]
-    return LessonResult(lesson.name, not problems, exit_code, tuple(findings), len(entries), note)
+    unproven = ""
+    read_pages = [
+        sum(any(_ok(e) for e in tries) for tries in offsets.values())
+        for offsets in by_page.values()
+    ]
+    if lesson.can_succeed and read_pages and max(read_pages) < 2:
+        # A lesson passed on one page a request says so: paging, where the hiccup or the
+        # appended records meet a client, was never walked (C45: nothing passes unjudged).
+        unproven = "the client read each annotation request in one page: paging was not walked"
+        if lesson.name == "growing":
+            unproven += ", so no record was appended between its pages"
+    return LessonResult(
+        lesson.name, not problems, exit_code, tuple(findings), len(entries), note, unproven
+    )
 
 
 def _not_read_to_end(

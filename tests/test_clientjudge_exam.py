@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from clientjudge.exam import ExamError, Examiner, Report, choose
+from clientjudge.grades import render_html, render_text
 from mockserver.app import create_app
 from mockserver.config import Settings
 from tests.support.exam_clients import BAD, GOOD, Client, impatient
@@ -141,6 +142,37 @@ def test_a_lesson_beyond_the_journals_size_says_what_it_judged() -> None:
         (outage,) = exam.exam(choose(["outage"]), hammer).results
     assert outage.requests == 30 and not outage.passed
     assert "kept the newest 20 of the lesson's 30 requests" in outage.note
+
+
+def test_a_lesson_passed_in_one_page_says_paging_was_not_walked() -> None:
+    def reads(limit: int) -> Client:
+        def client(http: httpx.Client, url: str, sleep: object) -> int:
+            offset = 1
+            while True:
+                params = {"annotationRequestId": "helix-39", "offset": offset, "limit": limit}
+                body = http.get(f"{url}/statistics/record", params=params).json()
+                if body["code"] != 2000:
+                    return 1
+                if offset * limit >= body["data"]["count"]:
+                    return 0
+                offset += 1
+
+        return client
+
+    with examiner() as (exam, http, clock):
+        lessons = choose(["walk", "growing"])
+        whole = exam.exam(lessons, lambda url: reads(1000)(http, url, clock.sleep))
+        paged = exam.exam(lessons, lambda url: reads(10)(http, url, clock.sleep))
+    walk, growing = whole.results
+    assert walk.passed and walk.unproven.endswith("paging was not walked")
+    assert growing.unproven.endswith("so no record was appended between its pages")
+    text = render_text(whole.to_json())
+    assert (
+        text.splitlines()[0] == "Exam: passed every lesson (2, 2 without walking what it teaches)"
+    )
+    assert "not walked" in render_html(whole.to_json())
+    assert [r.unproven for r in paged.results] == ["", ""]
+    assert render_text(paged.to_json()).splitlines()[0] == "Exam: passed every lesson (2)"
 
 
 def test_each_finding_quotes_the_requests_it_names() -> None:
