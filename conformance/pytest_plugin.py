@@ -28,6 +28,7 @@ the fixtures that use them, so a client's test run pays nothing until it asks fo
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
 import os
@@ -36,7 +37,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, redirect_stderr
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -519,10 +520,18 @@ def mock_settings(options: MockOptions, port: int) -> Settings:
     from mockserver.cli import OptionError, settings_from_arguments
 
     arguments = ["--host", HOST, "--port", str(port), *options.command_line()]
+    said = io.StringIO()
     try:
-        return settings_from_arguments(arguments, {**os.environ, **options.environment()})
+        # argparse writes what it refuses to stderr, then exits: kept for the one line below.
+        with redirect_stderr(said):
+            return settings_from_arguments(arguments, {**os.environ, **options.environment()})
     except OptionError as error:
-        raise pytest.UsageError(f"stardust_mock_options: {error}") from None
+        problem = str(error)
+    except SystemExit:
+        lines = [line for line in said.getvalue().splitlines() if line.strip()]
+        problem = lines[-1] if lines else "the mock's arguments were refused"
+    # One line naming the option, not a traceback of the fixture (the test is not at fault).
+    pytest.fail(f"stardust_mock_options: {problem}", pytrace=False)
 
 
 def start_mock(stack: ExitStack, options: MockOptions, log_path: Path) -> StardustMock:

@@ -67,9 +67,23 @@ def test_every_option_reaches_the_settings() -> None:
     assert fixtures_only.fixtures_only and fixtures_only.fixtures == DEFAULT_FIXTURES
 
 
-def test_a_bad_option_stops_the_session_naming_it() -> None:
-    with pytest.raises(pytest.UsageError, match="stardust_mock_options: --fault-rate: 2"):
-        plugin_settings(MockOptions(fault_rate=2.0), 1)
+@pytest.mark.parametrize(
+    ("options", "says"),
+    [
+        (MockOptions(fault_rate=2.0), "stardust_mock_options: --fault-rate: 2.0 is not between"),
+        # argparse's own refusal, its last line, not a SystemExit through the fixture.
+        (
+            MockOptions(arguments=("--no-such-flag",)),
+            "stardust_mock_options: python -m mockserver: error: --no-such-flag: no such option",
+        ),
+    ],
+)
+def test_a_bad_option_fails_with_one_line_naming_it(options: MockOptions, says: str) -> None:
+    with pytest.raises(pytest.fail.Exception) as failed:
+        plugin_settings(options, 1)
+    assert str(failed.value).startswith(says) and "\n" not in str(failed.value)
+    # Shown without the fixture's traceback: the client's test is not at fault.
+    assert failed.value.pytrace is False
 
 
 def test_without_a_journal_the_judging_methods_say_so() -> None:
