@@ -26,7 +26,7 @@ import httpx
 
 from clientjudge.exam import ExamError, Examiner, Report, choose
 from clientjudge.grades import render_html, render_text
-from clientjudge.lessons import MAX_ATTEMPTS, SLOW_MS
+from clientjudge.lessons import LESSON_NAMES, MAX_ATTEMPTS, SLOW_MS
 from conformance.launch import HOST, ServerDidNotStart, free_port, started
 
 PROG = "stardust-exam"
@@ -48,7 +48,11 @@ class Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog=PROG, description="Examine a client of GET /statistics/record.")
     parser.add_argument("--mock", metavar="URL", help="a running mock (default: start one)")
-    parser.add_argument("--lessons", metavar="A,B", help="lessons to run (default: all)")
+    parser.add_argument(
+        "--lessons",
+        metavar="A,B",
+        help=f"lessons to run, from {', '.join(LESSON_NAMES)} (default: all, in that order)",
+    )
     parser.add_argument("--json", type=Path, metavar="FILE", help="write the grades as JSON")
     parser.add_argument(
         "--report-dir", type=Path, metavar="DIR", help="write exam.html and exam.json there"

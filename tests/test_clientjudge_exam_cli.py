@@ -64,6 +64,13 @@ def test_a_client_command_that_does_not_exist_is_exit_2_before_anything_runs(
     assert error == f"stardust-exam: error: cannot run {program!r}: no such command"
 
 
+def test_help_names_every_lesson(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    listed = " ".join(capsys.readouterr().out.split())
+    assert "walk, hiccup, outage, unknown-id, slow, growing, new-values" in listed
+
+
 # The heavy tier (CI, make test-heavy): seconds of processes, kept out of make test's minute.
 @pytest.mark.heavy
 def test_an_exam_of_a_real_client_with_the_exams_own_mock(tmp_path: Path) -> None:
