@@ -16,6 +16,7 @@ from conformance import across_exchanges, per_exchange
 from conformance.exchange import Exchange, Summary
 from conformance.failures import Failure
 from conformance.registry import REGISTRY
+from tests.support.sample_record import record
 from tests.support.servers import ROOT
 
 BASE = "http://h/statistics/record"
@@ -30,15 +31,6 @@ def envelope(code: int = 2000, data: Any = None) -> dict[str, Any]:
         "requestId": "9876543210abcdef9876543210abcdef",
         "success": code == 2000,
     }
-
-
-def record(record_id: int) -> dict[str, Any]:
-    return {
-        "id": record_id, "status": 4, "campaignId": "c", "taskId": 1, "poolName": "p",
-        "poolType": 1, "folderId": 1, "aliceName": "a", "createdTime": "2025-04-01 10:00:00",
-        "actionType": 0, "instanceInfo": {}, "modifyInstanceNum": 0, "modifyAttributesNum": 0,
-        "instanceSum": 0, "attributesSum": 0,
-    }  # fmt: skip
 
 
 def page(query: str, count: int, ids: Sequence[int], **headers: str) -> Exchange:

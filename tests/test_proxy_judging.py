@@ -7,26 +7,17 @@ from __future__ import annotations
 
 import calendar
 import time
-from typing import Any
 
 from conformance.exchange import Exchange
 from conformance.proxy.judging import REJECTIONS, Hiccups, judge
 from conformance.proxy.repeats import Repeats
 from conformance.proxy.request import read_request
 from conformance.proxy.traffic import Traffic
+from tests.support.sample_record import record
 
 DATE = "2025-04-08 14:20:00"
 NOW = float(calendar.timegm(time.strptime(DATE, "%Y-%m-%d %H:%M:%S")))
 STATUS = {2000: 200, 4005: 400, 402: 401, 5000: 500, 53003: 404}
-
-
-def record(record_id: int) -> dict[str, Any]:
-    return {
-        "id": record_id, "status": 4, "campaignId": "c", "taskId": 1, "poolName": "p",
-        "poolType": 1, "folderId": 1, "aliceName": "a", "createdTime": "2025-04-01 10:00:00",
-        "actionType": 0, "instanceInfo": {}, "modifyInstanceNum": 0, "modifyAttributesNum": 0,
-        "instanceSum": 0, "attributesSum": 0,
-    }  # fmt: skip
 
 
 def exchange(

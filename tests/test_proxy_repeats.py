@@ -10,18 +10,10 @@ from conformance.proxy.judging import Hiccups, judge
 from conformance.proxy.repeats import Repeats
 from conformance.proxy.request import read_request
 from conformance.proxy.traffic import Traffic
+from tests.support.sample_record import record
 
 QUERY = "annotationRequestId=a&limit=3"
 URL = f"http://up.test/statistics/record?{QUERY}"
-
-
-def record(record_id: int, **changes: Any) -> dict[str, Any]:
-    return {
-        "id": record_id, "status": 4, "campaignId": "c", "taskId": 1, "poolName": "p",
-        "poolType": 1, "folderId": 1, "aliceName": "a", "createdTime": "2025-04-01 10:00:00",
-        "actionType": 0, "instanceInfo": {}, "modifyInstanceNum": 0, "modifyAttributesNum": 0,
-        "instanceSum": 0, "attributesSum": 0, **changes,
-    }  # fmt: skip
 
 
 def answer(records: list[dict[str, Any]], request_id: str = "ab" * 16) -> Exchange:
