@@ -25,6 +25,7 @@ import pytest
 from conformance.launch import ROOT
 from mockserver.app import create_app
 from tests.support.inprocess import BASE_URL, InProcessTransport, settings_with
+from tests.support.required import missing
 
 PAGE = ROOT / "docs" / "client-developers.md"
 DOC_ID = "7d44b43b-3bbd-4f53-9f95-b7c0217d8d5b"  # 1930 records
@@ -224,7 +225,7 @@ def test_the_javascript_loop_reads_every_record_against_a_real_mock(
 ) -> None:
     node = shutil.which("node")
     if node is None:
-        pytest.skip(
+        missing(
             "`node` is not on the PATH: the JavaScript loop of docs/client-developers.md "
             "needs Node 18 or later"
         )

@@ -23,15 +23,25 @@ from tests.support import reports
 from tests.support.browser import Page, browser, find
 from tests.support.charts import BENCH, SOAK
 from tests.support.journal import entry
+from tests.support.required import missing
 
 pytestmark = pytest.mark.slow
 CHROMIUM = find()
-# CI installs it (.ci/run); a machine without it skips these tests and says what to install.
+# CI installs it (.ci/run) and requires it; a machine without it skips these tests and says
+# what to install (tests/support/required.py).
 NO_CHROMIUM = (
     "no Chromium found (/usr/bin/chromium, chromium, google-chrome): "
     "apt-get install chromium to run the browser tests"
 )
-needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason=NO_CHROMIUM)
+
+
+@pytest.fixture
+def needs_chromium_here() -> None:
+    if CHROMIUM is None:
+        missing(NO_CHROMIUM)
+
+
+needs_chromium = pytest.mark.usefixtures("needs_chromium_here")
 # Read from the rendered DOM: the sections, and each picture's size as laid out.
 READ = """JSON.stringify({
   sections: [...document.querySelectorAll('section')].map(s => s.id),
@@ -51,7 +61,7 @@ BROKEN = """<!doctype html><html><body><p>broken</p>
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Page]]:
     if CHROMIUM is None:
-        pytest.skip(NO_CHROMIUM)
+        missing(NO_CHROMIUM)
     folder = tmp_path_factory.mktemp("pages")
     reports.write(folder)
     (folder / "bench.html").write_text(bench_page(BENCH), encoding="utf-8")
