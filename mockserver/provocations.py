@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -170,15 +170,20 @@ def _whole(value: Any, where: str, lowest: int, highest: int | None = None) -> i
     return value
 
 
+def _only_known(raw: dict[Any, Any], known: Collection[str], where: Where, *at: str) -> None:
+    """Refuse the first key of `raw` (a mapping at `at`) that is not among `known`."""
+    for key in raw:
+        if key not in known:
+            raise ScenarioError(
+                f"{where(*at, str(key))}: unknown key; known: {', '.join(sorted(known))}"
+            )
+
+
 def parse_scenario(raw: Any, where: Where) -> Scenario:
     """One scenario from its YAML/JSON form; `where(*fields)` names a place for the message."""
     if not isinstance(raw, dict):
         raise ScenarioError(f"{where()}: must be a mapping with a name and an answer")
-    for key in raw:
-        if key not in _KEYS:
-            raise ScenarioError(
-                f"{where(str(key))}: unknown key; known: {', '.join(sorted(_KEYS))}"
-            )
+    _only_known(raw, _KEYS, where)
     name = raw.get("name")
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise ScenarioError(
@@ -220,11 +225,7 @@ def parse_scenario(raw: Any, where: Where) -> Scenario:
 def _parse_grow(raw: Any, where: Where) -> Growth:
     if not isinstance(raw, dict):
         raise ScenarioError(f"{where('grow')}: must be a mapping of {sorted(_GROW_KEYS)}")
-    for key in raw:
-        if key not in _GROW_KEYS:
-            raise ScenarioError(
-                f"{where('grow', str(key))}: unknown key; known: {', '.join(sorted(_GROW_KEYS))}"
-            )
+    _only_known(raw, _GROW_KEYS, where, "grow")
     records = _whole(raw.get("records"), where("grow", "records"), 1, 1_000_000)
     step = _whole(raw.get("step", 1), where("grow", "step"), 1)
     if ("every_s" in raw) == ("every_requests" in raw):
@@ -247,11 +248,7 @@ def _parse_match(raw: Any, where: Where) -> Match:
         raise ScenarioError(
             f"{where('match')}: must be 'any' or a mapping of {sorted(_MATCH_KEYS)}"
         )
-    for key in raw:
-        if key not in _MATCH_KEYS:
-            raise ScenarioError(
-                f"{where('match', str(key))}: unknown key; known: {', '.join(sorted(_MATCH_KEYS))}"
-            )
+    _only_known(raw, _MATCH_KEYS, where, "match")
     request_id = raw.get("annotationRequestId")
     if request_id is not None and (not isinstance(request_id, str) or not request_id):
         raise ScenarioError(
