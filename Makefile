@@ -23,13 +23,13 @@ install: $(STAMP)
 # nothing (tools/with_lock.py; tests/test_install_lock.py).
 # `.[dev]` includes the `conformance` extra: a checkout gets the suite and the proxy (D54).
 ifdef INSTALL_LOCKED
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml constraints.txt setup.py mockserver/_recordloop.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 else
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml constraints.txt setup.py mockserver/_recordloop.c
 	@$(PYTHON) tools/with_lock.py .venv.lock $(MAKE) --no-print-directory INSTALL_LOCKED=1 $(STAMP)
 endif
 

@@ -31,11 +31,12 @@ from starlette.types import ASGIApp
 from bench.ceiling import endpoint
 from mockserver.access_log import AccessLog
 from mockserver.app import create_app
+from mockserver.cli import WRITER_VARIABLE
 from mockserver.config import DEFAULT_FIXTURES, Settings
 from mockserver.envelope import success_head
 from mockserver.fixtures import load_folder
 from mockserver.generator import PinnedRequest, Plan, Vocabulary, make_plan, make_record
-from mockserver.record_json import RecordWriter
+from mockserver.record_json import RecordWriter, loop_status, writer_loop
 from mockserver.shapes import SHAPES
 
 DEFAULT_QUERY = "annotationRequestId=large-annotation-request&limit=10&offset=1"
@@ -212,11 +213,23 @@ def cpu_per_call(calls: int, work: Callable[[int], object]) -> float:
     return best
 
 
+def record_writer() -> str:
+    """Which loop writes the mock's records (D81) where this checkout starts it."""
+    chosen = os.environ.get(WRITER_VARIABLE)
+    if chosen == "python":
+        return f"Python (${WRITER_VARIABLE}=python)"
+    return loop_status() + (f" (${WRITER_VARIABLE}={chosen})" if chosen else "")
+
+
 def fresh_page_parts(loop: asyncio.AbstractEventLoop) -> dict[str, float]:
     """Where a fresh page's CPU goes, in-process, by part (seconds per page)."""
-    app = create_app(Settings())
+    # As the mock would write them: $MOCKSERVER_RECORD_WRITER, or the compiled loop if built.
+    choice = os.environ.get(WRITER_VARIABLE) or "auto"
+    app = create_app(Settings(record_writer=choice))
     pinned = load_folder(DEFAULT_FIXTURES).pinned[LARGE]
-    writer = RecordWriter(make_plan(1, Vocabulary.from_faker(1), LARGE, pinned))
+    writer = RecordWriter(
+        make_plan(1, Vocabulary.from_faker(1), LARGE, pinned), writer_loop(choice)
+    )
     path = "/statistics/record"
 
     def asking(application: ASGIApp, queries: Sequence[str]) -> None:
@@ -258,7 +271,7 @@ def fresh_page_parts(loop: asyncio.AbstractEventLoop) -> dict[str, float]:
         parts[f"again {size}"] = cpu_per_call(pages, again_round)
     with open(os.devnull, "wb") as devnull:
         # As `python -m mockserver` logs: inside the fast door, which logs what it answers.
-        logged_app = create_app(Settings())
+        logged_app = create_app(Settings(record_writer=choice))
         log = logged_app.log_inside(partial(AccessLog, fd=devnull.fileno(), colours=False))
         asking(logged_app, [page(10, offset) for offset in range(230_001, 230_101)])
         again10 = [page(10, 2)] * 2000
@@ -274,7 +287,7 @@ def fresh_page_parts(loop: asyncio.AbstractEventLoop) -> dict[str, float]:
 def print_fresh_page_parts(parts: dict[str, float]) -> None:
     print(
         "\nA fresh page of large-annotation-request, in-process CPU (time.process_time) per "
-        f"page, best of {ROUNDS} rounds:"
+        f"page, best of {ROUNDS} rounds (record writer: {record_writer()}):"
     )
     for size, _, first in FRESH_PAGES:
         fresh, again = parts[f"fresh {size}"], parts[f"again {size}"]

@@ -39,7 +39,7 @@ import httpx
 
 from bench import results
 from bench.loadgen import Figures
-from bench.profile import record_costs
+from bench.profile import record_costs, record_writer
 from conformance.launch import HOST, ROOT, free_port, started
 
 REPORTS = ROOT / "reports"
@@ -589,7 +589,9 @@ def _scenario_table(rows: Sequence[Row], options: BenchOptions, pinned: bool) ->
         f"Servers: uvicorn `{' '.join(SERVER_OPTIONS)}`"
         + (f", pinned to CPU {SERVER_CPU}; client on CPU {CLIENT_CPU}" if pinned else "")
         + f". Client: {options.connections} keep-alive connections, "
-        f"{options.warmup:g} s warm-up, {options.duration:g} s measured per server and scenario.",
+        f"{options.warmup:g} s warm-up, {options.duration:g} s measured per server and scenario. "
+        # Which loop wrote the mock's records (D81): fresh pages depend on it.
+        f"Record writer: {record_writer()}.",
         "",
         "| scenario | mock req/s | bare ASGI req/s | mock / bare | Starlette req/s "
         "| mock / Starlette | mock p50 ms | bare p50 ms | mock p99 ms | bare p99 ms |",

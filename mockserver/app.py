@@ -45,6 +45,7 @@ from mockserver.mock_clock import MockClock
 from mockserver.pages import PageHeads
 from mockserver.provocations import ScenarioBook
 from mockserver.provocations import load_files as load_scenarios
+from mockserver.record_json import writer_loop
 from mockserver.recording import JournalDoor
 from mockserver.scenarios import FaultInjector
 from mockserver.sessions import Sessions
@@ -107,6 +108,7 @@ def create_app(
         fixtures,
         settings.fixtures_only,
         zone=time_zone,
+        loop=writer_loop(settings.record_writer),
     )
     faults = FaultInjector(settings.fault_rate, settings.latency_ms)
     # The clock a test may freeze, set or advance (D69): `date`, signatures, growing data.

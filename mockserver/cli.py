@@ -13,13 +13,16 @@ from pathlib import Path
 from typing import Any
 
 from mockserver.arguments import OneLineParser
-from mockserver.config import Settings
+from mockserver.config import WRITER_CHOICES, Settings
 from mockserver.cors import is_origin
 from mockserver.drill import DRILLS, DrillError, parse_drills
 from mockserver.zones import UnknownZone, zone
 
 SETTINGS_VARIABLE = "MOCKSERVER_SETTINGS"
 KEYS_VARIABLE = "MOCKSERVER_SIGNATURE_KEYS"
+# Which loop writes records (D81): no option, since the answers are the same; a benchmark or a
+# suspicion of the compiled loop sets it.
+WRITER_VARIABLE = "MOCKSERVER_RECORD_WRITER"
 
 
 # Every default lives in Settings; the parser reads them from here.
@@ -299,6 +302,20 @@ def settings_from_arguments(
         raise OptionError(f"--drill: {error}") from None
     if options.fixtures_only and fixtures is None:
         raise OptionError("--fixtures-only: needs fixtures, but --no-fixtures was given")
+    record_writer = environment.get(WRITER_VARIABLE) or defaults.record_writer
+    if record_writer == "compiled":
+        # Imported here: the suite borrows this module's `program`, and need not load the
+        # generator for it.
+        from mockserver.record_json import writer_loop
+
+        try:
+            writer_loop(record_writer)
+        except ValueError as error:
+            raise OptionError(f"${WRITER_VARIABLE}: {error}") from None
+    elif record_writer not in WRITER_CHOICES:
+        raise OptionError(
+            f"${WRITER_VARIABLE}: {record_writer!r} is not one of {', '.join(WRITER_CHOICES)}"
+        )
     if options.scenario and options.workers > 1:
         # Scenario counts live in one process (D68): "the first 2" per worker would be 2 x N.
         raise OptionError("--scenario: needs --workers 1 (scenarios count in one process)")
@@ -327,6 +344,7 @@ def settings_from_arguments(
         journal_size=options.journal_size,
         scenarios=tuple(options.scenario or defaults.scenarios),
         admin_from=_admin_networks(options.admin_from, defaults.admin_from),
+        record_writer=record_writer,
     )
 
 

@@ -11,6 +11,12 @@ from contract import DEFAULT_FIXTURES
 __all__ = ["DEFAULT_FIXTURES", "Settings"]
 
 
+# "auto": the compiled loop where it is built; "python": Python's (to compare them, or to rule
+# the compiled one out); "compiled": the compiled one or no start (a benchmark that must not
+# measure the fallback).
+WRITER_CHOICES = ("auto", "python", "compiled")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the server's behaviour depends on; passed down, never read from globals."""
@@ -46,3 +52,6 @@ class Settings:
     admin_from: tuple[str, ...] = ()
     # Scenario files set at start-up (D67); none: nothing is provoked unless the admin API sets it.
     scenarios: tuple[Path, ...] = ()
+    # Which loop writes generated records (D81, WRITER_CHOICES): the records are the same bytes
+    # either way (`mockserver/record_json.py`).
+    record_writer: str = "auto"

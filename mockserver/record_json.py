@@ -14,13 +14,18 @@ quarter hour's date once (`timefmt.QuarterTimes`). tests/test_record_json.py hol
 
 from __future__ import annotations
 
+import hashlib
+from array import array
 from collections.abc import Sequence
 from datetime import tzinfo
 from functools import cache
 from math import gcd
+from pathlib import Path
+from types import ModuleType
 
 import orjson
 
+from mockserver.config import WRITER_CHOICES
 from mockserver.generator import (
     ATTRIBUTE_SPREAD,
     DRAW_OFFSET,
@@ -55,6 +60,53 @@ _HOLES = tuple(orjson.Fragment(hole) for hole in _HOLE_BYTES)
 # What each placeholder becomes: id, taskId, aliceName, createdTime (its date and hour, then its
 # minutes and seconds), instanceInfo, then the four amounts.
 _FORMATS = (b"%d", b"%b", b"%b", b'"%b%b"', b"%b", b"%d", b"%d", b"%d", b"%d")
+
+
+def _compiled_loop() -> ModuleType | None:
+    """`mockserver/_recordloop.c` built (setup.py), if it was built from the source beside it.
+
+    A build older than its source (the C file changed, the package not rebuilt) would write
+    what the older source wrote: it is not used, and `loop_status` says so.
+    """
+    try:
+        from mockserver import _recordloop  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return _recordloop if _built_from_source(_recordloop) else None
+
+
+def _built_from_source(module: ModuleType) -> bool:
+    source = Path(__file__).with_name("_recordloop.c")
+    if not source.exists():
+        # An installed wheel: built from the source it shipped with.
+        return True
+    return bool(hashlib.sha256(source.read_bytes()).hexdigest() == module.SOURCE_SHA256)
+
+
+COMPILED = _compiled_loop()
+
+
+def loop_status() -> str:
+    """Whether the compiled loop is there, and if not why: for `make bench` and the docs."""
+    if COMPILED is not None:
+        return "compiled (mockserver/_recordloop.c)"
+    try:
+        from mockserver import _recordloop  # type: ignore[attr-defined]  # noqa: F401
+    except ImportError:
+        return "Python only: mockserver/_recordloop.c was not built (no C compiler at install?)"
+    return "Python only: the compiled loop is older than mockserver/_recordloop.c (make install)"
+
+
+def writer_loop(choice: str) -> ModuleType | None:
+    """The loop of a `Settings.record_writer` choice (`config.WRITER_CHOICES`); ValueError if
+    impossible."""
+    if choice not in WRITER_CHOICES:
+        raise ValueError(f"{choice!r} is not one of {', '.join(WRITER_CHOICES)}")
+    if choice == "python":
+        return None
+    if choice == "compiled" and COMPILED is None:
+        raise ValueError(f"compiled, but {loop_status()}")
+    return COMPILED
 
 
 @cache
@@ -107,11 +159,14 @@ class RecordWriter:
 
     __slots__ = (
         "_attribute_keys",
+        "_context",
         "_crew",
         "_exact",
         "_holders",
         "_instance_keys",
         "_keys",
+        "_loop",
+        "_pieces_by_slot",
         "_ready",
         "_rounds",
         "_tasks",
@@ -120,8 +175,10 @@ class RecordWriter:
         "plan",
     )
 
-    def __init__(self, plan: Plan) -> None:
+    def __init__(self, plan: Plan, loop: ModuleType | None = COMPILED) -> None:
+        """`loop`: the compiled loop (`mockserver/_recordloop.c`), or None for Python's."""
         self.plan = plan
+        self._loop = loop
         # What the records are written from is prepared on the first of them: of the 4096
         # plans a store keeps, most never write one (the first IDs of a query fill its page).
         self._ready = False
@@ -157,7 +214,60 @@ class RecordWriter:
         self._keys: dict[int, int] = {}
         # By round residue (`_round`): at most the ramp's rounds and a period's.
         self._rounds: dict[int, tuple[tuple[int, int, int], ...]] = {}
+        self._pieces_by_slot: dict[int, tuple[bytes, ...]] = {}
+        self._context = self._loop_context() if self._loop is not None and self._exact else None
         self._ready = True
+
+    def _loop_context(self) -> tuple[object, ...]:
+        """What the compiled loop reads, in the order of `_recordloop.c`'s enum. It holds no
+        reference to the writer (no cycle: an evicted plan is freed at once)."""
+        plan = self.plan
+        layout = plan.layout
+        pinned = len(plan.pinned)
+
+        def raw(keys: Sequence[str]) -> tuple[bytes, ...]:
+            return tuple(orjson.dumps(key) + b":" for key in keys)
+
+        return (
+            plan.seed,
+            pinned + DRAW_OFFSET,
+            plan.id_base + pinned + 1,
+            plan.start_epoch,
+            float(plan.gap_seconds),
+            array("q", layout.round_starts).tobytes(),
+            layout.ramp,
+            layout.task_starts[-1],
+            layout.key,
+            plan.task_id_base + 1,
+            self._rounds,
+            plan.histories,
+            plan.histories.code_table,
+            plan.histories.acts,
+            plan.histories.kinds,
+            self._pieces_by_slot,
+            self._crew,
+            raw(plan.taxonomy.instance_keys),
+            raw(plan.taxonomy.attribute_keys),
+            self._times,
+        )
+
+    def _pieces(self, code: int, failed: bool) -> tuple[bytes, ...]:
+        """The record of a step's kind, serialised, cut at its nine holes: the compiled loop's
+        template (it writes the per-record values between the pieces)."""
+        act = self.plan.histories.act(code)
+        if failed:
+            act = failed_creation(act)
+        record_id, task_id, user, created, info, *amounts = _HOLES
+        fields = record_fields(self.plan, act, record_id, task_id, user, created, info, amounts)
+        rest = orjson.dumps(fields)
+        pieces = []
+        for hole in _HOLE_BYTES:
+            piece, found, rest = rest.partition(hole)
+            if not found:
+                raise ValueError(f"a template without its hole {hole!r}, or out of order")
+            pieces.append(piece)
+        pieces.append(rest)
+        return tuple(pieces)
 
     def _template(self, code: int, failed: bool) -> bytes:
         """The record of a step's kind (`Histories.rows`) with `%` holes for the rest."""
@@ -184,6 +294,14 @@ class RecordWriter:
         if not self._exact:
             out.extend(orjson.dumps(record) for record in make_records(plan, first, stop))
             return out
+        if self._context is not None:
+            assert self._loop is not None
+            written = self._loop.generated(self, self._context, first - pinned, stop - pinned)
+            # None: a run the compiled loop cannot write exactly (an amount below zero, a
+            # number beyond 64 bits); never met in drawn data, but written right all the same.
+            if written is not None:
+                out.extend(written)
+                return out
         out.extend(self._generated(first - pinned, stop - pinned))
         return out
 

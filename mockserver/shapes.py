@@ -148,6 +148,12 @@ class Histories:
         return self._acts
 
     @property
+    def code_table(self) -> Sequence[tuple[int, ...] | None]:
+        """By shape: its steps' codes, None until drawn (`codes` draws it). The compiled record
+        loop reads it as it is, a list of `SHAPES` entries."""
+        return self._codes
+
+    @property
     def kinds(self) -> Sequence[int]:
         """By code: the step's kind, a small int; steps of one kind differ only in their
         amounts and `since` (what `mockserver/record_json.py` writes per record)."""

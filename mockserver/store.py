@@ -12,12 +12,13 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, tzinfo
+from types import ModuleType
 from typing import Generic, TypeVar
 
 from mockserver.errors import UnknownAnnotationRequest
 from mockserver.fixtures import FixtureSet
 from mockserver.generator import Plan, Vocabulary, make_plan
-from mockserver.record_json import RecordWriter
+from mockserver.record_json import COMPILED, RecordWriter
 
 MAX_PAGE_SIZE = 1000
 
@@ -83,12 +84,15 @@ class RecordStore:
         fixtures_only: bool = False,
         plan_cache_size: int = 4096,
         zone: tzinfo = UTC,
+        loop: ModuleType | None = COMPILED,
     ) -> None:
+        """`loop`: the record writers' compiled loop, or None (`record_json.writer_loop`)."""
         self._seed = seed
         self._zone = zone
         self._vocabulary = vocabulary
         self._fixtures = fixtures
         self._fixtures_only = fixtures_only
+        self._loop = loop
         # Plans with their writers (`mockserver/record_json.py`), which serialise their records.
         self._plans: BoundedCache[str, RecordWriter] = BoundedCache(plan_cache_size)
 
@@ -118,7 +122,8 @@ class RecordStore:
                     annotation_request_id,
                     self._fixtures.pinned.get(annotation_request_id),
                     self._zone,
-                )
+                ),
+                self._loop,
             ),
         )
 

@@ -10,6 +10,7 @@ import pytest
 
 from mockserver.cli import (
     KEYS_VARIABLE,
+    WRITER_VARIABLE,
     OptionError,
     build_parser,
     settings_from_arguments,
@@ -17,6 +18,7 @@ from mockserver.cli import (
     settings_to_environment,
 )
 from mockserver.config import Settings
+from mockserver.record_json import COMPILED
 
 OPTIONS = (
     "--host",
@@ -81,6 +83,7 @@ def test_every_default_is_read_from_settings() -> None:
         journal_size=5,
         admin_from=("10.0.0.0/8",),
         scenarios=(Path("s.yaml"),),
+        record_writer="python",
     )
     default = Settings()
     same = [f.name for f in fields(Settings) if getattr(other, f.name) == getattr(default, f.name)]
@@ -176,3 +179,18 @@ def test_a_bad_scenario_file_stops_start_up_naming_file_and_field(
     error = capsys.readouterr().err.strip()
     assert error.startswith(f"mockserver: error: {bad}: scenarios[0].answer: must be one of")
     assert "\n" not in error
+
+
+def test_the_record_writer_is_chosen_by_its_variable() -> None:
+    # D81: the records are the same bytes either way; the variable picks the loop.
+    assert settings_from_arguments([], environment={}).record_writer == "auto"
+    chosen = settings_from_arguments([], environment={WRITER_VARIABLE: "python"})
+    assert chosen.record_writer == "python"
+    with pytest.raises(OptionError, match=r"\$MOCKSERVER_RECORD_WRITER: 'fast' is not one of"):
+        settings_from_arguments([], environment={WRITER_VARIABLE: "fast"})
+    if COMPILED is None:
+        with pytest.raises(OptionError, match="compiled, but Python only"):
+            settings_from_arguments([], environment={WRITER_VARIABLE: "compiled"})
+    else:
+        compiled = settings_from_arguments([], environment={WRITER_VARIABLE: "compiled"})
+        assert compiled.record_writer == "compiled"

@@ -32,8 +32,10 @@ import yaml
 from conformance.catalog import ALL_CHECKS
 from conformance.launch import HOST, ROOT, free_port, stop, wait_until_serving
 from conformance.signing import signature_headers
+from mockserver.record_json import COMPILED, loop_status
 from tests.support.client_project import EXAMINED_CLIENT, JUDGED_FAILURE, run_pytest, write
 from tests.support.dependencies import link_site, resolve
+from tests.support.required import missing
 
 pytestmark = pytest.mark.slow
 
@@ -163,6 +165,14 @@ def test_the_installed_package_reads_its_own_copies(installed: Installed) -> Non
     spec = Path(done.stdout.strip())
     assert spec.is_file() and spec.parent.parent.name == "contract", done.stderr
     assert ROOT not in spec.parents and installed.bin.parent in spec.parents
+    # The wheel carries the compiled record loop (D81), built where the wheel was, and the
+    # installed package uses it: a wheel without it would write records at a tenth the speed.
+    if COMPILED is None:
+        missing(f"no compiled record loop in this checkout either: {loop_status()}")
+    status = "from mockserver import record_json as r; print(r.loop_status(), r.COMPILED.__file__)"
+    loop = run([str(installed.bin / "python"), "-c", status], installed.elsewhere)
+    assert loop.stdout.startswith("compiled"), loop.stdout + loop.stderr
+    assert installed.bin.parent in Path(loop.stdout.split()[-1]).parents
 
 
 # The heavy tier (CI, make test-heavy): seconds of processes, kept out of make test's minute.

@@ -41,8 +41,11 @@ def executable(path: Path, text: str) -> Path:
 def test_two_makes_at_once_install_once_and_never_overlap(tmp_path: Path) -> None:
     clone = tmp_path / "clone"
     clone.mkdir()
-    for name in ("Makefile", "pyproject.toml", "constraints.txt"):
+    for name in ("Makefile", "pyproject.toml", "constraints.txt", "setup.py"):
         shutil.copy2(ROOT / name, clone / name)
+    # The compiled record loop's source is an input of the install too (D81).
+    (clone / "mockserver").mkdir()
+    shutil.copy2(ROOT / "mockserver" / "_recordloop.c", clone / "mockserver" / "_recordloop.c")
     shutil.copytree(ROOT / "tools", clone / "tools")
     log = tmp_path / "pip.log"
     pip = executable(tmp_path / "pip", PIP.format(log=log))

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import gc
 from dataclasses import replace
 from datetime import UTC, datetime
+from types import ModuleType, SimpleNamespace
 
 import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mockserver import record_json
+from mockserver.enums import Status
 from mockserver.generator import (
     DRAW_OFFSET,
     PinnedRequest,
@@ -18,13 +22,15 @@ from mockserver.generator import (
     created_epoch,
     make_plan,
     make_record,
+    task_key,
 )
-from mockserver.record_json import RecordWriter
+from mockserver.record_json import COMPILED, RecordWriter, writer_loop
 from mockserver.rng import mix, mixed_run
 from mockserver.shapes import SHAPES
 from mockserver.timefmt import QuarterTimes, format_time
 from mockserver.workflow import Taxonomy
 from mockserver.zones import zone
+from tests.support.required import missing
 
 VOCABULARY = Vocabulary.from_faker(1)
 # UTC; whole-hour DST; +05:30 and +05:45; a 30-minute DST shift; and, before 1901, the local
@@ -36,6 +42,19 @@ def serialised(plan: Plan, start: int, stop: int) -> list[bytes]:
     return [orjson.dumps(make_record(plan, position)) for position in range(start, stop)]
 
 
+# Every test of the writer runs with both loops: Python's, the reference, and the compiled one
+# (mockserver/_recordloop.c, D81), each held to the generator's records.
+LOOPS = ["python", "compiled"]
+
+
+def loop_of(name: str) -> ModuleType | None:
+    if name == "python":
+        return None
+    if COMPILED is None:
+        missing(f"the compiled record loop is not built: {record_json.loop_status()}")
+    return COMPILED
+
+
 @given(
     seed=st.integers(0, 2**32),
     ar=st.text(min_size=1, max_size=30),
@@ -45,34 +64,40 @@ def serialised(plan: Plan, start: int, stop: int) -> list[bytes]:
     zone_name=st.sampled_from(ZONES),
 )
 @settings(max_examples=15, deadline=None)
+@pytest.mark.parametrize("loop", LOOPS)
 def test_a_run_of_records_is_the_generator_s_serialised(
-    seed: int, ar: str, count: int, start: int, length: int, zone_name: str
+    loop: str, seed: int, ar: str, count: int, start: int, length: int, zone_name: str
 ) -> None:
     plan = make_plan(seed, VOCABULARY, ar, PinnedRequest(count=count), zone(zone_name))
     start %= count
     stop = min(count, start + length)
-    assert RecordWriter(plan).records(start, stop) == serialised(plan, start, stop)
+    assert RecordWriter(plan, loop_of(loop)).records(start, stop) == serialised(plan, start, stop)
 
 
-def test_runs_asked_one_after_the_other_are_the_same_records() -> None:
+@pytest.mark.parametrize("loop", LOOPS)
+def test_runs_asked_one_after_the_other_are_the_same_records(loop: str) -> None:
     # The writer keeps tasks and holders between runs: what it kept must not change a record.
     plan = make_plan(1, VOCABULARY, "large-annotation-request", PinnedRequest(count=4_000_000))
-    writer = RecordWriter(plan)
+    writer = RecordWriter(plan, loop_of(loop))
     for start in (1_000_000, 1_000_032, 1_000_064, 5, 1_000_096, 3_999_990):
         assert writer.records(start, start + 32) == serialised(plan, start, start + 32)
 
 
-def test_every_kind_of_step_and_failed_creations_are_written_alike() -> None:
+@pytest.mark.parametrize("loop", LOOPS)
+def test_every_kind_of_step_and_failed_creations_are_written_alike(loop: str) -> None:
     # Enough records for every shape, scale and failed creation of a workflow to turn up.
     plan = make_plan(3, VOCABULARY, "many-kinds", PinnedRequest(count=4_000_000))
-    writer = RecordWriter(plan)
+    writer = RecordWriter(plan, loop_of(loop))
     records = writer.records(0, 4000)
     assert records == serialised(plan, 0, 4000)
     statuses = {orjson.loads(record)["status"] for record in records}
     assert 6 in statuses  # CREATION_FAILED
 
 
-def test_pinned_records_and_odd_characters_of_a_pinned_campaign_are_escaped_alike() -> None:
+@pytest.mark.parametrize("loop", LOOPS)
+def test_pinned_records_and_odd_characters_of_a_pinned_campaign_are_escaped_alike(
+    loop: str,
+) -> None:
     # A pinned record names the campaign, its folder and the pools' code: `%`, quotes,
     # backslashes and non-ASCII there must come out as orjson writes them, and `%` must not be
     # taken for a placeholder of the template.
@@ -85,19 +110,20 @@ def test_pinned_records_and_odd_characters_of_a_pinned_campaign_are_escaped_alik
         "folderId": 7,
     }
     plan = make_plan(1, VOCABULARY, "pinned", PinnedRequest(count=400, records=tuple(pinned)))
-    records = RecordWriter(plan).records(0, 400)
+    records = RecordWriter(plan, loop_of(loop)).records(0, 400)
     assert records == serialised(plan, 0, 400)
     assert orjson.loads(records[3])["campaignId"] == "100%s\u2028"
     assert records[1:3] == [orjson.dumps(record) for record in pinned[1:]]
 
 
-def test_a_taxonomy_whose_kinds_of_key_meet_is_still_written_right() -> None:
+@pytest.mark.parametrize("loop", LOOPS)
+def test_a_taxonomy_whose_kinds_of_key_meet_is_still_written_right(loop: str) -> None:
     # The generator adds the amounts of a key found in both spreads; the writer then makes
     # each record (never the case for a drawn taxonomy, whose kinds of key differ).
     plan = make_plan(1, VOCABULARY, "shared-keys", PinnedRequest(count=5000))
     keys = ("box2d-[00001]", "select-[00002]")
     plan = replace(plan, taxonomy=Taxonomy(keys, keys))
-    assert RecordWriter(plan).records(0, 2000) == serialised(plan, 0, 2000)
+    assert RecordWriter(plan, loop_of(loop)).records(0, 2000) == serialised(plan, 0, 2000)
 
 
 @pytest.mark.parametrize("zone_name", [*ZONES, "Europe/London", "Asia/Shanghai"])
@@ -151,7 +177,10 @@ def test_codes_name_the_steps_of_the_shapes() -> None:
     assert len({next(iter(found)) for found in kinds.values()}) == len(kinds)
 
 
-def test_a_record_on_the_hour_after_one_in_the_last_quarter_is_written_with_its_own_hour() -> None:
+@pytest.mark.parametrize("loop", LOOPS)
+def test_a_record_on_the_hour_after_one_in_the_last_quarter_is_written_with_its_own_hour(
+    loop: str,
+) -> None:
     # Records of a run share the date and hour of their quarter hour; the first record of the
     # next hour, one second past the last quarter's end, starts a quarter of its own.
     plan = make_plan(1, VOCABULARY, "on-the-hour", PinnedRequest(count=4_000_000))
@@ -165,16 +194,98 @@ def test_a_record_on_the_hour_after_one_in_the_last_quarter_is_written_with_its_
     assert on_the_hour, "no record on the hour: look further"
     for position in on_the_hour[:3]:
         start = position - 3
-        assert RecordWriter(plan).records(start, position + 3) == serialised(
+        assert RecordWriter(plan, loop_of(loop)).records(start, position + 3) == serialised(
             plan, start, position + 3
         )
 
 
-def test_keys_with_a_percent_sign_are_written_as_they_are() -> None:
+@pytest.mark.parametrize("loop", LOOPS)
+def test_keys_with_a_percent_sign_are_written_as_they_are(loop: str) -> None:
     # The writer turns a taxonomy's keys into formats: a `%` in one must stay a `%`.
     plan = make_plan(1, VOCABULARY, "percent-keys", PinnedRequest(count=5000))
     taxonomy = Taxonomy(("box2d-[50%d]", "mask-[%%]"), ("select-[100%s]", "text-[%]"))
     plan = replace(plan, taxonomy=taxonomy)
-    records = RecordWriter(plan).records(0, 2000)
+    records = RecordWriter(plan, loop_of(loop)).records(0, 2000)
     assert records == serialised(plan, 0, 2000)
     assert any(b'"box2d-[50%d]":' in record for record in records)
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_a_time_that_is_no_local_quarter_hour_is_written_whole(loop: str) -> None:
+    # Kolkata in 1890 (+05:53:28): no quarter hour is one in local time, so every record's
+    # time is formatted whole (`QuarterTimes.text`), the compiled loop's other path.
+    plan = make_plan(1, VOCABULARY, "old-times", PinnedRequest(count=5000), zone("Asia/Kolkata"))
+    plan = replace(plan, start_epoch=int(datetime(1890, 1, 1, tzinfo=UTC).timestamp()))
+    assert RecordWriter(plan, loop_of(loop)).records(0, 300) == serialised(plan, 0, 300)
+
+
+def test_a_run_the_compiled_loop_declines_is_written_by_python() -> None:
+    # The compiled loop answers None for a run it cannot write exactly: the writer then
+    # writes it with the Python loop, the same records.
+    declined: list[tuple[int, int]] = []
+
+    def generated(_writer: object, _context: object, start: int, stop: int) -> None:
+        declined.append((start, stop))
+
+    plan = make_plan(1, VOCABULARY, "declined", PinnedRequest(count=5000))
+    fake = ModuleType("fake_loop")
+    fake.generated = generated  # type: ignore[attr-defined]
+    assert RecordWriter(plan, fake).records(10, 60) == serialised(plan, 10, 60)
+    assert declined == [(10, 60)]
+
+
+def test_the_compiled_loop_declines_positions_beyond_its_integers() -> None:
+    loop = loop_of("compiled")
+    writer = RecordWriter(make_plan(1, VOCABULARY, "far", PinnedRequest(count=5000)), loop)
+    writer.records(0, 1)
+    context = writer._context
+    assert loop is not None and context is not None
+    assert loop.generated(writer, context, 2**62, 2**62 + 1) is None
+    assert loop.generated(writer, context, 2**64, 2**64 + 1) is None
+    assert loop.generated(writer, context, 5, 7) == serialised(writer.plan, 5, 7)
+
+
+def test_a_writer_with_the_compiled_loop_leaves_no_cycle_behind() -> None:
+    # The loop's context holds no reference to its writer: a plan evicted from the store is
+    # freed at once, not at the next full collection (the memory target of issue 27).
+    writer = RecordWriter(
+        make_plan(1, VOCABULARY, "freed", PinnedRequest(count=5000)), loop_of("compiled")
+    )
+    writer.records(0, 200)
+    gc.collect()
+    del writer
+    assert gc.collect() == 0
+
+
+def test_a_build_older_than_its_source_is_not_used() -> None:
+    loop = loop_of("compiled")
+    assert record_json._built_from_source(loop)
+    stale = SimpleNamespace(SOURCE_SHA256="0" * 64)
+    assert not record_json._built_from_source(stale)  # type: ignore[arg-type]
+
+
+def test_the_writer_choices() -> None:
+    assert writer_loop("python") is None
+    assert writer_loop("auto") is COMPILED
+    with pytest.raises(ValueError, match="'fast' is not one of auto, python, compiled"):
+        writer_loop("fast")
+    if COMPILED is None:
+        with pytest.raises(ValueError, match="compiled, but Python only"):
+            writer_loop("compiled")
+    else:
+        assert writer_loop("compiled") is COMPILED
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_one_step_tasks_on_either_side_of_the_failure_bound_are_written_alike(loop: str) -> None:
+    # A one-step task's creation fails when (key >> 20) % 1000 is below 100: the records of a
+    # task at 99 (failed) and at 100 (not), found by searching this plan's log.
+    plan = make_plan(1, VOCABULARY, "fails-at-the-bound", PinnedRequest(count=4_000_000))
+    bound = {99: 101_205, 100: 8_488}
+    for residue, position in bound.items():
+        task, _, length = plan.locate(position)
+        assert length == 1 and (task_key(plan, task) >> 20) % 1000 == residue
+        record = RecordWriter(plan, loop_of(loop)).records(position, position + 1)
+        assert record == serialised(plan, position, position + 1)
+        failed = orjson.loads(record[0])["status"] == Status.CREATION_FAILED
+        assert failed == (residue == 99)

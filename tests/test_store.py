@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from types import ModuleType
 
 import orjson
 import pytest
@@ -138,3 +139,20 @@ def test_a_page_writes_its_own_records_and_no_others(monkeypatch: pytest.MonkeyP
     records.page(["medium"], 4, 10)
     records.page(["small", "medium"], 2, 30)
     assert written == [("medium", 30, 40), ("small", 30, 37), ("medium", 0, 23)]
+
+
+def test_the_store_writes_with_the_loop_it_was_given() -> None:
+    # D81: the app passes the loop of `Settings.record_writer` down; a store must hand it to
+    # every writer it makes (a fake loop that declines every run sees each page's run).
+    runs: list[tuple[int, int]] = []
+
+    def generated(_writer: object, _context: object, start: int, stop: int) -> None:
+        runs.append((start, stop))
+
+    fake = ModuleType("fake_loop")
+    fake.generated = generated  # type: ignore[attr-defined]
+    records = RecordStore(1, VOCABULARY, FixtureSet.empty(), loop=fake)
+    page = records.page(["some-request"], 2, 10)
+    assert runs and runs[-1][1] - runs[-1][0] == len(page.records)
+    plan = records.plan("some-request")
+    assert page.records == [orjson.dumps(make_record(plan, p)) for p in range(10, 20)]
