@@ -10,10 +10,10 @@
  * What it computes itself, exactly as Python does: the draws (SplitMix64's finaliser in
  * uint64, which wraps as Python's `& mask` does), each round's place and shuffle (`Layout`),
  * a task's key, scale and failed creation, a holder, `createdTime` within a quarter hour, and
- * the `instanceInfo` spreads. What it asks Python for, rarely: a round residue's members
+ * the `instanceInfo` spreads, and a time in UTC. What it asks Python for, rarely: a round residue's members
  * (`writer._round`), a shape's codes (`histories.codes`), a kind of step's template pieces
- * (`writer._pieces`), a quarter hour's date and hour (`times.quarter`) or a whole time
- * (`times.text`). It reads the step tables (`histories.acts`, `.kinds`) as Python builds them.
+ * (`writer._pieces`), and in another zone a quarter hour's date and hour (`times.quarter`)
+ * or a whole time (`times.text`). It reads the step tables (`histories.acts`, `.kinds`) as Python builds them.
  * Anything it cannot write exactly (an amount below zero, a number beyond 64 bits) makes it
  * return None, and the caller writes the run in Python.
  */
@@ -60,6 +60,7 @@ enum {
     C_INSTANCE_KEYS,
     C_ATTRIBUTE_KEYS,
     C_TIMES,
+    C_UTC,
     C_FIELDS
 };
 
@@ -193,6 +194,50 @@ static int spread(Buffer *buf, uint64_t bits, int64_t total, PyObject *keys, int
     return 0;
 }
 
+/* `YYYY-MM-DD HH:MM:SS` of an instant in UTC, as `datetime.fromtimestamp(t, UTC).strftime`
+ * writes it, for years 1900 to 9999 (`utc_written`'s range): the civil date from the days
+ * since 1970 (H. Hinnant's `civil_from_days`). Most mocks run in UTC, and a request of a few
+ * thousand records has a record every quarter hour or more, so each record would otherwise
+ * ask Python for a quarter never seen. */
+#define UTC_LOW (-2208988800LL)   /* 1900-01-01 00:00:00 */
+#define UTC_HIGH (253402300800LL) /* 10000-01-01 00:00:00 */
+
+static void format_utc(int64_t t, char out[19]) {
+    int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+    int64_t second = t - days * 86400;
+    int64_t z = days + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    int64_t day = doy - (153 * mp + 2) / 5 + 1;
+    int64_t month = mp < 10 ? mp + 3 : mp - 9;
+    int64_t year = yoe + era * 400 + (month <= 2);
+    int64_t hour = second / 3600, minute = second / 60 % 60;
+    second %= 60;
+    char *at = out;
+    *at++ = (char)('0' + year / 1000);
+    *at++ = (char)('0' + year / 100 % 10);
+    *at++ = (char)('0' + year / 10 % 10);
+    *at++ = (char)('0' + year % 10);
+    *at++ = '-';
+    *at++ = (char)('0' + month / 10);
+    *at++ = (char)('0' + month % 10);
+    *at++ = '-';
+    *at++ = (char)('0' + day / 10);
+    *at++ = (char)('0' + day % 10);
+    *at++ = ' ';
+    *at++ = (char)('0' + hour / 10);
+    *at++ = (char)('0' + hour % 10);
+    *at++ = ':';
+    *at++ = (char)('0' + minute / 10);
+    *at++ = (char)('0' + minute % 10);
+    *at++ = ':';
+    *at++ = (char)('0' + second / 10);
+    *at = (char)('0' + second % 10);
+}
+
 typedef struct {
     /* The quarter hour [low, high) last met, its date and hour, and its first second's index
      * in the hour; `text` is set instead when the last time was written whole. */
@@ -200,8 +245,15 @@ typedef struct {
     PyObject *day_hour;
 } Quarter;
 
-/* Writes `"YYYY-MM-DD HH:MM:SS"` of `created`. */
-static int put_time(Buffer *buf, Quarter *quarter, PyObject *times, int64_t created) {
+/* Writes `"YYYY-MM-DD HH:MM:SS"` of `created`: in UTC by itself, else by quarter hours. */
+static int put_time(Buffer *buf, Quarter *quarter, PyObject *times, int utc, int64_t created) {
+    if (utc && UTC_LOW <= created && created < UTC_HIGH) {
+        char text[21];
+        text[0] = '"';
+        format_utc(created, text + 1);
+        text[20] = '"';
+        return put(buf, text, 21);
+    }
     if (!(quarter->low <= created && created < quarter->high)) {
         int64_t q = created >= 0 ? created / QUARTER : -((-created + QUARTER - 1) / QUARTER);
         PyObject *number = PyLong_FromLongLong(q);
@@ -397,6 +449,8 @@ static int write_run(Run *run, int64_t start, int64_t stop) {
     PyObject *instance_keys = PyTuple_GET_ITEM(ctx, C_INSTANCE_KEYS);
     PyObject *attribute_keys = PyTuple_GET_ITEM(ctx, C_ATTRIBUTE_KEYS);
     PyObject *times = PyTuple_GET_ITEM(ctx, C_TIMES);
+    int utc = PyObject_IsTrue(PyTuple_GET_ITEM(ctx, C_UTC));
+    if (utc < 0) return -1;
     if (!PyBytes_Check(starts_bytes) || !PyList_Check(code_table) ||
         PyList_GET_SIZE(code_table) != SHAPES || !PyList_Check(acts) || !PyList_Check(kinds) ||
         !PyTuple_Check(crews) || !PyTuple_Check(instance_keys) ||
@@ -490,7 +544,7 @@ static int write_run(Run *run, int64_t start, int64_t stop) {
                 put_int(buf, task_id_base + task) < 0 ||
                 put_bytes(buf, PyTuple_GET_ITEM(pieces, 2)) < 0 || put_bytes(buf, user) < 0 ||
                 put_bytes(buf, PyTuple_GET_ITEM(pieces, 3)) < 0 ||
-                put_time(buf, &run->quarter, times, created) < 0 ||
+                put_time(buf, &run->quarter, times, utc, created) < 0 ||
                 put_bytes(buf, PyTuple_GET_ITEM(pieces, 4)) < 0)
                 goto fail;
             if (instances || attributes) {
@@ -577,8 +631,26 @@ static PyObject *generated(PyObject *module, PyObject *const *args, Py_ssize_t n
     return run.out;
 }
 
+PyDoc_STRVAR(utc_time_doc,
+             "utc_time(epoch_seconds) -> bytes\n\n"
+             "`format_time(t, UTC)` as the loop writes it, for tests (years 1900 to 9999).");
+
+static PyObject *utc_time(PyObject *module, PyObject *value) {
+    (void)module;
+    int64_t t = as_i64(value);
+    if (t == -1 && PyErr_Occurred()) return NULL;
+    if (t < UTC_LOW || t >= UTC_HIGH) {
+        PyErr_SetString(PyExc_ValueError, "utc_time: outside the years 1900 to 9999");
+        return NULL;
+    }
+    char text[19];
+    format_utc(t, text);
+    return PyBytes_FromStringAndSize(text, 19);
+}
+
 static PyMethodDef methods[] = {
     {"generated", (PyCFunction)(void (*)(void))generated, METH_FASTCALL, generated_doc},
+    {"utc_time", utc_time, METH_O, utc_time_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 from array import array
 from collections.abc import Sequence
-from datetime import tzinfo
+from datetime import UTC, tzinfo
 from functools import cache
 from math import gcd
 from pathlib import Path
@@ -249,6 +249,8 @@ class RecordWriter:
             raw(plan.taxonomy.instance_keys),
             raw(plan.taxonomy.attribute_keys),
             self._times,
+            # UTC, the default zone: the loop writes times itself (else by quarter hours).
+            plan.zone is UTC,
         )
 
     def _pieces(self, code: int, failed: bool) -> tuple[bytes, ...]:

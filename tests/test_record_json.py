@@ -210,11 +210,13 @@ def test_keys_with_a_percent_sign_are_written_as_they_are(loop: str) -> None:
     assert any(b'"box2d-[50%d]":' in record for record in records)
 
 
+@pytest.mark.parametrize("zone_name", ["Asia/Kolkata", "UTC"])
 @pytest.mark.parametrize("loop", LOOPS)
-def test_a_time_that_is_no_local_quarter_hour_is_written_whole(loop: str) -> None:
+def test_a_time_that_is_no_local_quarter_hour_is_written_whole(loop: str, zone_name: str) -> None:
     # Kolkata in 1890 (+05:53:28): no quarter hour is one in local time, so every record's
-    # time is formatted whole (`QuarterTimes.text`), the compiled loop's other path.
-    plan = make_plan(1, VOCABULARY, "old-times", PinnedRequest(count=5000), zone("Asia/Kolkata"))
+    # time is formatted whole (`QuarterTimes.text`), the compiled loop's other path. UTC in
+    # 1890: before the years the compiled loop writes itself, so by quarter hours.
+    plan = make_plan(1, VOCABULARY, "old-times", PinnedRequest(count=5000), zone(zone_name))
     plan = replace(plan, start_epoch=int(datetime(1890, 1, 1, tzinfo=UTC).timestamp()))
     assert RecordWriter(plan, loop_of(loop)).records(0, 300) == serialised(plan, 0, 300)
 
@@ -289,3 +291,30 @@ def test_one_step_tasks_on_either_side_of_the_failure_bound_are_written_alike(lo
         assert record == serialised(plan, position, position + 1)
         failed = orjson.loads(record[0])["status"] == Status.CREATION_FAILED
         assert failed == (residue == 99)
+
+
+def test_the_compiled_loop_writes_utc_times_as_format_time_does() -> None:
+    # In UTC the compiled loop writes times itself (civil dates from days): every leap rule,
+    # the epoch's edges and the range's ends, and a stride of instants across the four centuries.
+    loop = loop_of("compiled")
+    assert loop is not None
+    edges = [
+        datetime(1900, 1, 1, tzinfo=UTC),
+        datetime(1900, 2, 28, 23, 59, 59, tzinfo=UTC),
+        datetime(1900, 3, 1, tzinfo=UTC),
+        datetime(1969, 12, 31, 23, 59, 59, tzinfo=UTC),
+        datetime(1970, 1, 1, tzinfo=UTC),
+        datetime(2000, 2, 29, 12, 30, 1, tzinfo=UTC),
+        datetime(2024, 12, 31, 23, 59, 59, tzinfo=UTC),
+        datetime(2100, 2, 28, 23, 59, 59, tzinfo=UTC),
+        datetime(2100, 3, 1, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC),
+    ]
+    low, high = int(edges[0].timestamp()), int(edges[-1].timestamp())
+    instants = [int(edge.timestamp()) for edge in edges]
+    instants += range(low, high, 7_777_777)
+    assert [loop.utc_time(t) for t in instants] == [format_time(t).encode() for t in instants]
+    with pytest.raises(ValueError, match="1900 to 9999"):
+        loop.utc_time(low - 1)
+    with pytest.raises(ValueError, match="1900 to 9999"):
+        loop.utc_time(high + 1)
