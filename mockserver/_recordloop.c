@@ -33,9 +33,9 @@
 #define CREATION_FAILS_PER_MILLE 100
 #define INSTANCE_SPREAD 0xBF58476D1CE4E5B9ULL
 #define ATTRIBUTE_SPREAD 0x94D049BB133111EBULL
-/* Kinds of step times two, plus one if failed: a few dozen in practice; beyond this, the
- * templates are looked up in the Python dict each time. */
-#define LOCAL_SLOTS 512
+/* Kinds of step times two, plus one if failed: a few dozen in practice (25 kinds for the
+ * largest workflow); beyond this, the templates are looked up in the Python dict each time. */
+#define LOCAL_SLOTS 128
 #define MAX_KEYS 8
 
 /* The context tuple `RecordWriter._loop_context` builds, in this order. */
@@ -332,13 +332,15 @@ typedef struct {
     PyObject *out;
     Buffer buf;
     Quarter quarter;
+    /* The templates met in this run, by slot; slots below `top` may be set. */
+    int64_t top;
     PyObject *local[LOCAL_SLOTS];
 } Run;
 
 static void run_clear(Run *run) {
     PyMem_Free(run->buf.data);
     Py_CLEAR(run->quarter.day_hour);
-    for (int index = 0; index < LOCAL_SLOTS; index++) Py_CLEAR(run->local[index]);
+    for (int64_t index = 0; index < run->top; index++) Py_CLEAR(run->local[index]);
 }
 
 /* The template pieces of a kind of step: 10 bytes between the 9 holes. Borrowed from the
@@ -376,6 +378,7 @@ static PyObject *pieces_of(Run *run, int64_t slot, int64_t code, int failed) {
     }
     if (slot >= 0 && slot < LOCAL_SLOTS) {
         run->local[slot] = found; /* owned by the cache */
+        if (slot >= run->top) run->top = slot + 1;
         return found;
     }
     /* Beyond the local cache: the dict holds it, so borrowing is safe for this record. */

@@ -167,6 +167,7 @@ class RecordWriter:
         "_keys",
         "_loop",
         "_pieces_by_slot",
+        "_pinned",
         "_ready",
         "_rounds",
         "_tasks",
@@ -182,6 +183,9 @@ class RecordWriter:
         # What the records are written from is prepared on the first of them: of the 4096
         # plans a store keeps, most never write one (the first IDs of a query fill its page).
         self._ready = False
+        # Set by `_prepare` when the compiled loop writes this plan's records.
+        self._context: tuple[object, ...] | None = None
+        self._pinned = len(plan.pinned)
 
     def _prepare(self) -> None:
         plan = self.plan
@@ -285,8 +289,17 @@ class RecordWriter:
 
     def records(self, start: int, stop: int) -> list[bytes]:
         """`orjson.dumps(make_record(plan, p))` for p in [start, stop)."""
+        context, pinned = self._context, self._pinned
+        if context is not None and start >= pinned:
+            # The usual fresh page, straight to the compiled loop.
+            assert self._loop is not None
+            written: list[bytes] | None = self._loop.generated(
+                self, context, start - pinned, stop - pinned
+            )
+            return (
+                written if written is not None else self._generated(start - pinned, stop - pinned)
+            )
         plan = self.plan
-        pinned = len(plan.pinned)
         out = [orjson.dumps(plan.pinned[p]) for p in range(start, min(stop, pinned))]
         first = max(start, pinned)
         if first >= stop:
