@@ -110,10 +110,13 @@ def test_pinned_records_and_odd_characters_of_a_pinned_campaign_are_escaped_alik
         "folderId": 7,
     }
     plan = make_plan(1, VOCABULARY, "pinned", PinnedRequest(count=400, records=tuple(pinned)))
-    records = RecordWriter(plan, loop_of(loop)).records(0, 400)
+    writer = RecordWriter(plan, loop_of(loop))
+    records = writer.records(0, 400)
     assert records == serialised(plan, 0, 400)
     assert orjson.loads(records[3])["campaignId"] == "100%s\u2028"
     assert records[1:3] == [orjson.dumps(record) for record in pinned[1:]]
+    # Asked again once the writer is prepared: the pinned records are still the pinned ones.
+    assert writer.records(1, 20) == records[1:20]
 
 
 @pytest.mark.parametrize("loop", LOOPS)
