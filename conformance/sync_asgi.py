@@ -18,6 +18,19 @@ import httpx
 from anyio.from_thread import start_blocking_portal
 
 
+async def forward(asgi: httpx.ASGITransport, request: httpx.Request) -> httpx.Response:
+    """A sync client's request through an async ASGI transport, its answer read whole: the
+    step every synchronous in-process transport takes (this one, and the tests' own)."""
+    # The sync client's request carries a sync stream; ASGITransport reads an async one.
+    body = request.read()
+    forwarded = httpx.Request(request.method, request.url, headers=request.headers, content=body)
+    response = await asgi.handle_async_request(forwarded)
+    content = await response.aread()
+    return httpx.Response(
+        response.status_code, headers=response.headers, content=content, request=request
+    )
+
+
 class ThreadedASGITransport(httpx.BaseTransport):
     """A sync transport over `httpx.ASGITransport`, the app on a background event loop.
 
@@ -31,19 +44,7 @@ class ThreadedASGITransport(httpx.BaseTransport):
         self._portal = self._stack.enter_context(start_blocking_portal(backend="asyncio"))
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        return self._portal.call(self._send, request)
-
-    async def _send(self, request: httpx.Request) -> httpx.Response:
-        # The sync client's request carries a sync stream; ASGITransport reads an async one.
-        body = request.read()
-        forwarded = httpx.Request(
-            request.method, request.url, headers=request.headers, content=body
-        )
-        response = await self._asgi.handle_async_request(forwarded)
-        content = await response.aread()
-        return httpx.Response(
-            response.status_code, headers=response.headers, content=content, request=request
-        )
+        return self._portal.call(forward, self._asgi, request)
 
     def close(self) -> None:
         """Nothing: the transport outlives the clients built on it (see `shutdown`)."""

@@ -37,6 +37,7 @@ from conformance.proxy.serve import finish
 from conformance.proxy.tally import HEADER, Tally, header_value
 from mockserver.app import create_app
 from mockserver.config import Settings
+from tests.support.asgi import whole_body
 from tests.support.faulty_servers import FAULTS, GROWING, FaultyServer, serve, serve_app
 
 UPSTREAM = "http://upstream.test"
@@ -301,12 +302,7 @@ async def _echo(scope: Scope, receive: Any, send: Any) -> None:
     """An upstream that answers with what it received."""
     import json
 
-    body = b""
-    while True:
-        message = await receive()
-        body += message.get("body", b"")
-        if not message.get("more_body"):
-            break
+    body = await whole_body(receive)
     echoed = {
         "method": scope["method"],
         "raw_path": scope["raw_path"].decode(),

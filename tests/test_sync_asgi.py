@@ -18,18 +18,14 @@ import pytest
 from conformance.sync_asgi import ThreadedASGITransport
 from mockserver.app import create_app
 from mockserver.config import Settings
+from tests.support.asgi import whole_body
 
 DOC_ID = "7d44b43b-3bbd-4f53-9f95-b7c0217d8d5b"
 
 
 async def echo(scope: dict[str, Any], receive: Any, send: Any) -> None:
     """An ASGI app answering with its request body, its event loop and its thread."""
-    body = b""
-    while True:
-        message = await receive()
-        body += message.get("body", b"")
-        if not message.get("more_body"):
-            break
+    body = await whole_body(receive)
     where = f"{id(asyncio.get_running_loop())} {threading.get_ident()}".encode()
     await send({"type": "http.response.start", "status": 200, "headers": []})
     await send({"type": "http.response.body", "body": body + b"|" + where})

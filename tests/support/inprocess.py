@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from conformance.sync_asgi import forward
 from mockserver.app import create_app, new_request_id
 from mockserver.config import Settings
 from mockserver.handlers import Clock, RequestIds
@@ -38,17 +39,8 @@ class InProcessTransport(httpx.BaseTransport):
         self._runner = asyncio.Runner()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        return self._runner.run(self._send(request))
-
-    async def _send(self, request: httpx.Request) -> httpx.Response:
-        # The sync client's request carries a sync stream; ASGITransport reads an async one.
-        body = request.read()
-        forwarded = httpx.Request(
-            request.method, request.url, headers=request.headers, content=body
-        )
-        response = await self._asgi.handle_async_request(forwarded)
-        content = await response.aread()
-        return httpx.Response(response.status_code, headers=response.headers, content=content)
+        # The same step as the plugin's threaded transport, on this client's own loop.
+        return self._runner.run(forward(self._asgi, request))
 
     def close(self) -> None:
         self._runner.close()
