@@ -90,13 +90,15 @@ def copy_sources(source: Path) -> Path:
     return source
 
 
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
-    base = tmp_path_factory.mktemp("install")
+def install(base: Path, build_environment: dict[str, str] | None = None) -> Installed:
+    """A wheel built from a copy of the sources (with `build_environment`, if given) and
+    installed in a fresh environment under `base`."""
     source = copy_sources(base / "source")
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input"]
     built = run(
-        [*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", "dist", str(source)], base
+        [*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", "dist", str(source)],
+        base,
+        env=build_environment,
     )
     assert built.returncode == 0, built.stdout + built.stderr
     (wheel,) = (base / "dist").glob("*.whl")
@@ -117,6 +119,11 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     elsewhere = base / "elsewhere"
     elsewhere.mkdir()
     return Installed(wheel, venv / "bin", elsewhere)
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
+    return install(tmp_path_factory.mktemp("install"))
 
 
 @contextmanager
@@ -370,3 +377,29 @@ def test_an_editable_install_ends_without_setuptools_notice(tmp_path: Path) -> N
     assert (tmp_path / done.stdout.strip().splitlines()[-1]).is_file()
     assert "Editable install will be performed" in done.stderr, "the hook ran its strategy"
     assert not re.search(r"same\s+name as your package", done.stderr), done.stderr
+
+
+# A page of the default fixtures' large request, as a digest: the same on any install.
+PAGE_DIGEST = (
+    "import hashlib; from contract import DEFAULT_FIXTURES; "
+    "from mockserver.fixtures import load_folder; from mockserver.generator import Vocabulary; "
+    "from mockserver.store import RecordStore; from mockserver.record_json import loop_status; "
+    "s = RecordStore(1, Vocabulary.from_faker(1), load_folder(DEFAULT_FIXTURES)); "
+    "p = s.page(['large-annotation-request'], 3001, 300); "
+    "print(loop_status().split(':')[0], hashlib.sha256(b','.join(p.records)).hexdigest())"
+)
+
+
+@pytest.mark.heavy
+def test_a_machine_without_a_c_compiler_installs_and_writes_the_same_records(
+    tmp_path: Path,
+) -> None:
+    # D81: the compiled loop is optional. A build whose compiler fails (CC=false) still makes a
+    # wheel; the installed mock writes with the Python loop, the same records as this checkout.
+    without = install(tmp_path, {**os.environ, "CC": "false"})
+    with zipfile.ZipFile(without.wheel) as wheel:
+        assert not [name for name in wheel.namelist() if name.endswith(".so")]
+    there = run([str(without.bin / "python"), "-c", PAGE_DIGEST], without.elsewhere)
+    here = run([sys.executable, "-c", PAGE_DIGEST], ROOT)
+    assert there.stdout.startswith("Python only "), there.stdout + there.stderr
+    assert here.stdout.split()[-1] == there.stdout.split()[-1], here.stderr + there.stderr
