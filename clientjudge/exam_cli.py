@@ -5,8 +5,10 @@
 Without `--mock` it starts a mock of its own on a free loopback port (`python -m mockserver`),
 stopped at the end. `{url}` in the command's arguments is the lesson's base URL, which is also
 in the environment as `STARDUST_MOCK_URL`. The client's output goes to standard error, the
-grades to standard output. Exit 0: every lesson passed; 1: one failed; 2: the exam could not
-run (the message says why).
+grades to standard output. While the client runs, the exam reads its lesson's journal every
+`POLL` seconds and stops it (terminate, then kill after `GRACE`) once the lesson has failed
+for certain (C79), as it stops one that outlasts `--timeout`. Exit 0: every lesson passed;
+1: one failed; 2: the exam could not run (the message says why).
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ import shlex
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import httpx
 
-from clientjudge.exam import ExamError, Examiner, Report, choose
+from clientjudge.exam import Doomed, ExamError, Examiner, Outcome, Report, choose
 from clientjudge.grades import render_html, render_text
 from clientjudge.lessons import LESSON_NAMES, MAX_ATTEMPTS, SLOW_MS
 from conformance.launch import HOST, ServerDidNotStart, free_port, started
@@ -34,6 +37,11 @@ URL_VARIABLE = "STARDUST_MOCK_URL"
 # Seconds one lesson's run may take before the client is stopped (a client that retries an
 # outage forever must not hang the exam).
 TIMEOUT = 120.0
+# How often a running client's lesson is read for a failure already certain (C79): one small
+# admin request each time, and a hammering client sends a few more requests before it stops.
+POLL = 0.25
+# Seconds a stopped client has to exit after SIGTERM before it is killed.
+GRACE = 2.0
 
 
 class UsageError(ValueError):
@@ -116,22 +124,51 @@ def own_mock() -> Iterator[str]:
         raise ExamError(f"the exam's own mock did not start: {error}") from None
 
 
-def run_command(command: list[str], timeout: float, url: str) -> int | None:
-    """The client's command with `{url}` replaced; its exit status, None when it was stopped."""
+def stop(process: subprocess.Popen[bytes], grace: float = GRACE) -> None:
+    """SIGTERM, so the client can leave tidily, then SIGKILL if it has not gone in `grace`."""
+    process.terminate()
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def run_command(
+    command: list[str],
+    timeout: float,
+    url: str,
+    doomed: Doomed = lambda: "",
+    poll: float = POLL,
+    grace: float = GRACE,
+) -> Outcome:
+    """The client's command with `{url}` replaced, until it exits, outlasts `timeout` (exit
+    status None), or `doomed` says its lesson has failed for certain (None, and why: C79)."""
     line = [part.replace("{url}", url) for part in command]
     try:
-        done = subprocess.run(
-            line,
-            env={**os.environ, URL_VARIABLE: url},
-            stdout=sys.stderr,
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return None
+        process = subprocess.Popen(line, env={**os.environ, URL_VARIABLE: url}, stdout=sys.stderr)
     except OSError as error:
         raise ExamError(f"cannot run {line[0]!r}: {error.strerror or error}") from None
-    return done.returncode
+    deadline = time.monotonic() + timeout
+    with process:
+        while True:
+            try:
+                return Outcome(process.wait(min(poll, max(0.0, deadline - time.monotonic()))))
+            except subprocess.TimeoutExpired:
+                pass
+            if time.monotonic() >= deadline:
+                stop(process, grace)
+                return Outcome(None)
+            try:
+                reason = doomed()
+            except BaseException:
+                # The mock went away (ExamError) or the exam was interrupted: no client left
+                # running behind it.
+                stop(process, grace)
+                raise
+            if reason and process.poll() is None:
+                stop(process, grace)
+                return Outcome(None, f"stopped early, its failure already certain: {reason}")
 
 
 def write_reports(report: Report, options: argparse.Namespace, command: str) -> None:
@@ -167,8 +204,9 @@ def main(arguments: Sequence[str] | None = None) -> int:
             url = options.mock.rstrip("/") if options.mock else stack.enter_context(own_mock())
             http = stack.enter_context(httpx.Client(base_url=url, timeout=30))
             examiner = Examiner(http, url, options.max_attempts)
-            report = examiner.exam(
-                options.chosen, lambda base: run_command(options.command, options.timeout, base)
+            report = examiner.watched_exam(
+                options.chosen,
+                lambda base, doomed: run_command(options.command, options.timeout, base, doomed),
             )
             write_reports(report, options, command)
     except (ExamError, OSError) as error:

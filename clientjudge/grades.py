@@ -37,6 +37,8 @@ def render_text(report: dict[str, Any], command: str = "") -> str:
         for finding in lesson["findings"]:
             lines.append(f"      {finding['severity']} {finding['rule']}: {finding['message']}")
             lines.append(f"        fix: {finding['fix']}")
+        if lesson.get("stopped"):
+            lines.append(f"      {lesson['stopped']}")
         if lesson.get("note"):
             lines.append(f"      note: {lesson['note']}")
         if lesson.get("unproven"):

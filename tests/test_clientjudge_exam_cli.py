@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from clientjudge.exam_cli import main
+from clientjudge.exam_cli import main, run_command
 
 # A client as a team would write it: reads one request to the end, gives up at once on a
 # 53003 (exit 1) and, if asked to, hides it (exit 0). Only what Python ships, and httpx.
@@ -69,6 +71,95 @@ def test_help_names_every_lesson(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--help"])
     listed = " ".join(capsys.readouterr().out.split())
     assert "walk, hiccup, outage, unknown-id, slow, growing, new-values" in listed
+
+
+# A client that will not go: it ignores SIGTERM, and waits far longer than any test.
+STUBBORN = (
+    "echo $$ > {pid}; trap '' TERM; n=0; while [ $n -lt 300 ]; do sleep 0.1; n=$((n+1)); done"
+)
+
+
+def gone(pid_file: Path) -> bool:
+    try:
+        os.kill(int(pid_file.read_text()), 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+@pytest.mark.slow
+def test_a_client_whose_lesson_has_failed_is_stopped_then_killed(tmp_path: Path) -> None:
+    # C79: once `doomed` names a certain failure, SIGTERM, then SIGKILL after the grace.
+    pid = tmp_path / "pid"
+    asked: list[float] = []
+
+    def doomed() -> str:
+        asked.append(time.monotonic())
+        return "exam-too-many-attempts at request #7" if len(asked) == 2 else ""
+
+    started = time.monotonic()
+    outcome = run_command(
+        ["sh", "-c", STUBBORN.format(pid=pid)], 30, "u", doomed, poll=0.05, grace=0.2
+    )
+    took = time.monotonic() - started
+    assert outcome.exit_code is None and len(asked) == 2
+    assert outcome.stopped == (
+        "stopped early, its failure already certain: exam-too-many-attempts at request #7"
+    )
+    assert gone(pid) and took < 5
+
+
+@pytest.mark.slow
+def test_a_client_is_never_stopped_while_its_lesson_can_still_pass(tmp_path: Path) -> None:
+    # Asked every 0.05 s and never doomed: the client runs to its own end and exit status.
+    asked: list[int] = []
+    outcome = run_command(
+        ["sh", "-c", "sleep 0.4; exit 3"], 30, "u", lambda: asked.append(1) or "", poll=0.05
+    )
+    assert outcome.exit_code == 3 and outcome.stopped == "" and len(asked) >= 3
+
+
+@pytest.mark.slow
+def test_a_client_that_outlasts_the_timeout_is_stopped_then_killed(tmp_path: Path) -> None:
+    pid = tmp_path / "pid"
+    started = time.monotonic()
+    outcome = run_command(["sh", "-c", STUBBORN.format(pid=pid)], 0.3, "u", grace=0.2)
+    # Stopped at the timeout, not waited for (it would go by itself after 30 s).
+    assert time.monotonic() - started < 5
+    assert outcome.exit_code is None and outcome.stopped == "" and gone(pid)
+
+
+# Retries the outage's 5000 with growing gaps, and never gives up.
+FOREVER = """
+import sys, time, httpx
+gap = 0.02
+while True:
+    httpx.get(sys.argv[1] + "/statistics/record", params={"annotationRequestId": "helix-39"})
+    time.sleep(gap)
+    gap *= 1.3
+"""
+
+
+@pytest.mark.heavy
+def test_a_real_client_retrying_an_outage_forever_is_stopped_early(tmp_path: Path) -> None:
+    # C79 end to end: graded in seconds, not after --timeout.
+    script = tmp_path / "forever.py"
+    script.write_text(FOREVER)
+    out = tmp_path / "exam.json"
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "clientjudge.exam_cli", "--lessons", "outage", "--timeout", "60",
+         "--json", str(out), "--", sys.executable, str(script), "{url}"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert time.monotonic() - started < 30
+    (outage,) = json.loads(out.read_text())["lessons"]
+    assert outage["exit_code"] is None and 7 <= outage["requests"] < 20
+    assert outage["stopped"].startswith(
+        "stopped early, its failure already certain: exam-too-many-attempts at request #7 "
+    )
+    assert "exam-timeout" not in done.stdout and "stopped early" in done.stdout
 
 
 # The heavy tier (CI, make test-heavy): seconds of processes, kept out of make test's minute.
