@@ -37,15 +37,18 @@ Doomed = Callable[[], str]
 
 @dataclass(frozen=True)
 class Outcome:
-    """How a watched run ended: the exit status (None: stopped), and why it was stopped
-    early when the lesson's failure was certain ("" when it was not)."""
+    """How a watched run ended: the exit status (None: stopped), why it was stopped early
+    when the lesson's failure was certain ("" when it was not), and the client's last lines
+    of output (none when the run does not capture them)."""
 
     exit_code: int | None
     stopped: str = ""
+    output: tuple[str, ...] = ()
 
 
-# A run that can be stopped early: the base URL and the question to ask while it runs.
-WatchedRun = Callable[[str, Doomed], Outcome]
+# A run that can be stopped early: the base URL, the lesson's name (which labels the client's
+# output) and the question to ask while it runs.
+WatchedRun = Callable[[str, str, Doomed], Outcome]
 
 
 class ExamError(RuntimeError):
@@ -108,7 +111,7 @@ class Examiner:
         return answer
 
     def lesson(self, lesson: Lesson, run: Run) -> LessonResult:
-        return self.watched_lesson(lesson, lambda url, _doomed: Outcome(run(url)))
+        return self.watched_lesson(lesson, lambda url, _lesson, _doomed: Outcome(run(url)))
 
     def _doomed(self, session: str, lesson: Lesson) -> Doomed:
         """The question a watched run asks: the session's new journal entries, read since the
@@ -131,7 +134,7 @@ class Examiner:
             self._admin("POST", f"{session}/__mock/scenarios", dict(scenario))
         note = ""
         try:
-            outcome = run(self._public_url + session, self._doomed(session, lesson))
+            outcome = run(self._public_url + session, lesson.name, self._doomed(session, lesson))
         except ExamError:
             raise
         except Exception as error:
@@ -143,6 +146,7 @@ class Examiner:
         result = grade(
             lesson, entries, outcome.exit_code, self._max_attempts, note, outcome.stopped
         )
+        result = replace(result, output=outcome.output)
         if journal["dropped"]:
             # The grades say what they judged: a client that hammered the mock sent more than
             # its journal keeps, and the lesson's count is all it sent.

@@ -4,8 +4,10 @@
 
 Without `--mock` it starts a mock of its own on a free loopback port (`python -m mockserver`),
 stopped at the end. `{url}` in the command's arguments is the lesson's base URL, which is also
-in the environment as `STARDUST_MOCK_URL`. The client's output goes to standard error, the
-grades to standard output. While the client runs, the exam reads its lesson's journal every
+in the environment as `STARDUST_MOCK_URL`. The client's output (its standard output and
+error, in the order written) goes to standard error, each line labelled with its lesson
+(`[outage] ...`), and its last lines go into the lesson's grades; the grades go to standard
+output. While the client runs, the exam reads its lesson's journal every
 `POLL` seconds and stops it (terminate, then kill after `GRACE`) once the lesson has failed
 for certain (C79), as it stops one that outlasts `--timeout`. Exit 0: every lesson passed;
 1: one failed; 2: the exam could not run (the message says why).
@@ -21,9 +23,12 @@ import shlex
 import shutil
 import subprocess
 import sys
+import threading
 import time
+from collections import deque
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -42,6 +47,10 @@ TIMEOUT = 120.0
 POLL = 0.25
 # Seconds a stopped client has to exit after SIGTERM before it is killed.
 GRACE = 2.0
+# The client's last lines kept in a lesson's grades (JSON `output`, exam.html), each cut to
+# OUTPUT_WIDTH characters: what it said before it ended, not a log of its run.
+OUTPUT_LINES = 20
+OUTPUT_WIDTH = 500
 
 
 class UsageError(ValueError):
@@ -134,6 +143,38 @@ def stop(process: subprocess.Popen[bytes], grace: float = GRACE) -> None:
         process.wait()
 
 
+class Relay:
+    """The client's output, line by line on a thread of its own, to standard error with its
+    lesson's label, so that it never reads as the exam's own; its last lines kept."""
+
+    def __init__(self, pipe: IO[bytes], lesson: str) -> None:
+        self._pipe = pipe
+        self._label = f"[{lesson}] "
+        self._tail: deque[str] = deque(maxlen=OUTPUT_LINES)
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._relay, name="exam-relay", daemon=True)
+        self._thread.start()
+
+    def _relay(self) -> None:
+        try:
+            for raw in self._pipe:
+                line = raw.decode("utf-8", "replace").rstrip("\r\n")
+                with self._lock:
+                    self._tail.append(line[:OUTPUT_WIDTH])
+                sys.stderr.write(self._label + line + "\n")
+                sys.stderr.flush()
+        except (OSError, ValueError):
+            # The pipe closed under a reader left waiting on a grandchild (see `lines`).
+            return
+
+    def lines(self, grace: float) -> tuple[str, ...]:
+        """The last lines, once the pipe ends; a grandchild that keeps it open is waited for
+        `grace` seconds only."""
+        self._thread.join(grace)
+        with self._lock:
+            return tuple(self._tail)
+
+
 def run_command(
     command: list[str],
     timeout: float,
@@ -141,34 +182,52 @@ def run_command(
     doomed: Doomed = lambda: "",
     poll: float = POLL,
     grace: float = GRACE,
+    lesson: str = "client",
 ) -> Outcome:
     """The client's command with `{url}` replaced, until it exits, outlasts `timeout` (exit
-    status None), or `doomed` says its lesson has failed for certain (None, and why: C79)."""
+    status None), or `doomed` says its lesson has failed for certain (None, and why: C79).
+    Its output is relayed labelled with `lesson`; the outcome keeps its last lines."""
     line = [part.replace("{url}", url) for part in command]
     try:
-        process = subprocess.Popen(line, env={**os.environ, URL_VARIABLE: url}, stdout=sys.stderr)
+        process = subprocess.Popen(
+            line,
+            env={**os.environ, URL_VARIABLE: url},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
     except OSError as error:
         raise ExamError(f"cannot run {line[0]!r}: {error.strerror or error}") from None
-    deadline = time.monotonic() + timeout
+    assert process.stdout is not None  # PIPE above
+    relay = Relay(process.stdout, lesson)
     with process:
-        while True:
-            try:
-                return Outcome(process.wait(min(poll, max(0.0, deadline - time.monotonic()))))
-            except subprocess.TimeoutExpired:
-                pass
-            if time.monotonic() >= deadline:
-                stop(process, grace)
-                return Outcome(None)
-            try:
-                reason = doomed()
-            except BaseException:
-                # The mock went away (ExamError) or the exam was interrupted: no client left
-                # running behind it.
-                stop(process, grace)
-                raise
-            if reason and process.poll() is None:
-                stop(process, grace)
-                return Outcome(None, f"stopped early, its failure already certain: {reason}")
+        exit_code, stopped = _supervise(process, timeout, doomed, poll, grace)
+        return Outcome(exit_code, stopped, relay.lines(grace))
+
+
+def _supervise(
+    process: subprocess.Popen[bytes], timeout: float, doomed: Doomed, poll: float, grace: float
+) -> tuple[int | None, str]:
+    """(exit status, why it was stopped early): the client waited for, stopped at the
+    timeout, or stopped once `doomed` names a failure already certain."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return process.wait(min(poll, max(0.0, deadline - time.monotonic()))), ""
+        except subprocess.TimeoutExpired:
+            pass
+        if time.monotonic() >= deadline:
+            stop(process, grace)
+            return None, ""
+        try:
+            reason = doomed()
+        except BaseException:
+            # The mock went away (ExamError) or the exam was interrupted: no client left
+            # running behind it.
+            stop(process, grace)
+            raise
+        if reason and process.poll() is None:
+            stop(process, grace)
+            return None, f"stopped early, its failure already certain: {reason}"
 
 
 def write_reports(report: Report, options: argparse.Namespace, command: str) -> None:
@@ -206,7 +265,9 @@ def main(arguments: Sequence[str] | None = None) -> int:
             examiner = Examiner(http, url, options.max_attempts)
             report = examiner.watched_exam(
                 options.chosen,
-                lambda base, doomed: run_command(options.command, options.timeout, base, doomed),
+                lambda base, lesson, doomed: run_command(
+                    options.command, options.timeout, base, doomed, lesson=lesson
+                ),
             )
             write_reports(report, options, command)
     except (ExamError, OSError) as error:

@@ -99,6 +99,8 @@ class LessonResult:
     unproven: str = ""
     # Why the client was stopped before it finished, its failure already certain (C79).
     stopped: str = ""
+    # The client's last lines of output in this lesson (`stardust-exam`'s runs; none in-process).
+    output: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -110,6 +112,7 @@ class LessonResult:
             "note": self.note,
             "unproven": self.unproven,
             "stopped": self.stopped,
+            "output": list(self.output),
         }
 
 

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import httpx
 import pytest
 
-from clientjudge.exam import ExamError, Examiner, Report, choose
+from clientjudge.exam import Doomed, ExamError, Examiner, Outcome, Report, choose
 from clientjudge.grades import render_html, render_text
 from clientjudge.lessons import Doom, all_lessons, grade
 from mockserver.app import create_app
@@ -17,6 +17,7 @@ from tests.support.exam_clients import (
     BAD,
     GOOD,
     Client,
+    careful,
     impatient,
     retries_forever,
     watched,
@@ -312,3 +313,19 @@ def test_a_stopped_client_is_not_graded_as_timed_out_or_by_its_exit() -> None:
     assert not stopped.passed and stopped.stopped == "stopped early: exam-page-read-twice"
     timed_out = grade(walk, reads, None)
     assert {f["rule"] for f in timed_out.findings} - rules == {"exam-exit-status", "exam-timeout"}
+
+
+def test_a_watched_run_is_told_its_lesson_and_its_output_goes_into_the_grades() -> None:
+    # The lesson's name labels the client's output (stardust-exam); its last lines are kept.
+    told: list[str] = []
+    with examiner() as (exam, http, clock):
+
+        def run(url: str, lesson: str, doomed: Doomed) -> Outcome:
+            told.append(lesson)
+            code = careful(http, url, clock.sleep)
+            return Outcome(code, output=(f"{lesson} done",))
+
+        report = exam.watched_exam(choose(["walk", "hiccup"]), run)
+    assert told == ["walk", "hiccup"]
+    assert [r.output for r in report.results] == [("walk done",), ("hiccup done",)]
+    assert report.to_json()["lessons"][1]["output"] == ["hiccup done"]

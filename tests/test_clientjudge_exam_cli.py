@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from clientjudge.exam_cli import main, run_command
+from clientjudge.exam_cli import OUTPUT_LINES, main, run_command
 
 # A client as a team would write it: reads one request to the end, gives up at once on a
 # 53003 (exit 1) and, if asked to, hides it (exit 0). Only what Python ships, and httpx.
@@ -28,6 +28,7 @@ while True:
         break
     offset += 1
 assert os.environ["STARDUST_MOCK_URL"] == sys.argv[1]
+print("read", offset, "pages")
 """
 
 
@@ -129,6 +130,25 @@ def test_a_client_that_outlasts_the_timeout_is_stopped_then_killed(tmp_path: Pat
     assert outcome.exit_code is None and outcome.stopped == "" and gone(pid)
 
 
+@pytest.mark.slow
+def test_the_clients_output_is_labelled_with_its_lesson(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Standard output and error alike, in the order written, a last line without its newline.
+    script = "echo one; echo two >&2; printf 'three'"
+    outcome = run_command(["sh", "-c", script], 30, "u", lesson="outage", poll=0.05)
+    assert capsys.readouterr().err == "[outage] one\n[outage] two\n[outage] three\n"
+    assert outcome.exit_code == 0 and outcome.output == ("one", "two", "three")
+
+
+@pytest.mark.slow
+def test_the_outcome_keeps_the_clients_last_lines_only(capsys: pytest.CaptureFixture[str]) -> None:
+    outcome = run_command(["seq", "1", "50"], 30, "u", lesson="walk", poll=0.05)
+    relayed = capsys.readouterr().err.splitlines()
+    assert len(relayed) == 50 and relayed[0] == "[walk] 1" and relayed[-1] == "[walk] 50"
+    assert outcome.output == tuple(str(n) for n in range(51 - OUTPUT_LINES, 51))
+
+
 # Retries the outage's 5000 with growing gaps, and never gives up.
 FOREVER = """
 import sys, time, httpx
@@ -176,10 +196,16 @@ def test_an_exam_of_a_real_client_with_the_exams_own_mock(tmp_path: Path) -> Non
              sys.executable, str(script), "{url}", mode],
             capture_output=True, text=True, timeout=120, check=False,
         )  # fmt: skip
+        # The client's lines, labelled by lesson on standard error (not among the grades).
+        assert "[walk] read 10 pages" in done.stderr.splitlines(), done.stderr
+        assert "read 10 pages" not in done.stdout
         return done.returncode, done.stdout, json.loads(out.read_text())
 
     code, text, data = exam("report")
     assert code == 0, text
+    walk = data["lessons"][0]  # type: ignore[index]
+    assert walk["name"] == "walk" and walk["output"] == ["read 10 pages"]
+    assert "[walk] read 10 pages" in (tmp_path / "report" / "exam.html").read_text()
     assert (data["passed"], data["failed"]) == (2, 0)
     assert "Exam: passed every lesson (2)" in text
     code, text, data = exam("hide")

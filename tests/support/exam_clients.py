@@ -285,7 +285,7 @@ def watched(client: Client, transport: httpx.BaseTransport, sleep: Sleep) -> Wat
     exam asks whether its lesson has failed for certain, and stops it there if so. The
     client's own `httpx.Client` shares the mock's transport (left open for the examiner)."""
 
-    def run(url: str, doomed: Doomed) -> Outcome:
+    def run(url: str, lesson: str, doomed: Doomed) -> Outcome:
         def check(response: httpx.Response) -> None:
             reason = doomed()
             if reason:
