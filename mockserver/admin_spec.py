@@ -130,7 +130,8 @@ ADMIN_SPEC: dict[str, Any] = {
         "description": "The mock's request journal and its verdict on the client (D47, D48), "
         "scenarios (D67) and clock (D69). Answers loopback clients only, unless --admin-from "
         "allows others. Every path also exists under /__session/NAME/, scoped to that "
-        "session (D70).",
+        "session (D70); NAME is 1 to 64 letters, digits, '.', '_' or '-', the first a letter "
+        "or digit, and any other answers 404 with a JSON message saying so (D83).",
     },
     "paths": {
         "/__mock/requests": {
