@@ -181,17 +181,11 @@ class Doom:
             key = (ids, offset, limit)
             self._tries[key] += 1
             self._reads[key] += _ok(entry)
+            # The rule and the request that made it certain; the finding says the rest.
             if not self._lesson.can_succeed and self._tries[key] > self._max_attempts:
-                self.reason = (
-                    f"exam-too-many-attempts at request {_quote(entry)}: "
-                    f"{self._tries[key]} requests for one page, at most {self._max_attempts} "
-                    "are allowed while it cannot be had"
-                )
+                self.reason = f"exam-too-many-attempts at request {_quote(entry)}"
             elif self._reads[key] > 1:
-                self.reason = (
-                    f"exam-page-read-twice at request {_quote(entry)}: a page read again "
-                    "after a successful answer"
-                )
+                self.reason = f"exam-page-read-twice at request {_quote(entry)}"
         return self.reason
 
 
