@@ -21,6 +21,7 @@ import json
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -133,14 +134,20 @@ def own_mock() -> Iterator[str]:
         raise ExamError(f"the exam's own mock did not start: {error}") from None
 
 
+def _signal_group(process: subprocess.Popen[bytes], signal_number: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal_number)
+
+
 def stop(process: subprocess.Popen[bytes], grace: float = GRACE) -> None:
-    """SIGTERM, so the client can leave tidily, then SIGKILL if it has not gone in `grace`."""
-    process.terminate()
-    try:
+    """SIGTERM to the client's process group, so it can leave tidily, then SIGKILL to what is
+    left of it after `grace` (at once once the client itself has gone): a client started
+    through a wrapper (`sh -c`, `make`, `npm run`) goes with the processes it started."""
+    _signal_group(process, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(grace)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    _signal_group(process, signal.SIGKILL)
+    process.wait()
 
 
 class Relay:
@@ -164,13 +171,16 @@ class Relay:
                 sys.stderr.write(self._label + line + "\n")
                 sys.stderr.flush()
         except (OSError, ValueError):
-            # The pipe closed under a reader left waiting on a grandchild (see `lines`).
+            # The pipe closed under the reader: nothing more to relay.
             return
 
-    def lines(self, grace: float) -> tuple[str, ...]:
-        """The last lines, once the pipe ends; a grandchild that keeps it open is waited for
-        `grace` seconds only."""
+    def finish(self, grace: float) -> tuple[str, ...]:
+        """The last lines, once the pipe ends. A process the client left behind that keeps
+        the pipe open is waited for `grace` seconds only; the pipe then stays open, relayed
+        until it ends (closing it would wait for the reader: for that process)."""
         self._thread.join(grace)
+        if not self._thread.is_alive():
+            self._pipe.close()
         with self._lock:
             return tuple(self._tail)
 
@@ -194,14 +204,15 @@ def run_command(
             env={**os.environ, URL_VARIABLE: url},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
+            # A group of its own, so that a stop reaches the processes it starts too.
+            start_new_session=True,
         )
     except OSError as error:
         raise ExamError(f"cannot run {line[0]!r}: {error.strerror or error}") from None
     assert process.stdout is not None  # PIPE above
     relay = Relay(process.stdout, lesson)
-    with process:
-        exit_code, stopped = _supervise(process, timeout, doomed, poll, grace)
-        return Outcome(exit_code, stopped, relay.lines(grace))
+    exit_code, stopped = _supervise(process, timeout, doomed, poll, grace)
+    return Outcome(exit_code, stopped, relay.finish(grace))
 
 
 def _supervise(
@@ -210,24 +221,24 @@ def _supervise(
     """(exit status, why it was stopped early): the client waited for, stopped at the
     timeout, or stopped once `doomed` names a failure already certain."""
     deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return process.wait(min(poll, max(0.0, deadline - time.monotonic()))), ""
-        except subprocess.TimeoutExpired:
-            pass
-        if time.monotonic() >= deadline:
-            stop(process, grace)
-            return None, ""
-        try:
+    try:
+        while True:
+            try:
+                return process.wait(min(poll, max(0.0, deadline - time.monotonic()))), ""
+            except subprocess.TimeoutExpired:
+                pass
+            if time.monotonic() >= deadline:
+                stop(process, grace)
+                return None, ""
             reason = doomed()
-        except BaseException:
-            # The mock went away (ExamError) or the exam was interrupted: no client left
-            # running behind it.
-            stop(process, grace)
-            raise
-        if reason and process.poll() is None:
-            stop(process, grace)
-            return None, f"stopped early, its failure already certain: {reason}"
+            if reason and process.poll() is None:
+                stop(process, grace)
+                return None, f"stopped early, its failure already certain: {reason}"
+    except BaseException:
+        # The mock went away (ExamError) or the exam was interrupted (Ctrl-C reaches the
+        # exam, not the client's own group): no client left running behind it.
+        stop(process, grace)
+        raise
 
 
 def write_reports(report: Report, options: argparse.Namespace, command: str) -> None:

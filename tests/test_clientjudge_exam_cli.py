@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -81,10 +82,16 @@ STUBBORN = (
 
 
 def gone(pid_file: Path) -> bool:
-    try:
-        os.kill(int(pid_file.read_text()), 0)
-    except ProcessLookupError:
-        return True
+    """The process is no more (a zombie waiting for init to reap it counts: it runs nothing),
+    looked at for up to a second."""
+    stat = Path(f"/proc/{int(pid_file.read_text())}/stat")
+    for _ in range(20):
+        try:
+            if stat.read_text().rpartition(")")[2].split()[0] in ("Z", "X"):
+                return True
+        except FileNotFoundError:
+            return True
+        time.sleep(0.05)
     return False
 
 
@@ -109,6 +116,38 @@ def test_a_client_whose_lesson_has_failed_is_stopped_then_killed(tmp_path: Path)
         "stopped early, its failure already certain: exam-too-many-attempts at request #7"
     )
     assert gone(pid) and took < 5
+
+
+@pytest.mark.slow
+def test_a_stop_reaches_the_processes_a_wrapper_started(tmp_path: Path) -> None:
+    # `sh wrapper.sh` as a client command: the stubborn client is its child, in its group.
+    pid = tmp_path / "pid"
+    (tmp_path / "client.sh").write_text(STUBBORN.format(pid=pid))
+    (tmp_path / "wrapper.sh").write_text(f"sh {tmp_path / 'client.sh'} & wait\n")
+    started = time.monotonic()
+    outcome = run_command(
+        ["sh", str(tmp_path / "wrapper.sh")],
+        30,
+        "u",
+        lambda: "exam-too-many-attempts" if pid.exists() else "",
+        poll=0.05,
+        grace=0.1,
+    )
+    assert outcome.stopped.endswith("exam-too-many-attempts") and gone(pid)
+    assert time.monotonic() - started < 5
+
+
+@pytest.mark.slow
+def test_a_process_the_client_leaves_behind_does_not_hold_the_exam(tmp_path: Path) -> None:
+    # The client exits 0 and leaves a process holding its output open: graded at once, its
+    # output so far kept; the process left behind is not the exam's to stop.
+    group = tmp_path / "group"
+    script = f"echo $$ > {group}; echo starting; sleep 30 & exit 0"
+    started = time.monotonic()
+    outcome = run_command(["sh", "-c", script], 30, "u", poll=0.05, grace=0.1)
+    assert time.monotonic() - started < 5
+    assert outcome.exit_code == 0 and outcome.output == ("starting",)
+    os.killpg(int(group.read_text()), signal.SIGKILL)  # the test's own leftover
 
 
 @pytest.mark.slow
