@@ -284,6 +284,11 @@ def main(arguments: Sequence[str] | None = None) -> int:
     except (ExamError, OSError) as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        # Ctrl-C reaches the exam alone (the client runs in a group of its own), which has
+        # stopped the client and its own mock on the way out: one line, no traceback.
+        print(f"{PROG}: interrupted; no client left running", file=sys.stderr)
+        return 130
     print(render_text(report.to_json(), command))
     return 0 if not report.failed else 1
 

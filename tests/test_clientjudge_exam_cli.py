@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from clientjudge.exam import Examiner
 from clientjudge.exam_cli import OUTPUT_LINES, main, run_command
 
 # A client as a team would write it: reads one request to the end, gives up at once on a
@@ -66,6 +67,17 @@ def test_a_client_command_that_does_not_exist_is_exit_2_before_anything_runs(
     assert main(["--mock", "http://127.0.0.1:9", "--", program, "{url}"]) == 2
     error = capsys.readouterr().err.strip()
     assert error == f"stardust-exam: error: cannot run {program!r}: no such command"
+
+
+def test_an_interrupted_exam_is_one_line_and_exit_130(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def interrupted(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Examiner, "watched_exam", interrupted)
+    assert main(["--mock", "http://127.0.0.1:9", "--", "true"]) == 130
+    assert capsys.readouterr().err == ("stardust-exam: interrupted; no client left running\n")
 
 
 def test_help_names_every_lesson(capsys: pytest.CaptureFixture[str]) -> None:
