@@ -5,7 +5,9 @@
 scenarios in a session of its own, runs the client with the session's base URL, reads the
 session's journal and grades it (`lessons.grade`). A run is a callable that takes the base
 URL and returns the client's exit status; an exception it raises counts as the client
-reporting failure, as a non-zero exit does.
+reporting failure, as a non-zero exit does. A watched run (`stardust-exam`'s) is also given
+`doomed`, to ask while the client runs whether the lesson has already failed for certain, and
+stops the client when it has (C79).
 """
 
 from __future__ import annotations
@@ -17,10 +19,36 @@ from typing import Any
 
 import httpx
 
-from clientjudge.lessons import MAX_ATTEMPTS, SLOW_MS, Lesson, LessonResult, all_lessons, grade
+from clientjudge.lessons import (
+    MAX_ATTEMPTS,
+    SLOW_MS,
+    Doom,
+    Lesson,
+    LessonResult,
+    all_lessons,
+    grade,
+)
 
 # A run of the client: the base URL in, the exit status out (None: it was stopped).
 Run = Callable[[str], "int | None"]
+# Asked while the client runs: why its lesson has failed for certain so far, or "" (C79).
+Doomed = Callable[[], str]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a watched run ended: the exit status (None: stopped), why it was stopped early
+    when the lesson's failure was certain ("" when it was not), and the client's last lines
+    of output (none when the run does not capture them)."""
+
+    exit_code: int | None
+    stopped: str = ""
+    output: tuple[str, ...] = ()
+
+
+# A run that can be stopped early: the base URL, the lesson's name (which labels the client's
+# output) and the question to ask while it runs.
+WatchedRun = Callable[[str, str, Doomed], Outcome]
 
 
 class ExamError(RuntimeError):
@@ -83,19 +111,42 @@ class Examiner:
         return answer
 
     def lesson(self, lesson: Lesson, run: Run) -> LessonResult:
+        return self.watched_lesson(lesson, lambda url, _lesson, _doomed: Outcome(run(url)))
+
+    def _doomed(self, session: str, lesson: Lesson) -> Doomed:
+        """The question a watched run asks: the session's new journal entries, read since the
+        last time it asked, fed to the lesson's `Doom`."""
+        doom = Doom(lesson, self._max_attempts)
+        seen = 0
+
+        def doomed() -> str:
+            nonlocal seen
+            new = self._admin("GET", f"{session}/__mock/requests?since={seen}").json()
+            if new["requests"]:
+                seen = new["requests"][-1]["seq"]
+            return doom.add(new["requests"])
+
+        return doomed
+
+    def watched_lesson(self, lesson: Lesson, run: WatchedRun) -> LessonResult:
         session = f"/__session/exam-{self._token}-{lesson.name}"
         for scenario in lesson.scenarios:
             self._admin("POST", f"{session}/__mock/scenarios", dict(scenario))
         note = ""
         try:
-            exit_code = run(self._public_url + session)
+            outcome = run(self._public_url + session, lesson.name, self._doomed(session, lesson))
+        except ExamError:
+            raise
         except Exception as error:
             # An exception is the client reporting failure, as a non-zero exit is.
-            exit_code, note = 1, f"raised {type(error).__name__}: {error}"[:300]
+            outcome, note = Outcome(1), f"raised {type(error).__name__}: {error}"[:300]
         journal = self._admin("GET", f"{session}/__mock/requests").json()
         self._admin("DELETE", f"{session}/__mock/scenarios")
         entries = journal["requests"]
-        result = grade(lesson, entries, exit_code, self._max_attempts, note)
+        result = grade(
+            lesson, entries, outcome.exit_code, self._max_attempts, note, outcome.stopped
+        )
+        result = replace(result, output=outcome.output)
         if journal["dropped"]:
             # The grades say what they judged: a client that hammered the mock sent more than
             # its journal keeps, and the lesson's count is all it sent.
@@ -126,3 +177,8 @@ class Examiner:
     def exam(self, lessons: Sequence[Lesson], run: Run) -> Report:
         self.check_mock()
         return Report(tuple(self.lesson(lesson, run) for lesson in lessons))
+
+    def watched_exam(self, lessons: Sequence[Lesson], run: WatchedRun) -> Report:
+        """The exam with runs that stop a client whose lesson has failed for certain (C79)."""
+        self.check_mock()
+        return Report(tuple(self.watched_lesson(lesson, run) for lesson in lessons))

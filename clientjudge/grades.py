@@ -2,7 +2,9 @@
 
 The page reads as a conformance run's `report.html` does, with its look (`conformance/page.py`,
 C74): the verdict, what the exam did not prove (lessons not taken), the failures with their
-fix and the requests quoted, then every lesson. Self-contained, so it opens from a CI artifact.
+fix and the requests quoted, then every lesson, then the client's last lines of output, each
+labelled with its lesson as `stardust-exam` relays them. Self-contained, so it opens from a
+CI artifact.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ def render_text(report: dict[str, Any], command: str = "") -> str:
         for finding in lesson["findings"]:
             lines.append(f"      {finding['severity']} {finding['rule']}: {finding['message']}")
             lines.append(f"        fix: {finding['fix']}")
+        if lesson.get("stopped"):
+            lines.append(f"      {lesson['stopped']}")
         if lesson.get("note"):
             lines.append(f"      note: {lesson['note']}")
         if lesson.get("unproven"):
@@ -64,6 +68,12 @@ def render_html(report: dict[str, Any], command: str = "") -> str:
         lessons.append({**lesson, "problems": len(problems),
                         "teaches": known.teaches if known else ""})  # fmt: skip
     untaken = [lesson for name, lesson in every.items() if name not in taken]
+    # The client's last lines, labelled as the exam relayed them while it ran.
+    output = [
+        f"[{lesson['name']}] {line}"
+        for lesson in report["lessons"]
+        for line in lesson.get("output", ())
+    ]
     unproven = [lesson for lesson in report["lessons"] if lesson.get("unproven")]
     return (
         environment("clientjudge")
@@ -76,5 +86,6 @@ def render_html(report: dict[str, Any], command: str = "") -> str:
             unproven=unproven,
             failures=failures,
             lessons=lessons,
+            output=output,
         )
     )

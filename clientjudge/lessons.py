@@ -97,6 +97,10 @@ class LessonResult:
     note: str = ""
     # What the lesson could not prove with this client (empty when it proved what it teaches).
     unproven: str = ""
+    # Why the client was stopped before it finished, its failure already certain (C79).
+    stopped: str = ""
+    # The client's last lines of output in this lesson (`stardust-exam`'s runs; none in-process).
+    output: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -107,6 +111,8 @@ class LessonResult:
             "requests": self.requests,
             "note": self.note,
             "unproven": self.unproven,
+            "stopped": self.stopped,
+            "output": list(self.output),
         }
 
 
@@ -143,14 +149,60 @@ def _quote(entry: Mapping[str, Any]) -> str:
     return f"#{entry['seq']} ?{entry.get('query', '')}"
 
 
+class Doom:
+    """The lesson's failure, once it is certain from the requests so far (C79).
+
+    Fed the session's journal entries in order while the client runs (`stardust-exam` asks
+    every fraction of a second), it says why the client can be stopped: a finding of `grade`
+    that more requests can only keep. Two such findings exist: more than `max_attempts`
+    requests for one page in a lesson where it cannot be had (`exam-too-many-attempts`), and a
+    page read again after a successful answer (`exam-page-read-twice`). Every other finding
+    can still go (a later retry reads the failed page, the client exits non-zero, pages on),
+    so a client that behaves is never stopped: it never earns either. Counters per page only,
+    so a client that hammers the mock costs the exam no more memory than its pages.
+    """
+
+    def __init__(self, lesson: Lesson, max_attempts: int = MAX_ATTEMPTS) -> None:
+        self._lesson = lesson
+        self._max_attempts = max_attempts
+        self._tries: dict[tuple[tuple[str, ...], int, int], int] = defaultdict(int)
+        self._reads: dict[tuple[tuple[str, ...], int, int], int] = defaultdict(int)
+        self.reason = ""
+
+    def add(self, entries: Sequence[Mapping[str, Any]]) -> str:
+        """Take the next entries; the reason the lesson has failed for certain, or ""."""
+        for entry in entries:
+            if self.reason:
+                break
+            page = _page_of(entry)
+            if page is None:
+                continue
+            ids, limit, offset = page
+            key = (ids, offset, limit)
+            self._tries[key] += 1
+            self._reads[key] += _ok(entry)
+            # The rule and the request that made it certain; the finding says the rest.
+            if not self._lesson.can_succeed and self._tries[key] > self._max_attempts:
+                self.reason = f"exam-too-many-attempts at request {_quote(entry)}"
+            elif self._reads[key] > 1:
+                self.reason = f"exam-page-read-twice at request {_quote(entry)}"
+        return self.reason
+
+
 def grade(
     lesson: Lesson,
     entries: Sequence[Mapping[str, Any]],
     exit_code: int | None,
     max_attempts: int = MAX_ATTEMPTS,
     note: str = "",
+    stopped: str = "",
 ) -> LessonResult:
-    """Grade one run: the verdict, the pages read, and the exit status against the lesson."""
+    """Grade one run: the verdict, the pages read, and the exit status against the lesson.
+
+    `stopped` is why the exam stopped the client early (`Doom`, C79): its exit status is then
+    none of the client's doing, so neither it nor a timeout is held against it; the finding
+    that made the failure certain is.
+    """
     verdict = judge([from_entry(entry) for entry in entries])
     findings: list[dict[str, Any]] = [f.to_json() for f in verdict.problems]
     by_page: dict[tuple[tuple[str, ...], int], dict[int, list[Mapping[str, Any]]]] = defaultdict(
@@ -220,7 +272,7 @@ def grade(
                     [e["seq"] for e in unfinished],
                 )
             )
-        if exit_code != 0:
+        if exit_code != 0 and not stopped:
             findings.append(
                 _finding(
                     "exam-exit-status",
@@ -252,7 +304,7 @@ def grade(
                     [e["seq"] for e in hammered[0]],
                 )
             )
-    if exit_code is None:
+    if exit_code is None and not stopped:
         findings.append(
             _finding(
                 "exam-timeout",
@@ -291,7 +343,7 @@ def grade(
         if lesson.name == "growing":
             unproven += ", so no record was appended between its pages"
     return LessonResult(
-        lesson.name, not problems, exit_code, tuple(findings), len(entries), note, unproven
+        lesson.name, not problems, exit_code, tuple(findings), len(entries), note, unproven, stopped
     )
 
 

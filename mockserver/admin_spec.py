@@ -54,7 +54,21 @@ _ENTRY = {
 }  # fmt: skip
 
 
-_SCENARIO = {
+_GROW: dict[str, Any] = {
+    "type": "object",
+    "description": "growing data (D71): `records` held back, `step` more every `every_s` "
+    "seconds of the mock's clock or every `every_requests` matching requests",
+    "additionalProperties": False,
+    "required": ["records"],
+    "properties": {
+        "records": {"type": "integer", "minimum": 1, "maximum": 1000000},
+        "step": {"type": "integer", "minimum": 1, "default": 1},
+        "every_s": {"type": "number", "exclusiveMinimum": 0},
+        "every_requests": {"type": "integer", "minimum": 1},
+    },
+}
+
+_SCENARIO: dict[str, Any] = {
     "type": "object",
     "required": ["name"],
     "additionalProperties": False,
@@ -83,6 +97,7 @@ _SCENARIO = {
                 {"type": "array", "items": {"enum": ["unknown-enums", "extra-fields"]}},
             ]
         },
+        "grow": _GROW,
         "first": {"type": "integer", "minimum": 1, "description": "fire on the first K matching"},
         "from": {"type": "integer", "minimum": 1, "description": "fire from the N-th matching on"},
         "rate": {"type": "number", "minimum": 0, "maximum": 1},
@@ -98,6 +113,88 @@ _SCENARIO_BODY = {
             "properties": {"scenarios": {"type": "array", "items": _SCENARIO}},
         },
     ]
+}
+
+
+# A scenario as the mock lists it (GET and POST /__mock/scenarios): what was set, normalised
+# (`match` always an object, `{}` for any request; `drill: true` as the list it means; a
+# field left out when not set, `seed` only with `rate`), and its counts (D67).
+# `tests/test_admin.py` checks real answers against it, and the documented examples too.
+_SCENARIO_SET = {
+    "type": "object",
+    "required": ["name", "match", "matched", "fired"],
+    "additionalProperties": False,
+    "properties": {
+        **{key: value for key, value in _SCENARIO["properties"].items() if key != "match"},
+        "match": _SCENARIO["properties"]["match"]["oneOf"][1],
+        "drill": {"type": "array", "items": {"enum": ["unknown-enums", "extra-fields"]}},
+        "grow": {**_GROW, "required": ["records", "step"]},
+        "matched": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "the requests it matched since it was set (set again: from 0)",
+        },
+        "fired": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "of those, the requests it fired on, shaping the answer or not",
+        },
+    },
+}
+_SCENARIOS_ANSWER = {
+    "description": "The scenarios set, in the order they are looked at (a name set again "
+    "moves to the end)",
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["scenarios"],
+                "additionalProperties": False,
+                "properties": {"scenarios": {"type": "array", "items": _SCENARIO_SET}},
+            }
+        }
+    },
+}
+# The verdict's JSON (GET /__mock/verdict; also client-verdict --json and the proxy's
+# client-verdict.json): `tests/test_admin.py` checks real answers against it.
+_VERDICT = {
+    "type": "object",
+    "required": ["verdict", "requests", "findings"],
+    "additionalProperties": False,
+    "properties": {
+        "verdict": {
+            "enum": ["PASS", "FAIL", "INCONCLUSIVE"],
+            "description": "FAIL: an error or warning; INCONCLUSIVE: no request judged (C45)",
+        },
+        "requests": {"type": "integer", "minimum": 0, "description": "requests judged"},
+        "findings": {
+            "type": "array",
+            "description": "one per rule broken, in the rules' order",
+            "items": {
+                "type": "object",
+                "required": ["rule", "severity", "message", "fix", "see", "requests"],
+                "additionalProperties": False,
+                "properties": {
+                    "rule": {"type": "string", "description": "e.g. retry-no-backoff"},
+                    "severity": {"enum": ["error", "warning", "info"]},
+                    "message": {
+                        "type": "string",
+                        "description": "the mistake, its cases, the first requests quoted",
+                    },
+                    "fix": {"type": "string", "description": "the fix in one line"},
+                    "see": {
+                        "type": "string",
+                        "description": "where the client page explains it",
+                    },
+                    "requests": {
+                        "type": "array",
+                        "items": {"type": "integer", "minimum": 1},
+                        "description": "the offending requests' seq, every one",
+                    },
+                },
+            },
+        },
+    },
 }
 
 
@@ -130,7 +227,8 @@ ADMIN_SPEC: dict[str, Any] = {
         "description": "The mock's request journal and its verdict on the client (D47, D48), "
         "scenarios (D67) and clock (D69). Answers loopback clients only, unless --admin-from "
         "allows others. Every path also exists under /__session/NAME/, scoped to that "
-        "session (D70).",
+        "session (D70); NAME is 1 to 64 letters, digits, '.', '_' or '-', the first a letter "
+        "or digit, and any other answers 404 with a JSON message saying so (D83).",
     },
     "paths": {
         "/__mock/requests": {
@@ -192,16 +290,7 @@ ADMIN_SPEC: dict[str, Any] = {
                     "200": {
                         "description": "The verdict (format=html: the same, as a page)",
                         "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "required": ["requests", "findings"],
-                                    "properties": {
-                                        "requests": {"type": "integer"},
-                                        "findings": {"type": "array", "items": {"type": "object"}},
-                                    },
-                                }
-                            },
+                            "application/json": {"schema": _VERDICT},
                             "text/html": {"schema": {"type": "string"}},
                         },
                     },
@@ -251,7 +340,7 @@ ADMIN_SPEC: dict[str, Any] = {
             "get": {
                 "operationId": "listScenarios",
                 "summary": "The scenarios set, in order, each with its matched and fired counts",
-                "responses": {"200": {"description": "{scenarios: [...]}"}, "403": _REFUSED},
+                "responses": {"200": _SCENARIOS_ANSWER, "403": _REFUSED},
             },
             "post": {
                 "operationId": "addScenarios",
@@ -272,7 +361,11 @@ ADMIN_SPEC: dict[str, Any] = {
                     },
                 },
                 "responses": {
-                    "201": {"description": "Set; the scenarios now set"},
+                    "201": {
+                        **_SCENARIOS_ANSWER,
+                        "description": "Set; every scenario now set, as GET lists them (one "
+                        "set again replaces the old, moves to the end, counts from 0)",
+                    },
                     "400": _BAD,
                     "403": _REFUSED,
                     "409": {**_MESSAGE, "description": "The mock runs several workers (D68)"},

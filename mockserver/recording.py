@@ -28,6 +28,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contract import OPERATION_PATH, PRODUCTION_PREFIX
+from mockserver.admin import problem
 from mockserver.journal import (
     CODE,
     COUNT,
@@ -42,7 +43,7 @@ from mockserver.journal import (
     new_note,
     packed,
 )
-from mockserver.sessions import split
+from mockserver.sessions import refusal, split
 
 ADMIN_PREFIX = "/__mock/"
 SESSION_PREFIX = "/__session/"
@@ -151,8 +152,10 @@ class JournalDoor:
         """`/__session/NAME/rest`: `rest` served as usual, as that session's (D70)."""
         found = split(path)
         if found is None:
-            # Not a session's path after all: Connexion answers it (404), unrecorded.
-            await self._app(scope, receive, send)
+            # A name the sessions refuse (D83): the admin API's envelope, a 404 whose message
+            # says which names are allowed, rather than Connexion's bare problem body. Not the
+            # operation's request, so unrecorded; no CORS, as under /__mock/ (D48).
+            await problem(404, refusal(path))(scope, receive, send)
             return
         name, rest = found
         scope = {**scope, "path": rest, "raw_path": rest.encode(), SESSION: name}

@@ -32,12 +32,32 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 MAX_SESSIONS = 4096
 
 
+# The names `_NAME` takes, in words (the refusal's message, docs/client-developers.md).
+NAMES = "1 to 64 letters, digits, '.', '_' or '-', the first a letter or digit"
+
+
 def split(path: str) -> tuple[str, str] | None:
     """(`NAME`, the rest of the path) of `/__session/NAME/rest`, or None if it is not one."""
     name, slash, rest = path[len(PREFIX) :].partition("/")
     if not slash or not _NAME.fullmatch(name):
         return None
     return name, "/" + rest
+
+
+def refusal(path: str) -> str:
+    """Why `path`, under `/__session/`, is no session's (`split` refused it), and what is (D83)."""
+    name = path[len(PREFIX) :].partition("/")[0]
+    shown = repr(name if len(name) <= 80 else name[:80] + "...")
+    if _NAME.fullmatch(name):
+        # A valid name with nothing after it: the session's base URL itself.
+        return (
+            f"{PREFIX}{name} is a session's base URL, not a path: add the API's path "
+            f"({PREFIX}{name}/statistics/record) or the admin API's ({PREFIX}{name}/__mock/...)"
+        )
+    return (
+        f"{shown} is not a session name: a session name is {NAMES} "
+        f"({PREFIX}NAME/ then the API's path or /__mock/...)"
+    )
 
 
 class Session:

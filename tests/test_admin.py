@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import httpx
+import jsonschema
 import pytest
 
 from clientjudge.verdict import judge
@@ -219,3 +223,97 @@ def test_every_documented_path_and_parameter_is_answered(make_client: ClientFact
                 for value in values:
                     answer = http.request(method.upper(), path, params={parameter["name"]: value})
                     assert answer.status_code == 200, (path, parameter["name"], value)
+
+
+# The answers' shapes as documented (the admin API's document and docs/client-developers.md),
+# checked against real answers, so that neither can drift from what the code returns.
+CLIENT_PAGE = Path(__file__).parents[1] / "docs" / "client-developers.md"
+
+
+def answer_schema(path: str, method: str, status: str) -> dict[str, Any]:
+    response = ADMIN_SPEC["paths"][path][method]["responses"][status]
+    schema: dict[str, Any] = response["content"][JSON]["schema"]
+    return schema
+
+
+def conforms(document: Any, schema: dict[str, Any]) -> None:
+    jsonschema.Draft202012Validator.check_schema(schema)
+    errors = [e.message for e in jsonschema.Draft202012Validator(schema).iter_errors(document)]
+    assert errors == []
+
+
+def documented(marker: str) -> Any:
+    """The JSON block that follows `<!-- admin answer: MARKER ... -->` on the client page."""
+    text = CLIENT_PAGE.read_text()
+    start = text.index(f"<!-- admin answer: {marker} ")
+    block = text[text.index("```json\n", start) + 8 :]
+    return json.loads(block[: block.index("```")])
+
+
+def keys_of(items: Sequence[dict[str, Any]]) -> set[str]:
+    return {key for item in items for key in item}
+
+
+# Every field a scenario can have, across a few: the answer must list each as documented.
+EVERY_FIELD = [
+    {"name": "hiccup", "match": {"offset": 2}, "answer": 5000, "first": 2},
+    {"name": "flaky", "match": "any", "answer": 5000, "rate": 0.1, "seed": 7},
+    {"name": "nudge", "delay_ms": 5, "drill": True, "from": 3},
+    {"name": "grows", "match": {"annotationRequestId": DOC_ID, "limit": 10},
+     "grow": {"records": 30, "step": 3, "every_s": 60}},
+    {"name": "grows-by-request", "grow": {"records": 5, "every_requests": 1}},
+]  # fmt: skip
+
+
+def test_a_scenario_set_again_answers_the_documented_shape(make_client: ClientFactory) -> None:
+    http = make_client()
+    body = ADMIN_SPEC["paths"][SCENARIOS]["post"]["requestBody"]["content"][JSON]["schema"]
+    conforms({"scenarios": EVERY_FIELD}, body)  # what it accepts is documented too
+    assert http.post(SCENARIOS, json={"scenarios": EVERY_FIELD}).status_code == 201
+    ask_pages(http, range(2, 3))
+    replaced = http.post(SCENARIOS, json={**EVERY_FIELD[0], "first": 3})
+    assert replaced.status_code == 201
+    answer = replaced.json()
+    conforms(answer, answer_schema(SCENARIOS, "post", "201"))
+    conforms(http.get(SCENARIOS).json(), answer_schema(SCENARIOS, "get", "200"))
+    # Replaced: moved to the end, its counts from 0; the others counted the request.
+    listed = answer["scenarios"]
+    assert [s["name"] for s in listed] == ["flaky", "nudge", "grows", "grows-by-request", "hiccup"]
+    assert listed[-1] == {"name": "hiccup", "match": {"offset": 2}, "answer": 5000,
+                          "first": 3, "matched": 0, "fired": 0}  # fmt: skip
+    assert listed[0]["match"] == {} and listed[1]["drill"] == ["unknown-enums", "extra-fields"]
+    assert [s["matched"] for s in listed[:4]] == [1, 1, 1, 1]
+    # Every documented field is one the mock returns, and the reverse (additionalProperties).
+    properties = answer_schema(SCENARIOS, "post", "201")["properties"]["scenarios"]["items"]
+    assert keys_of(listed) == set(properties["properties"])
+    grows = [s["grow"] for s in listed if "grow" in s]
+    assert keys_of(grows) == set(properties["properties"]["grow"]["properties"])
+
+
+def test_the_documented_scenarios_answer_is_one_the_mock_gives() -> None:
+    example = documented("POST /__mock/scenarios")
+    schema = answer_schema(SCENARIOS, "post", "201")
+    conforms(example, schema)
+    # The page's example names every field of a listed scenario (`grow`'s every_requests in words).
+    fields = set(schema["properties"]["scenarios"]["items"]["properties"])
+    assert keys_of(example["scenarios"]) == fields
+
+
+def test_the_verdict_answers_the_documented_shape(make_client: ClientFactory) -> None:
+    http = make_client()
+    bad_client(http)
+    verdict = http.get("/__mock/verdict").json()
+    schema = answer_schema("/__mock/verdict", "get", "200")
+    conforms(verdict, schema)
+    assert set(verdict) == set(schema["properties"])
+    finding = schema["properties"]["findings"]["items"]
+    assert keys_of(verdict["findings"]) == set(finding["properties"])
+    # The page's example validates, and names every field.
+    example = documented("GET /__mock/verdict")
+    conforms(example, schema)
+    assert set(example) == set(verdict) and keys_of(example["findings"]) == set(
+        finding["properties"]
+    )
+    # The empty journal's verdict, too.
+    http.delete(REQUESTS)
+    conforms(http.get("/__mock/verdict").json(), schema)

@@ -8,13 +8,22 @@ from contextlib import contextmanager
 import httpx
 import pytest
 
-from clientjudge.exam import ExamError, Examiner, Report, choose
+from clientjudge.exam import Doomed, ExamError, Examiner, Outcome, Report, choose
 from clientjudge.grades import render_html, render_text
+from clientjudge.lessons import Doom, all_lessons, grade
 from mockserver.app import create_app
 from mockserver.config import Settings
-from tests.support.exam_clients import BAD, GOOD, Client, impatient
+from tests.support.exam_clients import (
+    BAD,
+    GOOD,
+    Client,
+    careful,
+    impatient,
+    retries_forever,
+    watched,
+)
 from tests.support.inprocess import BASE_URL, InProcessTransport
-from tests.support.journal import T0
+from tests.support.journal import T0, entry
 
 # The slow lesson's page takes this long here (3 s by default): real time, in the app.
 SLOW_MS = 30
@@ -42,6 +51,14 @@ def examiner() -> Iterator[tuple[Examiner, httpx.Client, FakeTime]]:
 def sit(client: Client) -> Report:
     with examiner() as (exam, http, clock):
         return exam.exam(choose(None, SLOW_MS), lambda url: client(http, url, clock.sleep))
+
+
+def sit_watched(client: Client, lessons: list[str] | None = None) -> Report:
+    """As `stardust-exam` examines a command: asked after every answer whether the lesson has
+    already failed, and stopped there if so (C79)."""
+    with examiner() as (exam, http, clock):
+        run = watched(client, http._transport, clock.sleep)
+        return exam.watched_exam(choose(lessons, SLOW_MS), run)
 
 
 @pytest.mark.parametrize("name", sorted(GOOD))
@@ -199,3 +216,121 @@ def test_the_documented_lessons_are_the_lessons() -> None:
     documented = [line.split("`")[1] for line in table.splitlines()[2:] if line.startswith("| `")]
     assert tuple(documented) == LESSON_NAMES
     assert (ROOT / "docs" / "examples" / "exam_client.py").is_file()
+
+
+# C79: a client whose lesson has failed for certain is stopped and graded at once.
+
+
+def test_a_client_retrying_an_outage_forever_is_stopped_at_its_seventh_request() -> None:
+    (outage,) = sit_watched(retries_forever, ["outage"]).results
+    assert outage.requests == 7 and not outage.passed and outage.exit_code is None
+    # The finding that made it certain; not a timeout, nor an exit status it was not let give.
+    assert [f["rule"] for f in outage.findings] == ["exam-too-many-attempts"]
+    assert outage.stopped == (
+        "stopped early: exam-too-many-attempts at request "
+        "#7 ?annotationRequestId=helix-39&offset=1&limit=10"
+    )
+    assert "7 requests for one page" in outage.findings[0]["message"]
+    data = outage.to_json()
+    assert data["stopped"] == outage.stopped and data["exit_code"] is None
+    text = render_text(Report((outage,)).to_json())
+    assert "      stopped early: exam-too-many-attempts at request #7" in text
+    assert "stopped early: exam-too-many-attempts" in render_html(Report((outage,)).to_json())
+
+
+@pytest.mark.parametrize("name", sorted(GOOD))
+def test_a_good_client_is_never_stopped_early(name: str) -> None:
+    # Asked after every single answer, every lesson: never doomed, and it passes them all.
+    report = sit_watched(GOOD[name])
+    assert [(r.name, r.stopped) for r in report.results if r.stopped] == []
+    assert report.passed == 7 and report.failed == 0
+
+
+# The bad clients that go on after their lesson's failure is certain, and where (the others
+# end by themselves before anything of theirs is certain).
+STOPPED_EARLY = {
+    "retries_without_backoff": {"outage"},
+    "rereads_when_count_changes": {"growing"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(STOPPED_EARLY))
+def test_a_bad_client_stopped_early_fails_exactly_its_lessons_as_unwatched(name: str) -> None:
+    # Stopping early changes when a lesson is graded, never its grade.
+    client, expected = BAD[name]
+    report = sit_watched(client)
+    failed = {r.name: {f["rule"] for f in r.findings} for r in report.results if not r.passed}
+    assert failed == expected
+    assert {r.name for r in report.results if r.stopped} == STOPPED_EARLY[name]
+
+
+@pytest.mark.parametrize(
+    ("lesson", "tries", "doomed"),
+    [
+        ("outage", 6, False),  # the most an outage allows (--max-attempts' default)
+        ("outage", 7, True),
+        ("unknown-id", 7, True),
+        # A lesson the client can pass: a later retry can still read the page.
+        ("hiccup", 20, False),
+    ],
+)
+def test_doom_counts_requests_for_one_page(lesson: str, tries: int, doomed: bool) -> None:
+    query = "annotationRequestId=helix-39&offset=2&limit=10"
+    # Gaps that grow (2, 4, 8... s): only the count of attempts is wrong.
+    entries = [entry(n, query, code=5000, at=T0 + 2**n) for n in range(1, tries + 1)]
+    doom = Doom(all_lessons()[lesson])
+    assert all(doom.add([entry]) == "" for entry in entries[:-1])
+    assert bool(doom.add(entries[-1:])) is doomed
+    if doomed:
+        assert doom.reason == f"exam-too-many-attempts at request #{tries} ?{query}"
+        # And the grade of the same requests fails with that finding, whatever the exit.
+        result = grade(all_lessons()[lesson], entries, None, stopped=doom.reason)
+        assert [f["rule"] for f in result.findings] == ["exam-too-many-attempts"]
+
+
+def test_doom_honours_max_attempts_and_tells_pages_apart() -> None:
+    doom = Doom(all_lessons()["outage"], max_attempts=2)
+    pages = ["offset=1", "offset=2", "offset=1&limit=20", "offset=1"]
+    entries = [
+        {"seq": n, "query": f"annotationRequestId=a&{page}", "code": 5000}
+        for n, page in enumerate(pages + pages[:1], 1)
+    ]
+    assert doom.add(entries[:4]) == ""
+    assert doom.add(entries[4:]).startswith("exam-too-many-attempts at request #5 ")
+
+
+def test_doom_sees_a_page_read_twice_after_a_successful_answer() -> None:
+    doom = Doom(all_lessons()["walk"])
+    read = {"query": "annotationRequestId=a&offset=1", "code": 2000}
+    assert doom.add([{**read, "seq": 1}, {**read, "seq": 2, "code": 5000}]) == ""
+    assert doom.add([{**read, "seq": 3}]) == (
+        "exam-page-read-twice at request #3 ?annotationRequestId=a&offset=1"
+    )
+
+
+def test_a_stopped_client_is_not_graded_as_timed_out_or_by_its_exit() -> None:
+    query = "annotationRequestId=a&offset=1"
+    reads = [entry(n, query, count=5, returned=5, limit=10) for n in (1, 2)]
+    walk = all_lessons()["walk"]
+    stopped = grade(walk, reads, None, stopped="stopped early: exam-page-read-twice")
+    rules = {f["rule"] for f in stopped.findings}
+    assert "exam-page-read-twice" in rules and not rules & {"exam-exit-status", "exam-timeout"}
+    assert not stopped.passed and stopped.stopped == "stopped early: exam-page-read-twice"
+    timed_out = grade(walk, reads, None)
+    assert {f["rule"] for f in timed_out.findings} - rules == {"exam-exit-status", "exam-timeout"}
+
+
+def test_a_watched_run_is_told_its_lesson_and_its_output_goes_into_the_grades() -> None:
+    # The lesson's name labels the client's output (stardust-exam); its last lines are kept.
+    told: list[str] = []
+    with examiner() as (exam, http, clock):
+
+        def run(url: str, lesson: str, doomed: Doomed) -> Outcome:
+            told.append(lesson)
+            code = careful(http, url, clock.sleep)
+            return Outcome(code, output=(f"{lesson} done",))
+
+        report = exam.watched_exam(choose(["walk", "hiccup"]), run)
+    assert told == ["walk", "hiccup"]
+    assert [r.output for r in report.results] == [("walk done",), ("hiccup done",)]
+    assert report.to_json()["lessons"][1]["output"] == ["hiccup done"]

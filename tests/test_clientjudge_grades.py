@@ -42,3 +42,15 @@ def test_a_passed_exam_says_pass_and_has_no_failure() -> None:
     page = render_html(report)
     assert '<div class="badge">PASS</div>' in page and "<p>None.</p>" in page
     assert render_text(report).splitlines()[0] == "Exam: passed every lesson (1)"
+
+
+def test_the_page_shows_the_clients_last_lines_labelled_as_the_text_relays_them() -> None:
+    report = exam_report()
+    report["lessons"][0]["output"] = ["read 10 pages"]
+    report["lessons"][1]["output"] = ["giving up", HOSTILE]
+    page = render_html(report)
+    section = page[page.index('<section id="output"') :]
+    assert "[walk] read 10 pages\n[outage] giving up\n[outage] &lt;script&gt;" in section
+    assert HOSTILE not in page
+    # A report without output (in-process runs, older JSON) says so.
+    assert "None captured." in render_html(exam_report())

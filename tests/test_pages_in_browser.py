@@ -105,10 +105,10 @@ def test_the_report_renders_its_sections_and_picture(pages: dict[str, Page]) -> 
 @needs_chromium
 def test_the_exam_and_verdict_pages_read_as_the_report_does(pages: dict[str, Page]) -> None:
     # One look, one order (C74): the verdict, what was not proven, the failures; then the
-    # exam's lessons as the report's checks come last.
+    # exam's lessons as the report's checks come last, then the client's output.
     exam, verdict = _dom(pages["exam"]), _dom(pages["verdict"])
     assert exam["badge"] == "FAIL" and verdict["badge"] == "FAIL"
-    assert exam["sections"] == ["verdict", "not-proven", "failures", "lessons"]
+    assert exam["sections"] == ["verdict", "not-proven", "failures", "lessons", "output"]
     assert verdict["sections"] == ["verdict", "not-proven", "failures"]
     # The same stylesheet as the report: its verdict box is laid out the same.
     assert exam["box"] == verdict["box"] == _dom(pages["report"])["box"]

@@ -163,9 +163,46 @@ def test_a_session_clock_follows_the_mocks_until_set(http: httpx.Client) -> None
     assert get_page(http, "")["date"] == "2032-02-02 00:00:00"
 
 
-@pytest.mark.parametrize("path", ["/__session//statistics/record", "/__session/a b/x"])
-def test_a_path_that_is_not_a_session_is_not_one(client: httpx.Client, path: str) -> None:
-    assert client.get(path).status_code == 404
+NAMES_ALLOWED = (
+    "is not a session name: a session name is 1 to 64 letters, digits, '.', '_' or '-', the "
+    "first a letter or digit (/__session/NAME/ then the API's path or /__mock/...)"
+)
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("/__session//statistics/record", "''"),
+        ("/__session/a b/statistics/record?annotationRequestId=x", "'a b'"),
+        ("/__session/-x/__mock/requests", "'-x'"),
+        ("/__session/.x/rosetta-open/statistics/record", "'.x'"),
+        (f"/__session/{'a' * 65}/statistics/record", f"'{'a' * 65}'"),
+    ],
+)
+def test_a_name_the_sessions_refuse_gets_the_admin_envelope_saying_what_is_allowed(
+    client: httpx.Client, path: str, name: str
+) -> None:
+    # D83: the mock's own JSON message, not Connexion's problem body; nothing recorded.
+    before = client.get("/__mock/requests").json()["total"]
+    answer = client.get(path)
+    assert answer.status_code == 404
+    assert answer.headers["content-type"] == "application/json"
+    assert answer.json() == {"message": f"{name} {NAMES_ALLOWED}"}
+    assert client.get("/__mock/requests").json()["total"] == before
+
+
+def test_a_sessions_base_url_alone_says_what_follows_it(client: httpx.Client) -> None:
+    answer = client.get("/__session/t1")
+    assert answer.status_code == 404 and answer.json() == {
+        "message": "/__session/t1 is a session's base URL, not a path: add the API's path "
+        "(/__session/t1/statistics/record) or the admin API's (/__session/t1/__mock/...)"
+    }
+
+
+def test_a_refused_session_name_gets_no_cors_headers(client: httpx.Client) -> None:
+    # As under /__mock/ (D48): the door answers before CORS.
+    answer = client.get("/__session/a b/statistics/record", headers={"Origin": "http://x.test"})
+    assert answer.status_code == 404 and "access-control-allow-origin" not in answer.headers
 
 
 def test_split() -> None:

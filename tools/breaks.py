@@ -335,6 +335,43 @@ BREAKS = (
         ("tests/test_store.py",),
         "test_the_store_writes_with_the_loop_it_was_given",
     ),
+    # Issue 26's exam, a newcomer's findings (C79, D83).
+    Break(
+        "exam-doom-off-by-one",
+        "exam: a client stopped early only past --max-attempts (C79)",
+        "clientjudge/lessons.py",
+        "self._tries[key] > self._max_attempts:",
+        "self._tries[key] >= self._max_attempts:",
+        ("tests/test_clientjudge_exam.py",),
+        "test_doom_counts_requests_for_one_page",
+    ),
+    Break(
+        "exam-stop-leader-only",
+        "exam: a stop reaches the client's whole process group (C79)",
+        "clientjudge/exam_cli.py",
+        "    _signal_group(process, signal.SIGKILL)\n",
+        "    process.kill()\n",
+        ("tests/test_clientjudge_exam_cli.py",),
+        "test_a_stop_reaches_the_processes_a_wrapper_started",
+    ),
+    Break(
+        "exam-output-unlabelled",
+        "exam: the client's output labelled with its lesson",
+        "clientjudge/exam_cli.py",
+        '        self._label = f"[{lesson}] "\n',
+        '        self._label = ""\n',
+        ("tests/test_clientjudge_exam_cli.py",),
+        "test_the_clients_output_is_labelled_with_its_lesson",
+    ),
+    Break(
+        "session-refusal-as-connexion-404",
+        "sessions: a refused name answers the admin API's message (D83)",
+        "mockserver/recording.py",
+        "            await problem(404, refusal(path))(scope, receive, send)\n",
+        "            await self._app(scope, receive, send)\n",
+        ("tests/test_sessions.py",),
+        "test_a_name_the_sessions_refuse_gets_the_admin_envelope_saying_what_is_allowed",
+    ),
 )
 
 

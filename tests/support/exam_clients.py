@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from clientjudge.exam import Doomed, Outcome, WatchedRun
 from mockserver.enums import PoolType, Status, TaskAction
 
 REQUEST_ID = "helix-39"  # 93 records under seed 1
@@ -192,6 +193,19 @@ def offset_as_index(http: httpx.Client, url: str, sleep: Sleep) -> int:
         return 1
 
 
+def retries_forever(http: httpx.Client, url: str, sleep: Sleep) -> int:
+    """Bad: retries a 5000 with growing back-off and never gives up. "Forever" is 1,000
+    attempts here, so that a test whose exam failed to stop it still ends."""
+    gap = 0.2
+    for _ in range(1000):
+        body = ask(http, url, 1)
+        if body["code"] != RETRYABLE:
+            return 0 if body["code"] == 2000 else 1
+        sleep(gap)
+        gap *= 1.5
+    return 1
+
+
 def first_page_only(http: httpx.Client, url: str, sleep: Sleep) -> int:
     """Bad: takes the first page for all there is (the paging loop never written)."""
     try:
@@ -260,3 +274,27 @@ BAD: dict[str, tuple[Client, dict[str, set[str]]]] = {
         },
     ),
 }
+
+
+class Stopped(Exception):
+    """The exam stopped the client: its lesson had already failed for certain."""
+
+
+def watched(client: Client, transport: httpx.BaseTransport, sleep: Sleep) -> WatchedRun:
+    """`client` run as `stardust-exam` runs a command (C79): after each answer it gets, the
+    exam asks whether its lesson has failed for certain, and stops it there if so. The
+    client's own `httpx.Client` shares the mock's transport (left open for the examiner)."""
+
+    def run(url: str, lesson: str, doomed: Doomed) -> Outcome:
+        def check(response: httpx.Response) -> None:
+            reason = doomed()
+            if reason:
+                raise Stopped(reason)
+
+        http = httpx.Client(transport=transport, timeout=30, event_hooks={"response": [check]})
+        try:
+            return Outcome(client(http, url, sleep))
+        except Stopped as stopped:
+            return Outcome(None, f"stopped early: {stopped}")
+
+    return run
