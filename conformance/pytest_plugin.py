@@ -244,7 +244,10 @@ class WholeMock(_Journal):
         """The mock under `/__session/NAME/` (D70): a journal, verdict, scenarios and clock of
         its own, for one test among many sharing this mock."""
         if not SESSION_NAME.fullmatch(name):
-            raise ValueError(f"session name {name!r}: 1-64 letters, digits, '.', '_' or '-'")
+            raise ValueError(
+                f"session name {name!r}: 1 to 64 letters, digits, '.', '_' or '-', the first a "
+                "letter or digit"
+            )
         return MockSession(self, name)
 
 
