@@ -7,6 +7,7 @@ from the installed wheel: `test_a_client_project_uses_the_installed_plugin` in
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +29,7 @@ from conformance.pytest_plugin import mock_settings as plugin_settings
 from conformance.sync_asgi import ThreadedASGITransport
 from contract import DEFAULT_FIXTURES
 from mockserver.app import create_app
+from mockserver.sessions import NAMES
 from tests.support.client_project import readme_files
 
 DOC_ID = "7d44b43b-3bbd-4f53-9f95-b7c0217d8d5b"
@@ -97,6 +99,16 @@ def test_without_a_journal_the_judging_methods_say_so() -> None:
     for call in (lambda: mock.requests, mock.reset, mock.verdict, mock.assert_client_behaved):
         with pytest.raises(RuntimeError, match="started with --no-journal"):
             call()
+
+
+@pytest.mark.parametrize("name", ["-starts-with-a-dash", "a b", "x" * 65, ""])
+def test_a_session_name_the_mock_would_refuse_is_refused_with_the_mock_s_rule(name: str) -> None:
+    # The same rule and words as the mock's own refusal (D83), before any request is sent.
+    settings = plugin_settings(MockOptions(), 1)
+    whole = WholeMock("http://127.0.0.1:9", "http://127.0.0.1:9/rosetta-open", settings, Path())
+    with pytest.raises(ValueError, match=re.escape(NAMES)):
+        whole.session(name)
+    assert whole.session("t1-ok_name.2").name == "t1-ok_name.2"
 
 
 def test_under_several_workers_a_tests_session_is_its_own_requests_alone() -> None:
