@@ -317,6 +317,34 @@ def test_the_fast_path_reads_the_common_query_in_any_order(
     assert QueryParser(rules()).fast(raw) == parsed == parse_query(rules(), raw)
 
 
+def test_one_parser_reads_every_order_in_turn() -> None:
+    # The parser tries the order it met last first: a query of another order still parses.
+    parser = QueryParser(rules())
+    orders = plain_orders()
+    for raw, parsed in [*orders, *reversed(orders), *orders]:
+        assert parser.fast(raw) == parsed
+
+
+def test_the_order_met_last_is_matched_without_the_tree(monkeypatch: pytest.MonkeyPatch) -> None:
+    parser = QueryParser(rules())
+    assert parser.fast(b"annotationRequestId=a&limit=5&offset=1") is not None
+    trees = []
+    monkeypatch.setattr(parser, "_tree", lambda raw: trees.append(raw))
+    assert parser.fast(b"annotationRequestId=b&limit=7&offset=2") is not None
+    assert trees == []  # the same order: its own regex only
+    assert parser.fast(b"limit=7&annotationRequestId=b") is None  # another: the tree is asked
+    assert trees == [b"limit=7&annotationRequestId=b"]
+
+
+def test_the_fast_path_keeps_a_least_count_of_items() -> None:
+    pair = ParameterRule("ids", required=True, is_array=True, min_items=2, max_bytes=9)
+    parser = QueryParser([pair])
+    assert parser.fast(b"ids=a,b") == {"ids": ("a", "b")}
+    assert parser.fast(b"ids=a") is None
+    with pytest.raises(ParameterError, match="needs at least 2 value"):
+        parser(b"ids=a")
+
+
 @pytest.mark.parametrize(
     "raw",
     [
