@@ -63,10 +63,11 @@ class PageHeads:
         count, records = self._store.count_and_records(annotation_request_ids, offset, limit)
         head = success_head(count, records)
         size = len(head)
+        found = head, count
         if size <= self._max_bytes:
-            entries[key] = head, count
+            entries[key] = found
             self._bytes += size
             while self._bytes > self._max_bytes:
                 _, (evicted, _count) = entries.popitem(last=False)
                 self._bytes -= len(evicted)
-        return head, count
+        return found
