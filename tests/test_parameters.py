@@ -272,7 +272,7 @@ KNOWN = {
     st.lists(st.tuples(st.sampled_from(NAMES), st.sampled_from(VALUES), st.booleans()), max_size=2),
     st.integers(0, 3),
 )
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=250, deadline=None)
 def test_the_parser_parses_and_refuses_every_query_as_parse_query_does(
     order: list[bytes],
     values: dict[bytes, bytes],
