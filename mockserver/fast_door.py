@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from contract.parameters import ParameterError, ParameterRule, parse_query
+from contract.parameters import ParameterError, ParameterRule, QueryParser, parse_query
 from mockserver.config import Settings
 from mockserver.handlers import PARSED_QUERY, Handler
 from mockserver.journal import NOTE, RingJournal
@@ -75,6 +75,9 @@ class FastDoor:
     ) -> None:
         self._app = app
         self._rules = rules
+        # The fast path for the common query (D82): a fresh page's query is never in the memo
+        # below; `parse_query` decides the others.
+        self._fast = QueryParser(rules).fast
         self._handler = handler
         # The scenarios the mock's admin API sets, changed in place: while any is set, the
         # handler takes its provoked path, which may raise or count requests.
@@ -89,15 +92,20 @@ class FastDoor:
         parsed = self._valid.get(query)
         if parsed is not None:
             return parsed
-        try:
-            parsed = parse_query(self._rules, query)
-        except ParameterError:
-            return None
+        parsed = self._fast(query)
+        if parsed is None:
+            try:
+                parsed = parse_query(self._rules, query)
+            except ParameterError:
+                return None
         if len(query) <= MEMO_QUERY_BYTES:
-            if len(self._valid) >= MEMO_QUERIES:
-                # The oldest out (dicts keep their order of insertion).
-                del self._valid[next(iter(self._valid))]
-            self._valid[query] = parsed
+            valid = self._valid
+            if len(valid) >= MEMO_QUERIES:
+                # All out at once: one C loop, where taking the oldest out scanned the dict's
+                # deleted slots on each new query (a fresh page's, every time). A query asked
+                # again and again is parsed again once per MEMO_QUERIES new ones.
+                valid.clear()
+            valid[query] = parsed
         return parsed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

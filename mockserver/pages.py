@@ -50,18 +50,24 @@ class PageHeads:
     ) -> tuple[bytes, int]:
         """The page's envelope up to `date`, and the page's `count`."""
         # Limits above the cap serve the capped page: one entry for all of them.
-        key = (tuple(annotation_request_ids), offset, min(limit, MAX_PAGE_SIZE))
+        key = (
+            tuple(annotation_request_ids),
+            offset,
+            limit if limit < MAX_PAGE_SIZE else MAX_PAGE_SIZE,
+        )
         entries = self._entries
         found = entries.get(key)
         if found is not None:
             entries.move_to_end(key)
             return found
-        page = self._store.page(annotation_request_ids, offset, limit)
-        head = success_head(page.count, page.records)
-        if len(head) <= self._max_bytes:
-            entries[key] = (head, page.count)
-            self._bytes += len(head)
+        count, records = self._store.count_and_records(annotation_request_ids, offset, limit)
+        head = success_head(count, records)
+        size = len(head)
+        found = head, count
+        if size <= self._max_bytes:
+            entries[key] = found
+            self._bytes += size
             while self._bytes > self._max_bytes:
                 _, (evicted, _count) = entries.popitem(last=False)
                 self._bytes -= len(evicted)
-        return head, page.count
+        return found

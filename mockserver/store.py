@@ -91,8 +91,11 @@ class RecordStore:
         self._zone = zone
         self._vocabulary = vocabulary
         self._fixtures = fixtures
-        self._fixtures_only = fixtures_only
         self._loop = loop
+        # What `is_known` reads, on every fresh page: the IDs that answer 53003, and with
+        # --fixtures-only the only IDs known.
+        self._unknown = fixtures.unknown
+        self._only = fixtures.pinned if fixtures_only else None
         # Plans with their writers (`mockserver/record_json.py`), which serialise their records.
         self._plans: BoundedCache[str, RecordWriter] = BoundedCache(plan_cache_size)
 
@@ -100,9 +103,9 @@ class RecordStore:
         return len(self._plans)
 
     def is_known(self, annotation_request_id: str) -> bool:
-        if annotation_request_id in self._fixtures.unknown:
+        if annotation_request_id in self._unknown:
             return False
-        return not self._fixtures_only or annotation_request_id in self._fixtures.pinned
+        return self._only is None or annotation_request_id in self._only
 
     def plan(self, annotation_request_id: str) -> Plan:
         return self.writer(annotation_request_id).plan
@@ -129,15 +132,26 @@ class RecordStore:
 
     def page(self, annotation_request_ids: Sequence[str], offset: int, limit: int) -> Page:
         """Page `offset` (from 1) of `limit` records (capped at 1000) over all the requests."""
-        if not all(map(self.is_known, annotation_request_ids)):
-            raise UnknownAnnotationRequest()
-        size = min(limit, MAX_PAGE_SIZE)
+        return Page(*self.count_and_records(annotation_request_ids, offset, limit))
+
+    def count_and_records(
+        self, annotation_request_ids: Sequence[str], offset: int, limit: int
+    ) -> tuple[int, list[bytes]]:
+        """What `page` holds, as a plain tuple: the page cache (`pages.py`) asks on every
+        fresh page, and a frozen dataclass's `__init__` costs more than the rest of this."""
+        size = limit if limit < MAX_PAGE_SIZE else MAX_PAGE_SIZE
         if len(annotation_request_ids) == 1:
             # The usual query: one ID, no order of requests to find.
-            writer = self.writer(annotation_request_ids[0])
+            ident = annotation_request_ids[0]
+            if ident in self._unknown or (self._only is not None and ident not in self._only):
+                raise UnknownAnnotationRequest()
+            writer = self._plans.find(ident) or self.writer(ident)
             count = writer.plan.count
             start = (offset - 1) * size
-            return Page(count, writer.records(start, min(start + size, count)))
+            stop = start + size
+            return count, writer.records(start, stop if stop < count else count)
+        if not all(map(self.is_known, annotation_request_ids)):
+            raise UnknownAnnotationRequest()
         writers = sorted(
             (self.writer(ar) for ar in annotation_request_ids), key=lambda w: w.plan.first_id
         )
@@ -155,4 +169,4 @@ class RecordStore:
                 records += writer.records(start - before, take_to - before)
                 start = take_to
             before = end
-        return Page(count=count, records=records)
+        return count, records

@@ -32,6 +32,16 @@ def test_success_body_equals_the_encoded_envelope(size: int) -> None:
     assert body == envelope(1930, RECORDS[:size])
 
 
+@pytest.mark.parametrize("size", [2, 63, 64, 65, 1000])
+def test_pages_either_side_of_the_formatted_head_make_the_encoded_envelope(size: int) -> None:
+    # Below 64 records the head is formatted around the joined records, from 64 on the head is
+    # joined to the first record (a copy fewer for a large page): the same bytes either way.
+    records: list[dict[str, object]] = [{"id": n, "name": f"r{n}"} for n in range(size)]
+    serialised = [orjson.dumps(record) for record in records]
+    body = success_body(2_500_000, serialised, "2026-01-02 03:04:05", "ab" * 16)
+    assert body == envelope(2_500_000, records)
+
+
 def test_runs_of_several_records_make_the_same_body_as_single_records() -> None:
     singles = [orjson.dumps(record) for record in RECORDS]
     runs = [b",".join(singles[:2]), singles[2]]

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from contract import PRODUCTION_PREFIX, operation
-from contract.parameters import compile_rules
+from contract.parameters import compile_rules, parse_query
 from mockserver import fast_door
 from mockserver.access_log import AccessLog, with_access_log
 from mockserver.app import create_app, journal_of
@@ -266,13 +266,33 @@ def test_the_memo_of_valid_queries_is_bounded(monkeypatch: pytest.MonkeyPatch) -
     for offset in range(1, 11):
         query = f"annotationRequestId=golden-a&limit=1&offset={offset}".encode()
         assert not ask(app, ("GET", RECORDS, query, [], True), 1).entered_stack
+    # Emptied when full: queries 1-4, then 5-8, then 9 and 10.
     assert list(door._valid) == [
-        f"annotationRequestId=golden-a&limit=1&offset={offset}".encode() for offset in range(7, 11)
+        f"annotationRequestId=golden-a&limit=1&offset={offset}".encode() for offset in (9, 10)
     ]
     long_query = ("annotationRequestId=" + ",".join(f"id-{i}" for i in range(99))).encode()
     assert len(long_query) > fast_door.MEMO_QUERY_BYTES
     assert not ask(app, ("GET", RECORDS, long_query, [], True), 1).entered_stack
     assert long_query not in door._valid
+
+
+def test_the_common_query_is_parsed_by_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A fresh page's query is never in the memo: the door reads the common one without the
+    # general parse (D82), which stays for the others.
+    asked: list[bytes] = []
+
+    def general(rules: Any, raw: bytes) -> dict[str, Any]:
+        asked.append(raw)
+        return parse_query(rules, raw)
+
+    monkeypatch.setattr(fast_door, "parse_query", general)
+    app = create_app(Settings(journal=False))
+    common = f"offset=3&annotationRequestId={LARGE}&limit=5".encode()
+    assert not ask(app, ("GET", RECORDS, common, [], True), 1).entered_stack
+    assert asked == []
+    escaped = b"annotationRequestId=caf%C3%A9"
+    assert not ask(app, ("GET", RECORDS, escaped, [], True), 1).entered_stack
+    assert asked == [escaped]
 
 
 def test_with_access_log_puts_the_log_inside_the_door_and_shutdown_writes_it(folder: Path) -> None:

@@ -11,7 +11,7 @@ from mockserver.errors import UnknownAnnotationRequest
 from mockserver.fixtures import FixtureSet
 from mockserver.generator import PinnedRequest, Vocabulary
 from mockserver.pages import PageHeads
-from mockserver.store import Page, RecordStore
+from mockserver.store import RecordStore
 
 VOCABULARY = Vocabulary.from_faker(1)
 FIXTURES = FixtureSet(
@@ -27,9 +27,12 @@ class CountingStore(RecordStore):
         super().__init__(1, VOCABULARY, FIXTURES)
         self.computed = 0
 
-    def page(self, annotation_request_ids: Sequence[str], offset: int, limit: int) -> Page:
+    def count_and_records(
+        self, annotation_request_ids: Sequence[str], offset: int, limit: int
+    ) -> tuple[int, list[bytes]]:
+        # What the page cache asks the store for (a Page's fields, without the Page).
         self.computed += 1
-        return super().page(annotation_request_ids, offset, limit)
+        return super().count_and_records(annotation_request_ids, offset, limit)
 
 
 def fresh(ids: Sequence[str], offset: int, limit: int) -> bytes:

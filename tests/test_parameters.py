@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from contract import operation
-from contract.parameters import ParameterError, ParameterRule, compile_rules, parse_query
+from contract.parameters import (
+    FAST_PARAMETERS,
+    ParameterError,
+    ParameterRule,
+    QueryParser,
+    compile_rules,
+    parse_query,
+)
 
 
 def rules() -> tuple[ParameterRule, ...]:
@@ -222,3 +234,150 @@ def test_the_whole_message_names_parameter_and_cause(raw: bytes, message: str) -
 def test_a_parameter_without_required_is_optional() -> None:
     rule = {"in": "query", "name": "page", "schema": {"type": "integer"}}
     assert compile_rules([rule]) == (ParameterRule("page", required=False, is_array=False),)
+
+
+# QueryParser (D82): the general parse with a fast path for the common query.
+
+# Pieces of queries: every name the rules know, others, and values of each kind the fast path
+# must refuse or get right (zeros, bounds, commas, escapes, UTF-8, separators, control bytes).
+NAMES = [b"annotationRequestId", b"offset", b"limit", b"other", b"", b"annotationRequestIdx"]
+VALUES = [
+    b"a", b"golden-a", b"a,b", b"a,a", b"a,", b",", b"", b"0", b"1", b"007", b"10",
+    b"2147483647", b"2147483648", b"0" * 25 + b"5", b"9" * 20, b"-1", b"+1", b"1e1", b"%41",
+    b"a+b", b"a=b", "é".encode(), b"\xff", b"a\x01", b"a\n", b"x" * 255, b"x" * 256,
+    b",".join(b"i%d" % n for n in range(100)), b",".join(b"i%d" % n for n in range(101)),
+]  # fmt: skip
+
+
+def outcome(parse: Callable[[bytes], dict[str, Any]], raw: bytes) -> object:
+    try:
+        return parse(raw)
+    except ParameterError as refused:
+        return str(refused)
+
+
+NUMBERS = [value for value in VALUES if value.isdigit()]
+IDS = [value for value in VALUES if value not in NUMBERS]
+# Each of the rules' parameters, with a value of its own kind half of the time.
+KNOWN = {
+    name: st.one_of(st.sampled_from(kind), st.sampled_from(VALUES))
+    for name, kind in ((b"annotationRequestId", IDS), (b"offset", NUMBERS), (b"limit", NUMBERS))
+}
+
+
+@given(
+    st.permutations(list(KNOWN)),
+    st.fixed_dictionaries(KNOWN),
+    st.lists(st.booleans(), min_size=3, max_size=3),
+    st.lists(st.tuples(st.sampled_from(NAMES), st.sampled_from(VALUES), st.booleans()), max_size=2),
+    st.integers(0, 3),
+)
+@settings(max_examples=250, deadline=None)
+def test_the_parser_parses_and_refuses_every_query_as_parse_query_does(
+    order: list[bytes],
+    values: dict[bytes, bytes],
+    present: list[bool],
+    others: list[tuple[bytes, bytes, bool]],
+    at: int,
+) -> None:
+    # The rules' parameters in any order, some left out, each with a value of any kind, and
+    # now and then other pairs among them (unknown, repeated, empty, without `=`).
+    pairs = [name + b"=" + values[name] for name, kept in zip(order, present, strict=True) if kept]
+    pairs[at:at] = [name + b"=" + value if equals else name for name, value, equals in others]
+    raw = b"&".join(pairs)
+    parser = QueryParser(rules())
+    expected = outcome(partial(parse_query, rules()), raw)
+    assert outcome(parser, raw) == expected
+    fast = parser.fast(raw)
+    assert fast is None or fast == expected
+
+
+def plain_orders() -> list[tuple[bytes, dict[str, Any]]]:
+    """Every order of every set of the parameters with the required one, plain values."""
+    pairs = {
+        "annotationRequestId": (b"annotationRequestId=golden-a,x-1,golden-a", ("golden-a", "x-1")),
+        "offset": (b"offset=0042", 42),
+        "limit": (b"limit=2147483647", 2147483647),
+    }
+    found = []
+    for size in (1, 2, 3):
+        for names in itertools.permutations(pairs, size):
+            if "annotationRequestId" in names:
+                parsed = {"offset": 1, "limit": 10} | {name: pairs[name][1] for name in names}
+                found.append((b"&".join(pairs[name][0] for name in names), parsed))
+    return found
+
+
+@pytest.mark.parametrize(("raw", "parsed"), plain_orders())
+def test_the_fast_path_reads_the_common_query_in_any_order(
+    raw: bytes, parsed: dict[str, Any]
+) -> None:
+    # The fast path must take these (the common query of a fresh page), and read each value
+    # from its own pair whatever the order.
+    assert QueryParser(rules()).fast(raw) == parsed == parse_query(rules(), raw)
+
+
+def test_one_parser_reads_every_order_in_turn() -> None:
+    # The parser tries the order it met last first: a query of another order still parses.
+    parser = QueryParser(rules())
+    orders = plain_orders()
+    for raw, parsed in [*orders, *reversed(orders), *orders]:
+        assert parser.fast(raw) == parsed
+
+
+def test_the_order_met_last_is_matched_without_the_tree(monkeypatch: pytest.MonkeyPatch) -> None:
+    parser = QueryParser(rules())
+    assert parser.fast(b"annotationRequestId=a&limit=5&offset=1") is not None
+    trees = []
+    monkeypatch.setattr(parser, "_tree", lambda raw: trees.append(raw))
+    assert parser.fast(b"annotationRequestId=b&limit=7&offset=2") is not None
+    assert trees == []  # the same order: its own regex only
+    assert parser.fast(b"limit=7&annotationRequestId=b") is None  # another: the tree is asked
+    assert trees == [b"limit=7&annotationRequestId=b"]
+
+
+def test_the_fast_path_keeps_a_least_count_of_items() -> None:
+    pair = ParameterRule("ids", required=True, is_array=True, min_items=2, max_bytes=9)
+    parser = QueryParser([pair])
+    assert parser.fast(b"ids=a,b") == {"ids": ("a", "b")}
+    assert parser.fast(b"ids=a") is None
+    with pytest.raises(ParameterError, match="needs at least 2 value"):
+        parser(b"ids=a")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"annotationRequestId=a&offset=1&offset=2",  # repeated scalar: parse_query refuses it
+        b"annotationRequestId=a&annotationRequestId=b",  # repeated array: joined
+        b"annotationRequestId=a&limit=2147483648",  # out of bounds
+        b"annotationRequestId=a&limit=0",
+        b"annotationRequestId=" + b",".join(b"i%d" % n for n in range(101)),  # too many items
+        b"annotationRequestId=" + b"x" * 256,  # too long an item
+        b"annotationRequestId=a,",  # an empty item
+        b"annotationRequestId=a&other=1",  # an unknown pair
+        b"annotationRequestId=a&",  # an empty pair
+        b"annotationRequestId=a\n",  # a control byte
+        b"annotationRequestId=a%2C",  # an escape
+        b"annotationRequestId=a+b",
+        "annotationRequestId=é".encode(),  # UTF-8
+        b"offset=1",  # the required parameter missing
+        b"",
+    ],
+)
+def test_the_fast_path_leaves_every_other_query_to_parse_query(raw: bytes) -> None:
+    assert QueryParser(rules()).fast(raw) is None
+
+
+def test_rules_with_more_parameters_than_the_fast_path_knows_parse_as_before() -> None:
+    many = tuple(
+        ParameterRule(f"p{n}", required=False, is_array=False, default=n) for n in range(5)
+    )
+    assert len(many) > FAST_PARAMETERS
+    parser = QueryParser(many)
+    assert parser.fast(b"p1=7") is None
+    assert (
+        parser(b"p1=7")
+        == parse_query(many, b"p1=7")
+        == {"p0": 0, "p1": 7, "p2": 2, "p3": 3, "p4": 4}
+    )

@@ -88,6 +88,14 @@ def test_unknown_request_answers_53003_even_among_known_ones() -> None:
         store().page(["small", "missing"], 1, 10)
 
 
+def test_an_unknown_request_alone_answers_53003() -> None:
+    # One ID is the usual query, which the store reads without the loop over several.
+    with pytest.raises(UnknownAnnotationRequest):
+        store().page(["missing"], 1, 10)
+    with pytest.raises(UnknownAnnotationRequest):
+        store().count_and_records(("missing",), 1, 10)
+
+
 def test_fixtures_only_mode_knows_only_fixture_ids() -> None:
     with pytest.raises(UnknownAnnotationRequest):
         store(fixtures_only=True).page(["other"], 1, 10)
