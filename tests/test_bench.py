@@ -163,6 +163,20 @@ def test_the_issue_27_targets_are_ratios_to_the_bare_ceiling_with_pass_or_miss()
     assert target_line(text, "- resident size").endswith("(< 200: PASS)")
 
 
+def test_a_side_with_no_answer_timed_is_not_judged_rather_than_a_crash_or_a_pass() -> None:
+    # A walk whose pages all went in the warm-up once timed nothing: the run stopped with a
+    # ZeroDivisionError after five minutes. Such a target now says it was not judged.
+    untimed = figures(mean_by_path_ms=[1.0, 0.0], p50_by_path_ms=[1.0, 0.0])
+    nothing = [(comparison, untimed) for comparison in COMPARISONS]
+    text = render(rows(), nothing, MEMORY, BenchOptions(), True, extras(1300.0))
+    starts = ("- a fresh 1000-record page", "- paging once", "- deep page within 10%")
+    lines = [line for line in text.splitlines() if line.startswith(starts)]
+    # One each, and one per deep-page comparison (three).
+    assert len(lines) == 5, lines
+    for line in lines:
+        assert line.endswith("not measured, a side had no answer timed (NOT JUDGED)"), line
+
+
 def test_the_journal_s_cost_is_a_target_once_the_mock_has_a_no_journal_option() -> None:
     absent = render(rows(), COMPARED, MEMORY, BenchOptions(), True, extras(1300.0))
     assert "not measured (this build's mock has no `--no-journal`)" in target_line(
