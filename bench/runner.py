@@ -477,7 +477,11 @@ def untimed(label: str) -> str:
 def target(label: str, value: float, limit: float, at_most: bool = False) -> str:
     """A target's line: its ratio, its limit, and PASS or MISS."""
     met = value <= limit if at_most else value >= limit
-    return f"- {label}: {value:.2f} ({'<=' if at_most else '>='} {limit:g}: " + (
+    shown = f"{value:.2f}"
+    if float(shown) == limit and value != limit:
+        # 0.4987 against 0.5 is a MISS: "0.50 (>= 0.5: MISS)" would read as a contradiction.
+        shown = f"{value:.4f}"
+    return f"- {label}: {shown} ({'<=' if at_most else '>='} {limit:g}: " + (
         "PASS)" if met else "MISS)"
     )
 

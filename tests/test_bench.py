@@ -21,6 +21,7 @@ from bench.runner import (
     failed_requests,
     options_from_arguments,
     render,
+    target,
 )
 
 MEMORY = {"ids": 100_000.0, "before_mb": 100.0, "after_mb": 120.0, "peak_mb": 121.0, "seconds": 40}
@@ -161,6 +162,13 @@ def test_the_issue_27_targets_are_ratios_to_the_bare_ceiling_with_pass_or_miss()
     assert target_line(fresh, "- a fresh 1000-record page").endswith("6.00 (<= 5: MISS)")
     assert target_line(text, "- a fresh 1000-record page").endswith("1.00 (<= 5: PASS)")
     assert target_line(text, "- resident size").endswith("(< 200: PASS)")
+
+
+def test_a_ratio_a_hair_from_its_limit_shows_the_digits_that_decide_it() -> None:
+    assert target("x", 0.4987, 0.5).endswith("0.4987 (>= 0.5: MISS)")
+    assert target("x", 0.5013, 0.5).endswith("0.5013 (>= 0.5: PASS)")
+    assert target("x", 0.5, 0.5).endswith("0.50 (>= 0.5: PASS)")
+    assert target("x", 0.47, 0.5).endswith("0.47 (>= 0.5: MISS)")
 
 
 def test_a_side_with_no_answer_timed_is_not_judged_rather_than_a_crash_or_a_pass() -> None:
