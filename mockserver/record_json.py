@@ -289,16 +289,10 @@ class RecordWriter:
 
     def records(self, start: int, stop: int) -> list[bytes]:
         """`orjson.dumps(make_record(plan, p))` for p in [start, stop)."""
-        context, pinned = self._context, self._pinned
-        if context is not None and start >= pinned:
-            # The usual fresh page, straight to the compiled loop.
-            assert self._loop is not None
-            written: list[bytes] | None = self._loop.generated(
-                self, context, start - pinned, stop - pinned
-            )
-            return (
-                written if written is not None else self._generated(start - pinned, stop - pinned)
-            )
+        pinned = self._pinned
+        if self._context is not None and start >= pinned:
+            # The usual fresh page: no pinned record, the writer prepared.
+            return self._written(start - pinned, stop - pinned)
         plan = self.plan
         out = [orjson.dumps(plan.pinned[p]) for p in range(start, min(stop, pinned))]
         first = max(start, pinned)
@@ -309,16 +303,19 @@ class RecordWriter:
         if not self._exact:
             out.extend(orjson.dumps(record) for record in make_records(plan, first, stop))
             return out
+        out.extend(self._written(first - pinned, stop - pinned))
+        return out
+
+    def _written(self, start: int, stop: int) -> list[bytes]:
+        """The generated records [start, stop): by the compiled loop if it writes this plan's,
+        else (or for a run it declines: an amount below zero, a number beyond 64 bits, never
+        met in drawn data) by the Python loop."""
         if self._context is not None:
             assert self._loop is not None
-            written = self._loop.generated(self, self._context, first - pinned, stop - pinned)
-            # None: a run the compiled loop cannot write exactly (an amount below zero, a
-            # number beyond 64 bits); never met in drawn data, but written right all the same.
+            written: list[bytes] | None = self._loop.generated(self, self._context, start, stop)
             if written is not None:
-                out.extend(written)
-                return out
-        out.extend(self._generated(first - pinned, stop - pinned))
-        return out
+                return written
+        return self._generated(start, stop)
 
     def _round(self, round_number: int, name: int) -> tuple[tuple[int, int, int], ...]:
         """A round's members as (step, task less the round's whole periods' tasks, 1 if the
