@@ -343,26 +343,33 @@ static void run_clear(Run *run) {
     for (int64_t index = 0; index < run->top; index++) Py_CLEAR(run->local[index]);
 }
 
-/* The template pieces of a kind of step: 10 bytes between the 9 holes. Borrowed from the
- * run's local cache. */
-static PyObject *pieces_of(Run *run, int64_t slot, int64_t code, int failed) {
-    if (slot >= 0 && slot < LOCAL_SLOTS && run->local[slot]) return run->local[slot];
-    PyObject *table = PyTuple_GET_ITEM(run->ctx, C_PIECES);
-    PyObject *key = PyLong_FromLongLong(slot);
+/* `table[key]`, or what `writer.method(number, second)` makes of it, kept in `table` (the
+ * writer's own dict, which the Python loop shares). `second` NULL: the key. New reference. */
+static PyObject *kept(PyObject *table, int64_t key_value, PyObject *writer, PyObject *method,
+                      int64_t number_value, PyObject *second) {
+    PyObject *key = PyLong_FromLongLong(key_value);
     if (!key) return NULL;
     PyObject *found = PyDict_GetItemWithError(table, key);
     if (found) {
         Py_INCREF(found);
     } else if (!PyErr_Occurred()) {
-        PyObject *number = PyLong_FromLongLong(code);
+        PyObject *number = PyLong_FromLongLong(number_value);
         if (number) {
-            found = PyObject_CallMethodObjArgs(run->writer, str_pieces, number,
-                                               failed ? Py_True : Py_False, NULL);
+            found = PyObject_CallMethodObjArgs(writer, method, number, second ? second : key, NULL);
             Py_DECREF(number);
         }
         if (found && PyDict_SetItem(table, key, found) < 0) Py_CLEAR(found);
     }
     Py_DECREF(key);
+    return found;
+}
+
+/* The template pieces of a kind of step: 10 bytes between the 9 holes. Borrowed from the
+ * run's local cache. */
+static PyObject *pieces_of(Run *run, int64_t slot, int64_t code, int failed) {
+    if (slot >= 0 && slot < LOCAL_SLOTS && run->local[slot]) return run->local[slot];
+    PyObject *found = kept(PyTuple_GET_ITEM(run->ctx, C_PIECES), slot, run->writer, str_pieces,
+                           code, failed ? Py_True : Py_False);
     if (!found) return NULL;
     if (!PyTuple_Check(found) || PyTuple_GET_SIZE(found) != 10) {
         Py_DECREF(found);
@@ -388,21 +395,8 @@ static PyObject *pieces_of(Run *run, int64_t slot, int64_t code, int failed) {
 
 /* A round residue's members, as `writer._round` finds them (kept in the writer's dict). New. */
 static PyObject *members_of(Run *run, int64_t round_number, int64_t name) {
-    PyObject *rounds = PyTuple_GET_ITEM(run->ctx, C_ROUNDS);
-    PyObject *key = PyLong_FromLongLong(name);
-    if (!key) return NULL;
-    PyObject *found = PyDict_GetItemWithError(rounds, key);
-    if (found) {
-        Py_INCREF(found);
-    } else if (!PyErr_Occurred()) {
-        PyObject *number = PyLong_FromLongLong(round_number);
-        if (number) {
-            found = PyObject_CallMethodObjArgs(run->writer, str_round, number, key, NULL);
-            Py_DECREF(number);
-        }
-        if (found && PyDict_SetItem(rounds, key, found) < 0) Py_CLEAR(found);
-    }
-    Py_DECREF(key);
+    PyObject *found =
+        kept(PyTuple_GET_ITEM(run->ctx, C_ROUNDS), name, run->writer, str_round, round_number, NULL);
     if (found && !PyTuple_Check(found)) {
         Py_DECREF(found);
         PyErr_SetString(PyExc_TypeError, "RecordWriter._round did not return a tuple");
