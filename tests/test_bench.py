@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+from bench import runner
 from bench.ceiling import BareCeiling
 from bench.loadgen import Figures, expand, percentile
 from bench.runner import (
@@ -18,6 +20,7 @@ from bench.runner import (
     Extras,
     Row,
     _page1000_target,
+    compare_pages,
     failed_requests,
     options_from_arguments,
     render,
@@ -169,6 +172,23 @@ def test_a_ratio_a_hair_from_its_limit_shows_the_digits_that_decide_it() -> None
     assert target("x", 0.5013, 0.5).endswith("0.5013 (>= 0.5: PASS)")
     assert target("x", 0.5, 0.5).endswith("0.50 (>= 0.5: PASS)")
     assert target("x", 0.47, 0.5).endswith("0.47 (>= 0.5: MISS)")
+
+
+def test_a_walk_of_pages_asked_once_is_timed_without_a_warm_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A warm-up would spend the very pages the walk is there to time (500 fresh 1000-record
+    # pages once fitted in it whole); comparisons of pages asked again keep theirs.
+    warmups: dict[str, float] = {}
+
+    def load(_port: int, first: str, *_paths: str, **run: Any) -> Figures:
+        warmups[first] = run["warmup"]
+        return figures()
+
+    monkeypatch.setattr(runner, "load", load)
+    compare_pages(1, {"warmup": 1.0, "duration": 5.0, "max_requests": 10, "connections": 16})
+    for comparison in COMPARISONS:
+        assert warmups[comparison.first] == (0.0 if comparison.sequence else 1.0)
 
 
 def test_a_side_with_no_answer_timed_is_not_judged_rather_than_a_crash_or_a_pass() -> None:
