@@ -45,5 +45,7 @@ def test_a_mock_answering_5000_at_random_gets_one_verdict_every_run(
             flaky.append(len(verdict.hiccups))
             assert verdict.failures == [], [f"{f.check}: {f.message}" for f in verdict.failures]
     assert words == ["PASS"] * RUNS
-    # The faults were there to survive: every run met and got past some 5000s.
-    assert all(count > 0 for count in flaky), flaky
+    # The faults were there to survive: runs met and got past some 5000s. Not every run: at 5 %
+    # a run sees about six on average, so one run in a few hundred sees none (CI met one). Half
+    # the runs seeing none would take odds below one in 10**8.
+    assert sum(count > 0 for count in flaky) >= RUNS // 2, flaky
