@@ -57,23 +57,74 @@ def test_a_page_asked_again_is_the_page_computed_anew(
     first = heads.head(ids, offset, limit)
     assert first == fresh(ids, offset, limit)
     assert heads.head(ids, offset, limit) == first
+    assert len(heads) == 1  # the answer below comes from the cache
+    assert heads.head(ids, offset, limit) == first
 
 
-def test_a_page_asked_again_is_not_computed_again() -> None:
+def test_a_page_is_kept_on_its_second_asking_not_its_first() -> None:
     store = CountingStore()
     heads = PageHeads(store)
     heads.head(("medium",), 1, 10)
-    heads.head(("medium",), 1, 10)
+    assert len(heads) == 0 and heads.size == 0  # asked once: not kept (D84)
+    second = heads.head(("medium",), 1, 10)
+    assert len(heads) == 1 and heads.size == len(second)
+    for _ in range(3):
+        assert heads.head(("medium",), 1, 10) == second
     heads.head(("medium",), 2, 10)
-    assert store.computed == 2
+    assert store.computed == 3
+
+
+def test_a_walk_of_pages_asked_once_keeps_none_and_evicts_none() -> None:
+    # A client walking a request, beside a page asked again and again: the walk's pages, each
+    # asked once, neither fill the cache nor push the page asked again out of it.
+    store = CountingStore()
+    heads = PageHeads(store, max_bytes=3 * len(fresh(("medium",), 1, 10)))
+    heads.head(("medium",), 1, 10)
+    heads.head(("medium",), 1, 10)
+    for offset in range(2, 100):
+        heads.head(("medium",), offset, 10)
+    assert len(heads) == 1
+    computed = store.computed
+    heads.head(("medium",), 1, 10)
+    assert store.computed == computed
+
+
+def test_first_askings_are_remembered_up_to_a_bound() -> None:
+    store = CountingStore()
+    heads = PageHeads(store, seen_keys=3)
+    for offset in (1, 2, 3):
+        heads.head(("medium",), offset, 10)
+    heads.head(("medium",), 1, 10)  # within the bound: kept
+    assert len(heads) == 1
+    for offset in (4, 5, 6, 7):  # the fourth first asking forgets the three before
+        heads.head(("medium",), offset, 10)
+    heads.head(("medium",), 2, 10)  # its first asking forgotten: asked once again
+    assert len(heads) == 1
+    heads.head(("medium",), 2, 10)
+    assert len(heads) == 2
+
+
+def test_pages_kept_take_no_room_among_the_first_askings() -> None:
+    store = CountingStore()
+    heads = PageHeads(store, seen_keys=2)
+    asked_twice(heads, ("medium",), 1, 10)  # kept: no longer a first asking
+    for offset in (2, 3):  # the two first askings the bound has room for
+        heads.head(("medium",), offset, 10)
+    heads.head(("medium",), 2, 10)
+    assert len(heads) == 2
+
+
+def asked_twice(heads: PageHeads, ids: tuple[str, ...], offset: int, limit: int) -> bytes:
+    heads.head(ids, offset, limit)
+    return heads.head(ids, offset, limit)
 
 
 def test_limits_above_the_cap_share_the_capped_page() -> None:
     store = CountingStore()
     heads = PageHeads(store)
-    over = heads.head(("medium",), 1, 5000)
+    over = asked_twice(heads, ("medium",), 1, 5000)
     assert heads.head(("medium",), 1, 1000) == over
-    assert store.computed == 1
+    assert store.computed == 2
 
 
 def test_the_cache_holds_at_most_its_bytes_and_drops_the_least_recently_used() -> None:
@@ -82,7 +133,7 @@ def test_the_cache_holds_at_most_its_bytes_and_drops_the_least_recently_used() -
     # Room for two 100-record pages of `medium` (their sizes differ by a few bytes), not three.
     heads = PageHeads(store, max_bytes=2 * one_page + one_page // 2)
     for offset in (1, 2, 1, 3):  # page 1 used again before page 3 arrives: page 2 goes
-        heads.head(("medium",), offset, 100)
+        asked_twice(heads, ("medium",), offset, 100)
     assert len(heads) == 2 and heads.size <= 2 * one_page + one_page // 2
     computed = store.computed
     heads.head(("medium",), 1, 100)
@@ -95,10 +146,10 @@ def test_the_cache_holds_at_most_its_bytes_and_drops_the_least_recently_used() -
 def test_a_page_larger_than_the_cache_is_served_and_not_kept() -> None:
     store = CountingStore()
     heads = PageHeads(store, max_bytes=1000)
-    assert heads.head(("medium",), 1, 100) == fresh(("medium",), 1, 100)
+    assert asked_twice(heads, ("medium",), 1, 100) == fresh(("medium",), 1, 100)
     assert len(heads) == 0 and heads.size == 0
     heads.head(("medium",), 1, 100)
-    assert store.computed == 2
+    assert store.computed == 3
 
 
 def test_unknown_ids_raise_and_nothing_is_kept() -> None:
@@ -113,7 +164,7 @@ def test_pages_of_several_ids_are_kept_apart_from_each_ids_own() -> None:
     # answer is its own page (a key of the first ID, or of the set's size, would mix them).
     heads = PageHeads(CountingStore())
     asked = [("small",), ("small", "medium"), ("medium",), ("medium", "small"), ("small",)]
-    answers = [heads.head(ids, 1, 50) for ids in asked]
+    answers = [asked_twice(heads, ids, 1, 50) for ids in asked]
     assert answers == [fresh(ids, 1, 50) for ids in asked]
     assert len({*answers}) == 3  # small alone, medium alone, and both (either order)
     assert len(heads) == 4
