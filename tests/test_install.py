@@ -37,7 +37,10 @@ from tests.support.client_project import EXAMINED_CLIENT, JUDGED_FAILURE, run_py
 from tests.support.dependencies import link_site, resolve
 from tests.support.required import missing
 
-pytestmark = pytest.mark.slow
+# All of it in the heavy tier (CI, make test-heavy): every test here stands on a wheel built
+# with its compiled record loop (D81) and a fresh environment, some 10 s of processes before the
+# first assertion, and make test had no room left in its minute for them.
+pytestmark = [pytest.mark.slow, pytest.mark.heavy]
 
 # What a build reads: setup.py copies openapi.yaml and fixtures/ into the package.
 BUILD_INPUTS = (
@@ -182,8 +185,6 @@ def test_the_installed_package_reads_its_own_copies(installed: Installed) -> Non
     assert installed.bin.parent in Path(loop.stdout.split()[-1]).parents
 
 
-# The heavy tier (CI, make test-heavy): seconds of processes, kept out of make test's minute.
-@pytest.mark.heavy
 def test_both_scripts_run_from_another_folder(installed: Installed) -> None:
     # Every subcommand too: a subpackage left out of the wheel (conformance/proxy once was)
     # only fails when its command is run.
@@ -216,9 +217,8 @@ def test_both_scripts_run_from_another_folder(installed: Installed) -> None:
     assert "<title>" in page.read_text(encoding="utf-8")
 
 
-# The heavy tier (CI, make test-heavy): seven lessons of a real client, some seconds each;
-# the lessons themselves are proven both ways in-process (tests/test_clientjudge_exam.py).
-@pytest.mark.heavy
+# Seven lessons of a real client, some seconds each; the lessons themselves are proven both
+# ways in-process (tests/test_clientjudge_exam.py).
 def test_the_exam_runs_from_another_folder(installed: Installed) -> None:
     # `stardust-exam` starts the installed mock of its own and writes its page (package data).
     client = installed.elsewhere / "examined_client.py"
@@ -250,8 +250,6 @@ def substitute(value: str, context: dict[str, str]) -> str:
     return re.sub(r"\$\{\{\s*(\w+\.\w+)\s*\}\}", lambda m: context[m.group(1)], value)
 
 
-# The heavy tier (CI, make test-heavy): seconds of processes, kept out of make test's minute.
-@pytest.mark.heavy
 def test_the_ci_recipe_runs_against_a_mock_with_signature_keys(
     installed: Installed, tmp_path: Path
 ) -> None:
@@ -365,7 +363,6 @@ def test_a_client_project_uses_the_installed_plugin(light: Installed, tmp_path: 
     assert "def assert_client_behaved" not in output
 
 
-@pytest.mark.heavy
 def test_an_editable_install_ends_without_setuptools_notice(tmp_path: Path) -> None:
     # What `make install` runs (pip install -e), through the build backend's own hook, with
     # every warning shown: setuptools' notice about folders named like the package was the
@@ -390,7 +387,6 @@ PAGE_DIGEST = (
 )
 
 
-@pytest.mark.heavy
 def test_a_machine_without_a_c_compiler_installs_and_writes_the_same_records(
     tmp_path: Path,
 ) -> None:
