@@ -30,7 +30,7 @@ from contract.parameters import ParameterError, ParameterRule, QueryParser, pars
 from mockserver.config import Settings
 from mockserver.handlers import PARSED_QUERY, Handler
 from mockserver.journal import NOTE, RingJournal
-from mockserver.recording import OPERATION_PATHS, ring_entry
+from mockserver.recording import OPERATION_PATHS, RING_ENTRY
 
 # Headers whose request needs the stack: a forced outcome (the handler raises, or sleeps) and
 # a CORS request (the CORS middleware adds its headers, or answers a preflight).
@@ -143,7 +143,7 @@ class FastDoor:
         except BaseException:
             # Cancelled: recorded unanswered, as the journal's door records it (D47).
             if ring is not None:
-                ring.append(ring_entry(ring, scope, scope["path"], at, self._now(), note))
+                ring.append(RING_ENTRY(ring, scope, scope["path"], at, self._now(), note))
             raise
         if self._log is not None:
             self._log.response(scope, answer.status_code)  # type: ignore[attr-defined]
@@ -153,4 +153,4 @@ class FastDoor:
         try:
             await answer(scope, receive, send)
         finally:
-            ring.append(ring_entry(ring, scope, scope["path"], at, self._now(), note))
+            ring.append(RING_ENTRY(ring, scope, scope["path"], at, self._now(), note))

@@ -43,6 +43,7 @@ from mockserver.journal import (
     new_note,
     packed,
 )
+from mockserver.record_json import COMPILED
 from mockserver.sessions import refusal, split
 
 ADMIN_PREFIX = "/__mock/"
@@ -83,6 +84,13 @@ def ring_entry(
     )
 
 
+# The entry as the compiled loop builds it (D85), where it is built: the same tuple, in a third
+# of the time (the header pairs flattened in one copy); else the function above.
+RING_ENTRY: Callable[[RingJournal, Scope, str, float, float, Note], tuple[Any, ...]] = (
+    ring_entry if COMPILED is None else COMPILED.ring_entry
+)
+
+
 class JournalDoor:
     """Records the operation's requests in `journal`; hands `/__mock/` to `admin`."""
 
@@ -118,7 +126,7 @@ class JournalDoor:
                 try:
                     await self._app(scope, receive, send)
                 finally:
-                    ring.append(ring_entry(ring, scope, path, at, self._now(), note))
+                    ring.append(RING_ENTRY(ring, scope, path, at, self._now(), note))
             else:
                 await self._record_watching(scope, receive, send)
         elif path.startswith(ADMIN_PREFIX):

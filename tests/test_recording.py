@@ -7,12 +7,17 @@ import gc
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from conformance.signing import signature_headers
+from mockserver import record_json, recording
 from mockserver.app import create_app, journal_of
 from mockserver.config import Settings
-from mockserver.journal import RingJournal
+from mockserver.journal import RingJournal, packed
+from mockserver.recording import ring_entry
 from mockserver.shared_journal import SharedJournal
 from tests.support.inprocess import ClientFactory
+from tests.support.required import missing
 
 DOC_ID = "7d44b43b-3bbd-4f53-9f95-b7c0217d8d5b"  # 1930 records (fixtures/)
 RECORDS = "/statistics/record"
@@ -193,3 +198,57 @@ def test_no_journal_records_nothing_and_has_no_admin_api(make_client: ClientFact
     http.get(RECORDS, params={"annotationRequestId": DOC_ID})
     assert http.get("/__mock/requests").status_code == 404
     assert journal_of(create_app(Settings(journal=False))) is None
+
+
+# The entry the ring keeps, compiled (D85) and in Python: the same tuple for every request.
+ENTRY_SCOPES: list[dict[str, Any]] = [
+    {"method": "GET", "query_string": b"a=1", "headers": [], "client": ("127.0.0.1", 5)},
+    {"method": "HEAD", "query_string": b"", "headers": [(b"host", b"x"), (b"accept", b"*/*")]},
+    {"method": "GET", "query_string": b"q", "headers": [[b"x-sign", b"s"], [b"a", b"b"]]},
+    {"method": "GET", "query_string": b"q", "headers": ((b"a", bytearray(b"b")),)},
+    {"method": "GET", "query_string": b"q", "headers": [(b"n%d" % i, b"v") for i in range(40)]},
+    {"method": "GET", "query_string": b"q", "headers": [(b"odd", b"three", b"items")]},
+]
+# [status, code, count, scenario] as the handler and the error handler leave it.
+ENTRY_NOTES: list[list[Any]] = [
+    [None, None, 1930, None],
+    [None, None, 0, "slow"],
+    [401, 401, None, None],
+    [200, 4005, None, "bad"],
+    [None, None, None, None],  # noted by nobody: Starlette's last-resort 500
+    [0, 0, None, None],
+]
+
+
+def _both_entries() -> list[tuple[Any, Any]]:
+    compiled = record_json.COMPILED
+    if compiled is None:
+        missing(f"no compiled record loop to compare with: {record_json.loop_status()}")
+    python_ring, compiled_ring = RingJournal(4), RingJournal(4)
+    pairs = []
+    for scope in ENTRY_SCOPES:
+        for note in ENTRY_NOTES:
+            python = ring_entry(python_ring, scope, "/p", 1.25, 3.5, list(note))
+            built = compiled.ring_entry(compiled_ring, scope, "/p", 1.25, 3.5, list(note))
+            pairs.append((python, built))
+    return pairs
+
+
+def test_the_compiled_entry_is_the_python_entry() -> None:
+    pairs = _both_entries()
+    for python, built in pairs:
+        assert built == python
+        assert [type(item) for item in built] == [type(item) for item in python]
+    assert [python[0] for python, _ in pairs] == list(range(1, len(pairs) + 1))
+    assert recording.RING_ENTRY is record_json.COMPILED.ring_entry  # type: ignore[union-attr]
+
+
+def test_the_compiled_packing_refuses_what_python_refuses() -> None:
+    compiled = record_json.COMPILED
+    if compiled is None:
+        missing(f"no compiled record loop to compare with: {record_json.loop_status()}")
+    for headers in ([(b"a", "text")], [(b"a", 1)], [b"ab"], 5):
+        with pytest.raises(TypeError):
+            packed(headers)  # type: ignore[arg-type]
+        with pytest.raises(TypeError):
+            compiled.packed(headers)
