@@ -7,7 +7,8 @@ it is installed, what the machine itself allows. The mock runs as the table's ro
 (access log off) and as `make mock` serves it (access log on, its lines written to a file).
 Every server runs on one core and the load generator on the other. The targets of issues 14 and
 27 are ratios within one run, the main ones from short slices of each server taken in turn
-(`alternating`), printed with PASS or MISS. Then the mock is asked for 100,000 distinct
+(`alternating`), each server in three processes of its own so that no process's luck decides a
+ratio, printed with PASS or MISS. Then the mock is asked for 100,000 distinct
 annotation requests and its resident size is read. When Prism (`@stoplight/prism-cli`) can be
 run without installing anything, it serves the same `openapi.yaml` in its static mode and is
 loaded like the mock, as an extra row.
@@ -183,7 +184,13 @@ COMPARISONS = (
 # The main targets compare servers in short slices taken in turn: run one after the other,
 # they would meet different moments of a shared machine.
 SLICES = 5
-SLICE_SECONDS = 2.0
+SLICE_SECONDS = 1.0
+# Each side of the alternating run is measured in this many processes of its own, started
+# alike, its rate over all of them: one process's own luck (its memory layout, its hash seed:
+# what pyperf starts several worker processes for) moved the same build's 10-record page by up
+# to 7% from one process to another (2026-12-06 10:58 UTC: 31.6 to 33.8 us of server CPU a
+# request), more than the 5% the journal's target allows.
+PROCESSES = 3
 # Pages each slice of an "each page once" side may ask: more than a slice can serve, so that no
 # page is asked twice (a slice stops at the end of its pages rather than wrap round).
 PAGES_PER_SLICE = 40_000
@@ -192,7 +199,8 @@ PAGES_PER_SLICE = 40_000
 @dataclass(frozen=True)
 class Side:
     """One server and path of an alternating run; with `first_page`, a walk of pages asked
-    once each (`{n}` in the path), slice i taking the i-th PAGES_PER_SLICE of them."""
+    once each (`{n}` in the path), slice i taking the i-th PAGES_PER_SLICE of them. Sides of
+    one name (the same server in several processes) make one rate."""
 
     name: str
     port: int
@@ -201,7 +209,8 @@ class Side:
 
 
 def alternating(sides: Sequence[Side], run: dict[str, Any]) -> dict[str, float]:
-    """Requests per second of each side, by name, over SLICES slices taken in turn."""
+    """Requests per second of each side's name, over SLICES slices taken in turn and every
+    process of that name."""
     requests = dict.fromkeys((side.name for side in sides), 0)
     seconds = dict.fromkeys((side.name for side in sides), 0.0)
     for index in range(SLICES):
@@ -547,7 +556,8 @@ def alternating_table(extras: Extras) -> list[str]:
     bare = rates.get("bare", 0.0)
     lines = [
         "",
-        f"In turn, {SLICES} slices of {SLICE_SECONDS:g} s each (the targets' figures):",
+        f"In turn, {SLICES} slices of {SLICE_SECONDS:g} s each, in each of {PROCESSES} processes "
+        "of every server (the targets' figures):",
         "",
         "| server and page | req/s | / bare ASGI |",
         "|---|--:|--:|",
@@ -736,7 +746,8 @@ def _page10_target(extras: Extras) -> str:
     mock10, ceiling10 = extras.rates["mock"], extras.rates["starlette"]
     return target(
         f"10-record page at >= {PAGE10_SHARE} of the Starlette ceiling ({mock10:,.0f} and "
-        f"{ceiling10:,.0f} req/s in {SLICES} alternating slices of {SLICE_SECONDS:g} s)",
+        f"{ceiling10:,.0f} req/s in {SLICES} alternating slices of {SLICE_SECONDS:g} s, "
+        f"{PROCESSES} processes each)",
         mock10 / ceiling10,
         PAGE10_SHARE,
     )
@@ -883,21 +894,26 @@ def measure_scenarios(
     return rows
 
 
-def alternating_sides(ports: Mapping[str, int]) -> list[Side]:
+def alternating_sides(ports: Mapping[str, Sequence[int]]) -> list[Side]:
     """The targets' sides: the ceilings and the mock's variants on the 10-record page, and the
-    fresh pages of a mock of their own (no page of it is asked before)."""
+    fresh pages of mocks of their own (no page of them is asked before); each in every process
+    `ports` lists for it, the processes in turn (the first of each, then the second...)."""
     page10 = SCENARIOS[0].path
-    sides = [
-        Side("bare", ports["bare"], "/page10"),
-        Side("starlette", ports["starlette"], "/page10"),
-    ]
-    sides += [Side(v.name, ports[v.name], page10) for v in MOCK_VARIANTS if v.name in ports]
     walk = f"{RECORDS}?annotationRequestId={LARGE}&limit=10&offset={{n}}"
-    sides += [
-        Side("fresh-first", ports["fresh"], walk, first_page=1),
-        Side("fresh-deep", ports["fresh"], walk, first_page=100_001),
+    # (side, the processes it is asked of, path, first page of a walk)
+    kinds: list[tuple[str, str, str, int | None]] = [
+        ("bare", "bare", "/page10", None),
+        ("starlette", "starlette", "/page10", None),
+        *((variant.name, variant.name, page10, None) for variant in MOCK_VARIANTS),
+        ("fresh-first", "fresh", walk, 1),
+        ("fresh-deep", "fresh", walk, 100_001),
     ]
-    return sides
+    return [
+        Side(name, ports[server][index], path, first_page)
+        for index in range(max(map(len, ports.values()), default=0))
+        for name, server, path, first_page in kinds
+        if index < len(ports.get(server, ()))
+    ]
 
 
 def warm_fresh_mock(port: int, run: dict[str, Any]) -> None:
@@ -1014,23 +1030,46 @@ def main(arguments: Sequence[str] | None = None) -> int:
     with ExitStack() as stack:
         ports: dict[str, int] = {}
         pids: dict[str, int] = {}
+        # Every server of the alternating run in PROCESSES processes (the first of each also
+        # serves the table's rows); with --only, one of each.
+        copies = 1 if options.only else PROCESSES
+        processes: dict[str, list[int]] = {}
         for variant in mock_variants():
-            log = REPORTS / f"bench-{variant.name}.log" if variant.name == "logged" else None
-            ports[variant.name], pids[variant.name] = stack.enter_context(
-                server("mockserver", probe=probe, pin=pinned, options=variant.options, log=log)
-            )
-        # A mock of its own for fresh pages: no page of it is asked before.
-        ports["fresh"], _ = stack.enter_context(server("mockserver", probe=probe, pin=pinned))
+            for index in range(copies):
+                suffix = f"-{index + 1}" if index else ""
+                log = REPORTS / f"bench-{variant.name}{suffix}.log"
+                port, pid = stack.enter_context(
+                    server(
+                        "mockserver",
+                        probe=probe,
+                        pin=pinned,
+                        options=variant.options,
+                        log=log if variant.name == "logged" else None,
+                    )
+                )
+                processes.setdefault(variant.name, []).append(port)
+                if not index:
+                    ports[variant.name], pids[variant.name] = port, pid
+        # Mocks of their own for fresh pages: no page of them is asked before.
+        processes["fresh"] = [
+            stack.enter_context(server("mockserver", probe=probe, pin=pinned))[0]
+            for _ in range(copies)
+        ]
         bodies = write_bodies(ports["mock"], scenarios)
         for name, extra in (("bare", ()), ("starlette", ("--starlette",))):
-            ports[name], _ = stack.enter_context(
-                server("bench.ceiling", *extra, str(bodies), probe="/page10", pin=pinned)
-            )
+            processes[name] = [
+                stack.enter_context(
+                    server("bench.ceiling", *extra, str(bodies), probe="/page10", pin=pinned)
+                )[0]
+                for _ in range(copies)
+            ]
+            ports[name] = processes[name][0]
         rates: dict[str, float] = {}
         if not options.only:
             print("bench: the targets, in alternating slices ...", file=sys.stderr, flush=True)
-            warm_fresh_mock(ports["fresh"], run)
-            rates = alternating(alternating_sides(ports), run)
+            for port in processes["fresh"]:
+                warm_fresh_mock(port, run)
+            rates = alternating(alternating_sides(processes), run)
         rows = measure_scenarios(scenarios, ports, run)
         compared = compare_pages(ports["mock"], run) if not options.only else []
         memory = measure_memory(options, ports["mock"], pids["mock"], pinned)

@@ -301,3 +301,32 @@ def test_the_1000_record_target_is_the_lower_of_half_and_the_ceilings_own_ratio(
         row.scenario.name: row for row in _sized_rows(10_000.0, mock1000, 10_000.0, ceiling1000)
     }
     assert _page1000_target(by_name).endswith(verdict)
+
+
+def test_each_side_is_asked_of_every_process_of_its_server_in_turn() -> None:
+    processes = {"bare": [1, 2], "starlette": [3, 4], "mock": [5, 6], "fresh": [7, 8]}
+    sides = runner.alternating_sides(processes)
+    names = ["bare", "starlette", "mock", "fresh-first", "fresh-deep"]
+    assert [side.name for side in sides] == names * 2
+    assert [side.port for side in sides] == [1, 3, 5, 7, 7, 2, 4, 6, 8, 8]
+    assert [side.first_page for side in sides[3:5]] == [1, 100_001]
+
+
+def test_a_side_s_rate_is_over_every_process_and_slice_of_its_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Two processes of one server, one twice as fast: the rate is all their requests over all
+    # their seconds, not the first process's, nor the last's.
+    served = {1: 1000, 2: 2000, 3: 500}
+
+    def load(port: int, _path: str, **_run: Any) -> Figures:
+        return figures(requests=served[port], seconds=1.0)
+
+    monkeypatch.setattr(runner, "load", load)
+    sides = [
+        runner.Side("mock", 1, "/p"),
+        runner.Side("mock", 2, "/p"),
+        runner.Side("bare", 3, "/p"),
+    ]
+    rates = runner.alternating(sides, {"max_requests": 10})
+    assert rates == {"mock": 1500.0, "bare": 500.0}
