@@ -64,7 +64,11 @@ def ring_entry(
     ring: RingJournal, scope: Scope, path: str, at: float, now: float, note: Note
 ) -> tuple[Any, ...]:
     """A noted request of the operation, as the in-memory ring keeps it (its number, then
-    `Recorded`): only C calls, D47's cost. The fast door (D77) records through it too."""
+    `Recorded`): only C calls, D47's cost. The fast door (D77) records through it too. A full
+    ring drops its oldest entry first (D85), before this entry's objects exist."""
+    entries = ring.entries
+    if len(entries) >= ring.size:
+        entries.popleft()
     count = note[COUNT]
     return (
         next(ring.numbers),

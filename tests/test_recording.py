@@ -252,3 +252,26 @@ def test_the_compiled_packing_refuses_what_python_refuses() -> None:
             packed(headers)  # type: ignore[arg-type]
         with pytest.raises(TypeError):
             compiled.packed(headers)
+
+
+@pytest.mark.parametrize("built_by", ["python", "compiled"])
+def test_a_full_ring_drops_its_oldest_entry_before_the_new_one_is_built(built_by: str) -> None:
+    # The new entry's objects then take the memory the oldest freed (D85); the ring still
+    # keeps the newest `size`, and its total and dropped counts stay exact (D49).
+    make = ring_entry
+    if built_by == "compiled":
+        if record_json.COMPILED is None:
+            missing(f"no compiled record loop: {record_json.loop_status()}")
+        make = record_json.COMPILED.ring_entry
+    ring = RingJournal(3)
+    scope = {**ENTRY_SCOPES[0], "query_string": b"annotationRequestId=a&limit=10&offset=1"}
+    note = [None, None, 5, None]
+    for _ in range(3):
+        ring.append(make(ring, scope, "/p", 1.0, 2.0, list(note)))
+        assert len(ring.entries) <= 3
+    built = make(ring, scope, "/p", 1.0, 2.0, list(note))
+    assert [kept[0] for kept in ring.entries] == [2, 3] and built[0] == 4
+    ring.append(built)
+    page = ring.read()
+    assert [entry["seq"] for entry in page.entries] == [2, 3, 4]
+    assert (page.total, page.dropped) == (4, 1)
