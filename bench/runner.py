@@ -188,7 +188,7 @@ SLICE_SECONDS = 1.0
 # Each side of the alternating run is measured in this many processes of its own, started
 # alike, its rate over all of them: one process's own luck (its memory layout, its hash seed:
 # what pyperf starts several worker processes for) moved the same build's 10-record page by up
-# to 7% from one process to another (2026-12-06 10:58 UTC: 31.6 to 33.8 us of server CPU a
+# to 7% from one process to another (2026-12-06 10:55 UTC: 31.6 to 33.8 us of server CPU a
 # request), more than the 5% the journal's target allows.
 PROCESSES = 3
 # Pages each slice of an "each page once" side may ask: more than a slice can serve, so that no
