@@ -843,19 +843,22 @@ static PyMethodDef methods[] = {
 };
 
 static int exec_module(PyObject *module) {
-    if (!(str_round = PyUnicode_InternFromString("_round"))) return -1;
-    if (!(str_pieces = PyUnicode_InternFromString("_pieces"))) return -1;
-    if (!(str_codes = PyUnicode_InternFromString("codes"))) return -1;
-    if (!(str_quarter = PyUnicode_InternFromString("quarter"))) return -1;
-    if (!(str_text = PyUnicode_InternFromString("text"))) return -1;
-    if (!(str_numbers = PyUnicode_InternFromString("numbers"))) return -1;
-    if (!(str_entries = PyUnicode_InternFromString("entries"))) return -1;
-    if (!(str_size = PyUnicode_InternFromString("size"))) return -1;
-    if (!(str_popleft = PyUnicode_InternFromString("popleft"))) return -1;
-    if (!(str_client = PyUnicode_InternFromString("client"))) return -1;
-    if (!(str_method = PyUnicode_InternFromString("method"))) return -1;
-    if (!(str_query_string = PyUnicode_InternFromString("query_string"))) return -1;
-    if (!(str_headers = PyUnicode_InternFromString("headers"))) return -1;
+    /* The names looked up on every call, interned once. */
+    static const struct {
+        PyObject **name;
+        const char *text;
+    } names[] = {
+        {&str_round, "_round"},     {&str_pieces, "_pieces"},
+        {&str_codes, "codes"},      {&str_quarter, "quarter"},
+        {&str_text, "text"},        {&str_numbers, "numbers"},
+        {&str_entries, "entries"},  {&str_size, "size"},
+        {&str_popleft, "popleft"},  {&str_client, "client"},
+        {&str_method, "method"},    {&str_query_string, "query_string"},
+        {&str_headers, "headers"},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (!(*names[i].name = PyUnicode_InternFromString(names[i].text))) return -1;
+    }
     if (!(nul_separator = PyBytes_FromStringAndSize("\0", 1))) return -1;
     /* The sha256 of the source this was built from (setup.py): record_json.py refuses a build
      * older than its source, which would write what an older source wrote. */
