@@ -298,7 +298,8 @@ def print_fresh_page_parts(parts: dict[str, float]) -> None:
             f"    records written (generated and serialised): {records * 1e6:,.1f} us "
             f"({records / size * 1e6:.2f} us a record)\n"
             f"    envelope (the page's head joined): {envelope * 1e6:,.1f} us\n"
-            f"    the rest (the app stack, the caches' bookkeeping; a page asked once is not kept, D84): "
+            f"    the rest (the app stack, the caches' bookkeeping; a page asked once is not "
+            f"kept, D84): "
             f"{(fresh - records - envelope) * 1e6:,.1f} us"
         )
     logged = parts["logged again 10"] - parts["again 10"]
