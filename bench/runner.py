@@ -31,10 +31,10 @@ import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager, suppress
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 
@@ -208,11 +208,21 @@ class Side:
     first_page: int | None = None
 
 
-def alternating(sides: Sequence[Side], run: dict[str, Any]) -> dict[str, float]:
+class Alternated(NamedTuple):
     """Requests per second of each side's name, over SLICES slices taken in turn and every
-    process of that name."""
+    process of that name; and of each of its processes, in the order of `sides`."""
+
+    rates: dict[str, float]
+    by_process: dict[str, list[float]]
+
+
+def alternating(sides: Sequence[Side], run: dict[str, Any]) -> Alternated:
+    """Each side asked SLICES times in turn, every other time in the other order."""
     requests = dict.fromkeys((side.name for side in sides), 0)
     seconds = dict.fromkeys((side.name for side in sides), 0.0)
+    # By side: a process's own share, to show how far the processes of one server lie apart.
+    process_requests = dict.fromkeys(sides, 0)
+    process_seconds = dict.fromkeys(sides, 0.0)
     for index in range(SLICES):
         # Every other slice in the other order, so that no side always goes first.
         for side in sides if index % 2 == 0 else list(reversed(sides)):
@@ -238,7 +248,13 @@ def alternating(sides: Sequence[Side], run: dict[str, Any]) -> dict[str, float]:
                 )
             requests[side.name] += figures.requests
             seconds[side.name] += figures.seconds
-    return {name: requests[name] / seconds[name] for name in requests}
+            process_requests[side] += figures.requests
+            process_seconds[side] += figures.seconds
+    by_process: dict[str, list[float]] = {}
+    for side in sides:
+        rate = process_requests[side] / process_seconds[side]
+        by_process.setdefault(side.name, []).append(rate)
+    return Alternated({name: requests[name] / seconds[name] for name in requests}, by_process)
 
 
 @dataclass(frozen=True)
@@ -249,6 +265,8 @@ class Extras:
     step_costs: dict[int, float]
     # Requests per second by side of the alternating run (`alternating_sides`).
     rates: dict[str, float]
+    # The same, by process of each side (its slowest and fastest shown in the table).
+    by_process: dict[str, list[float]] = field(default_factory=dict)
     prism: Figures | None = None
     prism_note: str = ""
     # nginx's figures by scenario name, or why there are none.
@@ -559,13 +577,15 @@ def alternating_table(extras: Extras) -> list[str]:
         f"In turn, {SLICES} slices of {SLICE_SECONDS:g} s each, in each of {PROCESSES} processes "
         "of every server (the targets' figures):",
         "",
-        "| server and page | req/s | / bare ASGI |",
-        "|---|--:|--:|",
+        "| server and page | req/s | / bare ASGI | slowest and fastest process, req/s |",
+        "|---|--:|--:|--:|",
     ]
-    lines += [
-        f"| {SIDE_LABELS.get(name, name)} | {rate:,.0f} | {ratio(rate, bare)} |"
-        for name, rate in rates.items()
-    ]
+    for name, rate in rates.items():
+        processes = extras.by_process.get(name, [])
+        spread = f"{min(processes):,.0f} and {max(processes):,.0f}" if processes else "-"
+        lines.append(
+            f"| {SIDE_LABELS.get(name, name)} | {rate:,.0f} | {ratio(rate, bare)} | {spread} |"
+        )
     return lines
 
 
@@ -1064,12 +1084,12 @@ def main(arguments: Sequence[str] | None = None) -> int:
                 for _ in range(copies)
             ]
             ports[name] = processes[name][0]
-        rates: dict[str, float] = {}
+        alternated = Alternated({}, {})
         if not options.only:
             print("bench: the targets, in alternating slices ...", file=sys.stderr, flush=True)
             for port in processes["fresh"]:
                 warm_fresh_mock(port, run)
-            rates = alternating(alternating_sides(processes), run)
+            alternated = alternating(alternating_sides(processes), run)
         rows = measure_scenarios(scenarios, ports, run)
         compared = compare_pages(ports["mock"], run) if not options.only else []
         memory = measure_memory(options, ports["mock"], pids["mock"], pinned)
@@ -1081,7 +1101,8 @@ def main(arguments: Sequence[str] | None = None) -> int:
         return 0
     extras = Extras(
         step_costs=step_costs,
-        rates=rates,
+        rates=alternated.rates,
+        by_process=alternated.by_process,
         **measure_prism(run),
         **measure_nginx(bodies, scenarios, run),
     )

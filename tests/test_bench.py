@@ -328,5 +328,15 @@ def test_a_side_s_rate_is_over_every_process_and_slice_of_its_name(
         runner.Side("mock", 2, "/p"),
         runner.Side("bare", 3, "/p"),
     ]
-    rates = runner.alternating(sides, {"max_requests": 10})
-    assert rates == {"mock": 1500.0, "bare": 500.0}
+    alternated = runner.alternating(sides, {"max_requests": 10})
+    assert alternated.rates == {"mock": 1500.0, "bare": 500.0}
+    assert alternated.by_process == {"mock": [1000.0, 2000.0], "bare": [500.0]}
+
+
+def test_the_targets_table_shows_how_far_a_server_s_processes_lie_apart() -> None:
+    spread = extras(1300.0, by_process={"mock": [1250.0, 1280.0, 1390.0], "bare": [2000.0]})
+    text = render(rows(), COMPARED, MEMORY, BenchOptions(), True, spread)
+    assert "| mock, access log off, 10-record page | 1,300 | 0.65 | 1,250 and 1,390 |" in text
+    assert "| bare-ASGI ceiling, 10-record page | 2,000 | 1.00 | 2,000 and 2,000 |" in text
+    # A side measured without its processes apart (an older report's figures) says so.
+    assert "| Starlette ceiling, 10-record page | 2,000 | 1.00 | - |" in text
