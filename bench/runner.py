@@ -218,11 +218,9 @@ class Alternated(NamedTuple):
 
 def alternating(sides: Sequence[Side], run: dict[str, Any]) -> Alternated:
     """Each side asked SLICES times in turn, every other time in the other order."""
-    requests = dict.fromkeys((side.name for side in sides), 0)
-    seconds = dict.fromkeys((side.name for side in sides), 0.0)
-    # By side: a process's own share, to show how far the processes of one server lie apart.
-    process_requests = dict.fromkeys(sides, 0)
-    process_seconds = dict.fromkeys(sides, 0.0)
+    # By side (one process of a server); a name's rate is over all its sides.
+    requests = dict.fromkeys(sides, 0)
+    seconds = dict.fromkeys(sides, 0.0)
     for index in range(SLICES):
         # Every other slice in the other order, so that no side always goes first.
         for side in sides if index % 2 == 0 else list(reversed(sides)):
@@ -246,15 +244,14 @@ def alternating(sides: Sequence[Side], run: dict[str, Any]) -> Alternated:
                 raise RuntimeError(
                     f"{side.name}: {figures.not_ok} not 200, {figures.errors} errors"
                 )
-            requests[side.name] += figures.requests
-            seconds[side.name] += figures.seconds
-            process_requests[side] += figures.requests
-            process_seconds[side] += figures.seconds
-    by_process: dict[str, list[float]] = {}
-    for side in sides:
-        rate = process_requests[side] / process_seconds[side]
-        by_process.setdefault(side.name, []).append(rate)
-    return Alternated({name: requests[name] / seconds[name] for name in requests}, by_process)
+            requests[side] += figures.requests
+            seconds[side] += figures.seconds
+    rates, by_process = {}, {}
+    for name in dict.fromkeys(side.name for side in sides):
+        own = [side for side in sides if side.name == name]
+        rates[name] = sum(requests[side] for side in own) / sum(seconds[side] for side in own)
+        by_process[name] = [requests[side] / seconds[side] for side in own]
+    return Alternated(rates, by_process)
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,11 @@ def sit_watched(client: Client, lessons: list[str] | None = None) -> Report:
         return exam.watched_exam(choose(lessons, SLOW_MS), run)
 
 
+def failed_rules(report: Report) -> dict[str, set[str]]:
+    """The lessons a report failed, each with the rules its findings name."""
+    return {r.name: {f["rule"] for f in r.findings} for r in report.results if not r.passed}
+
+
 @pytest.mark.parametrize("name", sorted(GOOD))
 def test_a_good_client_passes_every_lesson(name: str) -> None:
     report = sit(GOOD[name])
@@ -73,7 +78,7 @@ def test_a_good_client_passes_every_lesson(name: str) -> None:
 def test_a_bad_client_fails_exactly_its_lessons(name: str) -> None:
     client, expected = BAD[name]
     report = sit(client)
-    failed = {r.name: {f["rule"] for f in r.findings} for r in report.results if not r.passed}
+    failed = failed_rules(report)
     assert failed == expected
     assert report.failed == len(expected)
 
@@ -259,7 +264,7 @@ def test_a_bad_client_stopped_early_fails_exactly_its_lessons_as_unwatched(name:
     # Stopping early changes when a lesson is graded, never its grade.
     client, expected = BAD[name]
     report = sit_watched(client)
-    failed = {r.name: {f["rule"] for f in r.findings} for r in report.results if not r.passed}
+    failed = failed_rules(report)
     assert failed == expected
     assert {r.name for r in report.results if r.stopped} == STOPPED_EARLY[name]
 
